@@ -1,1 +1,299 @@
-//! (stub: to be written)
+//! The transport layer: how Terraform reaches us.
+//!
+//! It performs the go-plugin handshake, serves gRPC over a unix socket with
+//! mutual TLS, and runs go-plugin's housekeeping services. It knows the
+//! generated `tfplugin6.Provider` service only as something to mount; what the
+//! provider does is the `provider` layer's business.
+
+pub mod handshake;
+pub mod plugin_services;
+pub mod socket;
+pub mod tls;
+
+use std::io::Write as _;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+
+use crate::protocol::tfplugin6::provider_server::{Provider, ProviderServer};
+
+/// Terraform's own SDK accepts messages up to 256 MiB; a large plan can carry
+/// big schemas and states, so we match it instead of tonic's 4 MiB default.
+pub const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// go-plugin gives a plugin two seconds to exit after `Shutdown` before it
+/// kills it; we stop draining a little earlier so we always exit on our own.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
+
+/// A TLS handshake that takes longer than this is not Terraform's.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("{}", handshake::NOT_A_COMMAND)]
+    NotStartedByTerraform,
+    #[error(
+        "this provider speaks Terraform plugin protocol 6, but the host offered only \
+         protocol version(s) {offered}; use Terraform 1.0 or newer"
+    )]
+    UnsupportedProtocol { offered: String },
+    #[error("generating the server certificate: {0}")]
+    Certificate(String),
+    #[error("PLUGIN_CLIENT_CERT does not hold a PEM certificate: {0}")]
+    ClientCertificate(String),
+    #[error("configuring TLS: {0}")]
+    Tls(String),
+    #[error("plugin socket: {0}")]
+    Socket(String),
+    #[error("writing the handshake to stdout: {0}")]
+    Stdout(std::io::Error),
+    #[error("gRPC server: {0}")]
+    Server(String),
+}
+
+/// What the host told us through the environment, read once in `main` so the
+/// rest of the transport is testable without touching process state.
+#[derive(Debug, Clone, Default)]
+pub struct HostEnvironment {
+    pub magic_cookie: Option<String>,
+    pub protocol_versions: Option<String>,
+    pub client_cert_pem: Option<String>,
+    pub socket_dir: Option<std::path::PathBuf>,
+}
+
+impl HostEnvironment {
+    pub fn from_process() -> Self {
+        let var = |k: &str| std::env::var(k).ok();
+        Self {
+            magic_cookie: var(handshake::MAGIC_COOKIE_KEY),
+            protocol_versions: var("PLUGIN_PROTOCOL_VERSIONS"),
+            client_cert_pem: var("PLUGIN_CLIENT_CERT").filter(|v| !v.trim().is_empty()),
+            socket_dir: var(socket::SOCKET_DIR_ENV)
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
+        }
+    }
+
+    /// The checks go-plugin makes before it prints anything.
+    pub fn check(&self) -> Result<(), TransportError> {
+        handshake::check_magic_cookie(self.magic_cookie.as_deref())?;
+        handshake::check_protocol_versions(self.protocol_versions.as_deref())
+    }
+}
+
+/// One accepted connection: TLS when Terraform asked for it (always, unless
+/// the user set `TF_DISABLE_PLUGIN_TLS`), plain otherwise, exactly as
+/// go-plugin decides from `PLUGIN_CLIENT_CERT`.
+enum Connection {
+    Plain(UnixStream),
+    Tls(Box<tokio_rustls::server::TlsStream<UnixStream>>),
+}
+
+impl tonic::transport::server::Connected for Connection {
+    type ConnectInfo = ();
+    fn connect_info(&self) -> Self::ConnectInfo {}
+}
+
+impl AsyncRead for Connection {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Connection::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Connection::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Connection {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Connection::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Connection::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Connection::Plain(s) => Pin::new(s).poll_flush(cx),
+            Connection::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Connection::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Connection::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// Accepts connections until `shutdown`, doing each TLS handshake in its own
+/// task so one slow or hostile peer cannot stall the accept loop. Refused
+/// peers are logged and dropped; they never reach gRPC.
+fn accept_loop(
+    listener: UnixListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: CancellationToken,
+) -> tokio::sync::mpsc::Receiver<std::io::Result<Connection>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                () = shutdown.cancelled() => break,
+                accepted = listener.accept() => accepted,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!("accepting a plugin connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let tx = tx.clone();
+            match tls.clone() {
+                None => {
+                    let _ = tx.send(Ok(Connection::Plain(stream))).await;
+                }
+                Some(acceptor) => {
+                    tokio::spawn(async move {
+                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(tls)) => {
+                                let _ = tx.send(Ok(Connection::Tls(Box::new(tls)))).await;
+                            }
+                            Ok(Err(e)) => tracing::warn!("refused a plugin connection: {e}"),
+                            Err(_) => tracing::warn!("refused a plugin connection: TLS handshake timed out"),
+                        }
+                    });
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Serves `provider` until Terraform asks us to shut down (or closes the
+/// process with SIGTERM). `shutdown` is shared with the provider so in-flight
+/// waits end when the server does.
+pub async fn serve<P: Provider>(
+    env: &HostEnvironment,
+    provider: P,
+    shutdown: CancellationToken,
+) -> Result<(), TransportError> {
+    env.check()?;
+    let dir = socket::SocketDir::create(env.socket_dir.as_deref())?;
+    let socket_path = dir.socket_path();
+    let listener = UnixListener::bind(&socket_path)
+        .map_err(|e| TransportError::Socket(format!("binding {}: {e}", socket_path.display())))?;
+
+    let (acceptor, cert_der) = match &env.client_cert_pem {
+        Some(pem) => {
+            let client_cert = tls::parse_client_cert(pem)?;
+            let identity = tls::generate_server_identity()?;
+            let config = tls::server_config(&identity, client_cert)?;
+            (
+                Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+                Some(identity.cert.to_vec()),
+            )
+        }
+        None => {
+            tracing::warn!(
+                "PLUGIN_CLIENT_CERT is not set (TF_DISABLE_PLUGIN_TLS?); serving without TLS on a private socket"
+            );
+            (None, None)
+        }
+    };
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_service_status(
+            plugin_services::HEALTH_SERVICE_NAME,
+            tonic_health::ServingStatus::Serving,
+        )
+        .await;
+
+    spawn_signal_handlers(shutdown.clone());
+
+    let incoming = tokio_stream::wrappers::ReceiverStream::new(accept_loop(
+        listener,
+        acceptor,
+        shutdown.clone(),
+    ));
+    let provider_service = ProviderServer::new(provider)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let server = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(plugin_services::controller_server(&shutdown))
+        .add_service(plugin_services::stdio_server(&shutdown))
+        .add_service(plugin_services::broker_server(&shutdown))
+        .add_service(provider_service)
+        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
+
+    // The socket is bound and the server assembled: only now may Terraform
+    // try to connect.
+    let line = handshake::handshake_line(&socket_path.to_string_lossy(), cert_der.as_deref());
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}").map_err(TransportError::Stdout)?;
+        out.flush().map_err(TransportError::Stdout)?;
+    }
+    tracing::debug!(socket = %socket_path.display(), "plugin server started");
+
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => result.map_err(|e| TransportError::Server(e.to_string()))?,
+        () = shutdown.cancelled() => {
+            // Give in-flight replies (the Shutdown answer among them) a moment
+            // to drain, but never overstay go-plugin's patience.
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+                Ok(result) => result.map_err(|e| TransportError::Server(e.to_string()))?,
+                Err(_) => tracing::debug!("connections still open at shutdown; closing them"),
+            }
+        }
+    }
+    drop(dir);
+    Ok(())
+}
+
+/// SIGINT is ignored, as go-plugin plugins do: a Ctrl-C reaches the whole
+/// process group, and Terraform answers it itself by calling `StopProvider`
+/// and letting us finish cleanly. SIGTERM means "exit now, but tidily".
+fn spawn_signal_handlers(shutdown: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::interrupt()) {
+        Ok(mut interrupts) => {
+            tokio::spawn(async move {
+                while interrupts.recv().await.is_some() {
+                    tracing::debug!("ignoring SIGINT; Terraform will call StopProvider");
+                }
+            });
+        }
+        Err(e) => tracing::warn!("could not ignore SIGINT: {e}"),
+    }
+    match signal(SignalKind::terminate()) {
+        Ok(mut terms) => {
+            tokio::spawn(async move {
+                if terms.recv().await.is_some() {
+                    tracing::info!("SIGTERM received; shutting down");
+                    shutdown.cancel();
+                }
+            });
+        }
+        Err(e) => tracing::warn!("could not handle SIGTERM: {e}"),
+    }
+}

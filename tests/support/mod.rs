@@ -1,0 +1,319 @@
+//! Test harness for the end-to-end tests: real Terraform binaries, the real
+//! provider binary and the job API simulator, wired together through a
+//! generated CLI configuration with `dev_overrides`.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ACCESS_KEY: &str = "AKE2ETEST0000000001";
+pub const SECRET_KEY: &str = "SKe2eSecretValue-never-log-me-7f3a";
+pub const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
+pub const REGION: &str = "cn-north-4";
+pub const SOURCE: &str = "terraform.local/jobwait/huaweicloud";
+
+/// One Terraform CLI to run the tests with.
+#[derive(Debug, Clone)]
+pub struct Terraform {
+    pub label: &'static str,
+    pub path: PathBuf,
+    /// `terraform_data` exists from 1.4 on.
+    pub has_terraform_data: bool,
+}
+
+impl Terraform {
+    fn locate(var: &str, default_rel: &str) -> PathBuf {
+        if let Ok(p) = std::env::var(var) {
+            if !p.is_empty() {
+                return PathBuf::from(p);
+            }
+        }
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(default_rel)
+    }
+
+    fn checked(label: &'static str, path: PathBuf, has_terraform_data: bool) -> Self {
+        assert!(
+            path.exists(),
+            "Terraform {label} not found at {}: run scripts/test.sh (it installs Terraform into .tools/) \
+             or point the TF_1_15 / TF_1_0 variables at a terraform binary",
+            path.display()
+        );
+        Self {
+            label,
+            path,
+            has_terraform_data,
+        }
+    }
+
+    pub fn v1_15() -> Self {
+        Self::checked(
+            "1.15",
+            Self::locate("TF_1_15", ".tools/bin/terraform-1.15"),
+            true,
+        )
+    }
+
+    pub fn v1_0() -> Self {
+        Self::checked(
+            "1.0.3",
+            Self::locate("TF_1_0", ".tools/bin/terraform-1.0.3"),
+            false,
+        )
+    }
+}
+
+/// The simulator, on a free loopback port, killed when dropped.
+pub struct Simulator {
+    child: Child,
+    pub base_url: String,
+    addr: String,
+}
+
+impl Simulator {
+    pub fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hwcloud-job-simulator"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--access-key",
+                ACCESS_KEY,
+                "--secret-key",
+                SECRET_KEY,
+                "--project-id",
+                PROJECT_ID,
+                "--region",
+                REGION,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start simulator");
+        let stdout = child.stdout.take().expect("simulator stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("simulator prints its address");
+        let base_url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected simulator banner {line:?}"))
+            .to_string();
+        let addr = base_url.trim_start_matches("http://").to_string();
+        Self {
+            child,
+            base_url,
+            addr,
+        }
+    }
+
+    /// The simulator's request counters (`GET /_sim/stats`).
+    pub fn stats(&self) -> serde_json::Value {
+        let mut stream = TcpStream::connect(&self.addr).expect("connect simulator");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET /_sim/stats HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read stats");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or_default();
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("stats not JSON ({e}): {response}"))
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A scratch Terraform working directory with its own CLI config.
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+    pub tf: Terraform,
+    env: Vec<(String, String)>,
+    /// A value only our child processes carry, to find leftovers by.
+    pub marker: String,
+}
+
+pub struct Run {
+    pub output: Output,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    pub fn success(&self) -> bool {
+        self.output.status.success()
+    }
+    /// Terraform wraps long diagnostics at the terminal width; join the
+    /// lines and drop the box-drawing gutter so assertions see whole phrases.
+    pub fn diagnostics(&self) -> String {
+        let mut text = String::new();
+        for line in self.stderr().lines().chain(self.stdout().lines()) {
+            let line = line.trim_start_matches(['│', '╷', '╵', ' ']).trim_end();
+            text.push_str(line);
+            text.push(' ');
+        }
+        text
+    }
+}
+
+pub fn provider_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"))
+        .parent()
+        .expect("binary directory")
+        .to_path_buf()
+}
+
+impl Workdir {
+    /// `main_tf` is written as-is; the `terraform { required_providers }`
+    /// block is added here so every test uses the same source address.
+    pub fn new(tf: &Terraform, sim: &Simulator, main_tf: &str) -> Self {
+        let dir = tempfile::tempdir().expect("workdir");
+        let cli_config = dir.path().join("terraformrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir().display()
+            ),
+        )
+        .expect("write cli config");
+        let header = format!(
+            "terraform {{\n  required_providers {{\n    huaweicloud = {{\n      source = \"{SOURCE}\"\n    }}\n  }}\n}}\n\n"
+        );
+        std::fs::write(dir.path().join("main.tf"), format!("{header}{main_tf}")).expect("main.tf");
+        let marker = format!(
+            "e2e-{}-{}",
+            std::process::id(),
+            dir.path().file_name().unwrap_or_default().to_string_lossy()
+        );
+        let base = &sim.base_url;
+        let env = vec![
+            ("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string()),
+            ("TF_IN_AUTOMATION".into(), "1".into()),
+            ("CHECKPOINT_DISABLE".into(), "1".into()),
+            ("TF_INPUT".into(), "0".into()),
+            ("HW_ACCESS_KEY".into(), ACCESS_KEY.into()),
+            ("HW_SECRET_KEY".into(), SECRET_KEY.into()),
+            ("HW_PROJECT_ID".into(), PROJECT_ID.into()),
+            ("HW_REGION_NAME".into(), REGION.into()),
+            ("TF_VAR_api".into(), base.clone()),
+            ("HUAWEICLOUD_E2E_MARKER".into(), marker.clone()),
+        ];
+        Self {
+            dir,
+            tf: tf.clone(),
+            env,
+            marker,
+        }
+    }
+
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    pub fn remove_env(&mut self, key: &str) {
+        self.env.retain(|(k, _)| k != key);
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.tf.path);
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER")
+            .env_remove("HW_AUTH_TOKEN")
+            .env_remove("HW_SECURITY_TOKEN")
+            .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let started = Instant::now();
+        let output = self
+            .command(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running {} {args:?}: {e}", self.tf.path.display()));
+        Run {
+            output,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    pub fn apply(&self) -> Run {
+        self.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    pub fn plan(&self) -> Run {
+        self.run(&["plan", "-input=false", "-no-color"])
+    }
+
+    pub fn outputs(&self) -> serde_json::Value {
+        let run = self.run(&["output", "-json", "-no-color"]);
+        assert!(run.success(), "terraform output failed: {}", run.stderr());
+        serde_json::from_slice(&run.output.stdout).expect("outputs are JSON")
+    }
+
+    /// Processes (ours or Terraform's children) that still carry this
+    /// workdir's marker in their environment.
+    pub fn leftover_processes(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return found;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.parse::<u32>().is_err() {
+                continue;
+            }
+            let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+                continue;
+            };
+            let needle = format!("HUAWEICLOUD_E2E_MARKER={}", self.marker);
+            if environ
+                .split(|b| *b == 0)
+                .any(|kv| kv == needle.as_bytes())
+            {
+                let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                found.push(format!("{name}: {cmdline}"));
+            }
+        }
+        found
+    }
+}
+
+/// Polls `check` until it holds or `limit` passes.
+pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    check()
+}
