@@ -1,1 +1,8 @@
-//! (stub: to be written)
+//! Cloud client layer: HTTP, endpoints, SDK-HMAC-SHA256 signing and API
+//! error bodies. It knows nothing of gRPC or of job semantics, so the waiter
+//! can treat every call as an opaque, classifiable probe.
+
+pub mod error;
+pub mod signer;
+
+pub use error::CloudError;
