@@ -9,7 +9,6 @@
 //! know what a secret is, so the rule is kept at every call site and checked by
 //! the end-to-end tests, which grep Terraform's TRACE log for the test secrets.
 
-use std::io::Write as _;
 use std::sync::Mutex;
 
 use tracing::field::{Field, Visit};

@@ -1,1 +1,221 @@
-//! (stub: to be written)
+//! The `tfplugin6.Provider` service: the glue between Terraform's protocol
+//! and the wait machinery.
+//!
+//! Results, including every failure a user can cause or meet, go back as
+//! diagnostics in an OK response; a gRPC error status is reserved for
+//! protocol misuse (an unknown data source type name, an undecodable value).
+
+pub mod config;
+pub mod job_wait;
+pub mod schema;
+pub mod settings;
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
+use crate::protocol::tfplugin6::provider_server::Provider;
+use crate::protocol::tfplugin6::{
+    configure_provider, get_metadata, get_provider_schema, get_resource_identity_schemas,
+    read_data_source, stop_provider, validate_data_resource_config, validate_provider_config,
+    DynamicValue, ServerCapabilities,
+};
+use crate::protocol::value::{self, Value};
+
+/// The provider's state across calls. Terraform starts one process per
+/// provider configuration and calls `ConfigureProvider` once, then reads
+/// data sources concurrently.
+pub struct JobWaitProvider {
+    /// Cancelled when the plugin shuts down.
+    shutdown: CancellationToken,
+    /// Cancelled by `StopProvider`; replaced afterwards so the process stays
+    /// usable (Terraform may reuse it, and the tests do).
+    stop: Mutex<CancellationToken>,
+    configured: RwLock<Option<Arc<settings::Configured>>>,
+}
+
+impl JobWaitProvider {
+    pub fn new(shutdown: CancellationToken) -> Self {
+        let stop = shutdown.child_token();
+        Self {
+            shutdown,
+            stop: Mutex::new(stop),
+            configured: RwLock::new(None),
+        }
+    }
+
+    fn current_stop(&self) -> CancellationToken {
+        match self.stop.lock() {
+            Ok(t) => t.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn configured(&self) -> Option<Arc<settings::Configured>> {
+        match self.configured.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        get_provider_schema_optional: true,
+        ..Default::default()
+    }
+}
+
+/// Decodes a config object; a value Terraform should never send is a
+/// protocol error, not a user error.
+fn decode(dv: Option<&DynamicValue>) -> Result<Value, Status> {
+    match dv {
+        None => Ok(Value::Null),
+        Some(dv) => value::decode_dynamic(dv)
+            .map_err(|e| Status::invalid_argument(format!("cannot decode configuration: {e}"))),
+    }
+}
+
+fn check_type_name(name: &str) -> Result<(), Status> {
+    if name == schema::JOB_WAIT {
+        Ok(())
+    } else {
+        Err(Status::not_found(format!(
+            "this provider has no data source {name:?}; it serves {}",
+            schema::JOB_WAIT
+        )))
+    }
+}
+
+fn job_wait_schema() -> crate::protocol::tfplugin6::Schema {
+    schema::job_wait_schema(
+        &crate::duration::format_compact(crate::waiter::DEFAULT_POLL_INTERVAL),
+        &crate::duration::format_compact(crate::waiter::DEFAULT_TIMEOUT),
+    )
+}
+
+#[tonic::async_trait]
+impl Provider for JobWaitProvider {
+    async fn get_metadata(
+        &self,
+        _request: Request<get_metadata::Request>,
+    ) -> Result<Response<get_metadata::Response>, Status> {
+        Ok(Response::new(get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            data_sources: vec![get_metadata::DataSourceMetadata {
+                type_name: schema::JOB_WAIT.to_string(),
+            }],
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<get_provider_schema::Request>,
+    ) -> Result<Response<get_provider_schema::Response>, Status> {
+        let mut response = get_provider_schema::Response {
+            provider: Some(schema::provider_schema()),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        };
+        response
+            .data_source_schemas
+            .insert(schema::JOB_WAIT.to_string(), job_wait_schema());
+        Ok(Response::new(response))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<get_resource_identity_schemas::Request>,
+    ) -> Result<Response<get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(Default::default()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<validate_provider_config::Request>,
+    ) -> Result<Response<validate_provider_config::Response>, Status> {
+        let config = decode(request.get_ref().config.as_ref())?;
+        let diagnostics = settings::validate(&config).into_proto();
+        Ok(Response::new(validate_provider_config::Response { diagnostics }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<configure_provider::Request>,
+    ) -> Result<Response<configure_provider::Response>, Status> {
+        let config = decode(request.get_ref().config.as_ref())?;
+        let (configured, diags) = settings::configure(&config, &|k| std::env::var(k).ok());
+        if let Some(c) = configured {
+            match self.configured.write() {
+                Ok(mut slot) => *slot = Some(Arc::new(c)),
+                Err(poisoned) => *poisoned.into_inner() = Some(Arc::new(c)),
+            }
+        }
+        Ok(Response::new(configure_provider::Response {
+            diagnostics: diags.into_proto(),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<validate_data_resource_config::Request>,
+    ) -> Result<Response<validate_data_resource_config::Response>, Status> {
+        let req = request.get_ref();
+        check_type_name(&req.type_name)?;
+        let config = decode(req.config.as_ref())?;
+        Ok(Response::new(validate_data_resource_config::Response {
+            diagnostics: job_wait::validate(&config).into_proto(),
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<read_data_source::Request>,
+    ) -> Result<Response<read_data_source::Response>, Status> {
+        let req = request.get_ref();
+        check_type_name(&req.type_name)?;
+        let config = decode(req.config.as_ref())?;
+        let Some(configured) = self.configured() else {
+            let mut diags = Diagnostics::default();
+            diags.push(Diagnostic::error(
+                "Provider is not configured",
+                "The huaweicloud provider could not be configured; see the errors reported for the provider block.",
+            ));
+            return Ok(Response::new(read_data_source::Response {
+                diagnostics: diags.into_proto(),
+                ..Default::default()
+            }));
+        };
+        let cancel = self.current_stop();
+        let response = match job_wait::read(&configured, &config, &cancel).await {
+            Ok(state) => read_data_source::Response {
+                state: Some(value::to_dynamic(&state)),
+                ..Default::default()
+            },
+            Err(diags) => read_data_source::Response {
+                diagnostics: diags.into_proto(),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<stop_provider::Request>,
+    ) -> Result<Response<stop_provider::Response>, Status> {
+        tracing::info!("StopProvider received; cancelling in-flight waits");
+        let fresh = self.shutdown.child_token();
+        let old = match self.stop.lock() {
+            Ok(mut t) => std::mem::replace(&mut *t, fresh),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
+        };
+        old.cancel();
+        Ok(Response::new(stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}

@@ -1,0 +1,423 @@
+//! The `huaweicloud_job_wait` data source: argument checks, the read that
+//! drives the waiter, and the translation of every outcome into either a
+//! state object or a diagnostic that carries the real reason.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cloud::CloudError;
+use crate::jobs::report::{self, TimeoutReport};
+use crate::jobs::{Job, JobError, Service};
+use crate::protocol::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use crate::protocol::value::Value;
+use crate::waiter::{self, RetryableError, WaitConfig, WaitError};
+
+use super::config::{self, Field};
+use super::schema::SUB_JOB_FIELDS;
+use super::settings::Configured;
+
+/// One HTTP request never waits longer than this, whatever the wait's
+/// timeout: a stalled connection must not eat the whole wait.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A validated wait, ready to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitArgs {
+    pub service: Service,
+    pub job_id: String,
+    pub region: Option<String>,
+    pub project_id: Option<String>,
+    pub poll_interval: Duration,
+    pub timeout: Duration,
+}
+
+/// Checks every known argument; unknown ones are left for later, as
+/// Terraform expects of `ValidateDataResourceConfig`.
+pub fn validate(obj: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let _ = check(obj, &mut diags);
+    diags
+}
+
+/// Reads and checks the arguments. `None` when something is invalid or not
+/// yet known (the diagnostics say which).
+fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
+    let service = match config::string(obj, "service", diags) {
+        Field::Known(s) => match s.parse::<Service>() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                config::invalid(diags, "service", "Invalid service", e.to_string());
+                None
+            }
+        },
+        _ => None,
+    };
+    let job_id = match config::string(obj, "job_id", diags) {
+        Field::Known(j) => match crate::validate::job_id(&j) {
+            Ok(()) => Some(j),
+            Err(e) => {
+                config::invalid(diags, "job_id", "Invalid job_id", e.to_string());
+                None
+            }
+        },
+        _ => None,
+    };
+    let mut complete = service.is_some() && job_id.is_some();
+    let region = match config::string(obj, "region", diags) {
+        Field::Known(r) => {
+            if let Err(e) = crate::cloud::endpoints::validate_region(&r) {
+                config::invalid(diags, "region", "Invalid region", e.to_string());
+            }
+            Some(r)
+        }
+        Field::Unknown => {
+            complete = false;
+            None
+        }
+        Field::Null => None,
+    };
+    let project_id = match config::string(obj, "project_id", diags) {
+        Field::Known(p) => {
+            if let Err(e) = crate::validate::project_id(&p) {
+                config::invalid(diags, "project_id", "Invalid project_id", e.to_string());
+            }
+            Some(p)
+        }
+        Field::Unknown => {
+            complete = false;
+            None
+        }
+        Field::Null => None,
+    };
+    let poll_interval = match config::string(obj, "poll_interval", diags) {
+        Field::Known(p) => config::duration(&p, AttributePath::root("poll_interval"), diags),
+        Field::Unknown => {
+            complete = false;
+            None
+        }
+        Field::Null => Some(waiter::DEFAULT_POLL_INTERVAL),
+    };
+    let timeout = match obj.get("timeouts") {
+        None | Some(Value::Null) => Some(waiter::DEFAULT_TIMEOUT),
+        Some(Value::Unknown) => {
+            complete = false;
+            None
+        }
+        Some(block) => match config::string(block, "read", diags) {
+            Field::Known(r) => {
+                config::duration(&r, AttributePath::root("timeouts").attr("read"), diags)
+            }
+            Field::Unknown => {
+                complete = false;
+                None
+            }
+            Field::Null => Some(waiter::DEFAULT_TIMEOUT),
+        },
+    };
+    if diags.has_errors() || !complete {
+        return None;
+    }
+    Some(WaitArgs {
+        service: service?,
+        job_id: job_id?,
+        region,
+        project_id,
+        poll_interval: poll_interval?,
+        timeout: timeout?,
+    })
+}
+
+/// What can go wrong in one poll. Cloud errors keep their own transient
+/// classification; a body we cannot understand is permanent, since asking
+/// again would get the same body.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    #[error(transparent)]
+    Job(#[from] JobError),
+}
+
+impl RetryableError for PollError {
+    fn is_transient(&self) -> bool {
+        match self {
+            PollError::Cloud(e) => e.is_transient(),
+            PollError::Job(_) => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PollError::Cloud(e) => e.retry_after(),
+            PollError::Job(_) => None,
+        }
+    }
+}
+
+/// Runs one wait to its end. Every failure comes back as diagnostics.
+pub async fn read(
+    configured: &Arc<Configured>,
+    obj: &Value,
+    cancel: &CancellationToken,
+) -> Result<Value, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    if !obj.is_wholly_known() {
+        diags.push(Diagnostic::error(
+            "Arguments of huaweicloud_job_wait are not known yet",
+            "Terraform asked to read the job before all of its arguments were known; this is a bug in the caller.",
+        ));
+        return Err(diags);
+    }
+    let Some(args) = check(obj, &mut diags) else {
+        return Err(diags);
+    };
+    let started = Instant::now();
+    let job = run(configured, &args, cancel, started).await?;
+    Ok(state(obj, &job))
+}
+
+fn no_region() -> Diagnostics {
+    let mut d = Diagnostics::default();
+    d.push(
+        Diagnostic::error(
+            "No region",
+            "Set region in the provider block, in this data source, or in HW_REGION_NAME.",
+        )
+        .with_attribute(AttributePath::root("region")),
+    );
+    d
+}
+
+async fn run(
+    configured: &Arc<Configured>,
+    args: &WaitArgs,
+    cancel: &CancellationToken,
+    started: Instant,
+) -> Result<Job, Diagnostics> {
+    let region = args
+        .region
+        .clone()
+        .or_else(|| configured.region.clone())
+        .ok_or_else(no_region)?;
+    let client = configured.client.clone();
+    let endpoints = client
+        .endpoints()
+        .resolve(&region)
+        .map_err(|e| single_error("Invalid endpoint settings", e.to_string(), None))?;
+    let wait_cfg = WaitConfig {
+        timeout: args.timeout,
+        poll_interval: args.poll_interval,
+        max_retries: configured.max_retries,
+    };
+
+    // A project id belongs to one region, so the provider's project id only
+    // applies when the wait uses the provider's region.
+    let same_region = configured.region.as_deref() == Some(region.as_str());
+    let project_id = match (&args.project_id, same_region, &configured.project_id) {
+        (Some(p), _, _) => p.clone(),
+        (None, true, Some(p)) => p.clone(),
+        _ => match configured.cached_project(&region) {
+            Some(p) => p,
+            None => {
+                let iam = endpoints.iam.clone();
+                let discovered = waiter::retry_transient(
+                    |remaining| {
+                        let client = client.clone();
+                        let iam = iam.clone();
+                        let region = region.clone();
+                        async move {
+                            crate::cloud::project::discover_project_id(
+                                &client,
+                                &iam,
+                                &region,
+                                remaining.min(REQUEST_TIMEOUT),
+                            )
+                            .await
+                            .map_err(PollError::from)
+                        }
+                    },
+                    &wait_cfg,
+                    cancel,
+                )
+                .await
+                .map_err(|e| {
+                    single_error(
+                        format!("Cannot discover the project id of region {region}"),
+                        format!(
+                            "{}\n\nSet project_id (or HW_PROJECT_ID) to skip the lookup.",
+                            wait_error_text(&e)
+                        ),
+                        None,
+                    )
+                })?;
+                configured.remember_project(&region, &discovered);
+                discovered
+            }
+        },
+    };
+
+    let base = endpoints
+        .by_name(args.service.endpoint_key())
+        .map_err(|e| single_error("Invalid endpoint settings", e.to_string(), None))?
+        .clone();
+    let segments = args.service.path_segments(&project_id, &args.job_id);
+    let service = args.service;
+    let remaining_cfg = WaitConfig {
+        timeout: args.timeout.saturating_sub(started.elapsed()),
+        ..wait_cfg
+    };
+    let probe = |remaining: Duration| {
+        let client = client.clone();
+        let base = base.clone();
+        let segments = segments.clone();
+        let project_id = project_id.clone();
+        async move {
+            let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
+            let response = client
+                .get_json(
+                    &base,
+                    &refs,
+                    &[],
+                    Some(&project_id),
+                    remaining.min(REQUEST_TIMEOUT),
+                )
+                .await?;
+            Ok::<Job, PollError>(crate::jobs::parse(service, &response.body)?)
+        }
+    };
+    match waiter::wait_for_job(probe, &remaining_cfg, cancel).await {
+        Ok(waited) => Ok(waited.job),
+        Err(e) => Err(diagnose(args, e)),
+    }
+}
+
+fn single_error(
+    summary: impl Into<String>,
+    detail: impl Into<String>,
+    at: Option<AttributePath>,
+) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    let mut diag = Diagnostic::error(summary.into(), detail.into());
+    if let Some(at) = at {
+        diag = diag.with_attribute(at);
+    }
+    d.push(diag);
+    d
+}
+
+fn wait_error_text(e: &WaitError<PollError>) -> String {
+    e.to_string()
+}
+
+/// Turns a failed wait into the diagnostic a person needs: what failed, and
+/// the reason the API gave, however deep it was buried.
+fn diagnose(args: &WaitArgs, error: WaitError<PollError>) -> Diagnostics {
+    let job_path = Some(AttributePath::root("job_id"));
+    match error {
+        WaitError::JobFailed { job, .. } => single_error(
+            report::failure_summary(&job),
+            report::failure_detail(&job),
+            job_path,
+        ),
+        WaitError::TimedOut {
+            polls,
+            last_job,
+            last_error,
+            ..
+        } => {
+            let last_error = last_error.map(|e| e.to_string());
+            let t = TimeoutReport {
+                service: args.service,
+                job_id: &args.job_id,
+                after: args.timeout,
+                polls,
+                last_job: last_job.as_ref(),
+                last_error: last_error.as_deref(),
+            };
+            single_error(report::timeout_summary(&t), report::timeout_detail(&t), None)
+        }
+        WaitError::Cancelled { polls, .. } => single_error(
+            format!(
+                "Wait for {} job {} was interrupted",
+                args.service.display_name(),
+                args.job_id
+            ),
+            format!(
+                "Terraform asked the provider to stop (interrupt or shutdown) after {polls} poll(s). \
+                 The job itself was not cancelled and may still be running."
+            ),
+            None,
+        ),
+        WaitError::Request { error, polls, .. } => {
+            let status = match &error {
+                PollError::Cloud(c) => c.status(),
+                PollError::Job(_) => None,
+            };
+            let at = match status {
+                Some(404) => job_path,
+                _ => None,
+            };
+            single_error(
+                format!(
+                    "Cannot read {} job {}",
+                    args.service.display_name(),
+                    args.job_id
+                ),
+                format!("{error}\n\n(after {polls} request(s))"),
+                at,
+            )
+        }
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::String(s.to_string())
+}
+
+/// The object Terraform stores: every schema attribute present, the
+/// arguments exactly as configured (Terraform rejects a data source that
+/// changes its own configuration), and every computed attribute known.
+pub fn state(config: &Value, job: &Job) -> Value {
+    let echo = |name: &str| config.get(name).cloned().unwrap_or(Value::Null);
+    let sub_jobs = job
+        .sub_jobs
+        .iter()
+        .map(|s| {
+            let values = [&s.id, &s.job_type, &s.status, &s.reason, &s.resource_id];
+            Value::object(
+                SUB_JOB_FIELDS
+                    .iter()
+                    .zip(values)
+                    .map(|(k, v)| (k.to_string(), text(v))),
+            )
+        })
+        .collect();
+    let timeouts = match config.get("timeouts") {
+        Some(Value::Map(m)) => Value::object([(
+            "read",
+            m.get("read").cloned().unwrap_or(Value::Null),
+        )]),
+        _ => Value::Null,
+    };
+    Value::object([
+        ("service", echo("service")),
+        ("job_id", echo("job_id")),
+        ("region", echo("region")),
+        ("project_id", echo("project_id")),
+        ("poll_interval", echo("poll_interval")),
+        // `id` is the job id as configured, the key users chain on.
+        ("id", echo("job_id")),
+        ("status", text(&job.status)),
+        ("reason", text(&job.reason)),
+        ("error_code", text(&job.error_code)),
+        ("job_type", text(&job.job_type)),
+        ("resource_id", text(&job.resource_id)),
+        ("resource_name", text(&job.resource_name)),
+        ("created_at", text(&job.created_at)),
+        ("updated_at", text(&job.updated_at)),
+        ("sub_jobs", Value::List(sub_jobs)),
+        ("timeouts", timeouts),
+    ])
+}

@@ -1,0 +1,205 @@
+//! The provider's schema: the HCL contract users write against.
+//!
+//! Every attribute carries a description because Terraform shows them in
+//! `terraform providers schema` and editors show them on hover; a wait with an
+//! undocumented knob is a wait people misconfigure.
+
+use crate::protocol::tfplugin6::schema::{nested_block::NestingMode, Attribute, Block, NestedBlock};
+use crate::protocol::tfplugin6::{Schema, StringKind};
+
+/// The one data source this provider serves.
+pub const JOB_WAIT: &str = "huaweicloud_job_wait";
+
+/// How an attribute is set: by the user, by us, or either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Required,
+    Optional,
+    Computed,
+}
+
+fn attribute(name: &str, ty: &str, mode: Mode, sensitive: bool, description: &str) -> Attribute {
+    Attribute {
+        name: name.to_string(),
+        r#type: ty.as_bytes().to_vec(),
+        description: description.to_string(),
+        description_kind: StringKind::Plain as i32,
+        required: mode == Mode::Required,
+        optional: mode == Mode::Optional,
+        computed: mode == Mode::Computed,
+        sensitive,
+        ..Default::default()
+    }
+}
+
+const STRING: &str = "\"string\"";
+
+/// The sub-job object type, shared by the schema and the state encoder so the
+/// two can never disagree.
+pub const SUB_JOB_FIELDS: [&str; 5] = ["id", "type", "status", "reason", "resource_id"];
+
+fn sub_jobs_type() -> String {
+    let fields: Vec<String> = SUB_JOB_FIELDS
+        .iter()
+        .map(|f| format!("\"{f}\":\"string\""))
+        .collect();
+    format!("[\"list\",[\"object\",{{{}}}]]", fields.join(","))
+}
+
+pub fn provider_schema() -> Schema {
+    use Mode::Optional;
+    let attributes = vec![
+        attribute("region", STRING, Optional, false,
+            "Region of the jobs, e.g. `cn-north-4`. Falls back to `HW_REGION_NAME`. Used in endpoint host names and for project discovery."),
+        attribute("access_key", STRING, Optional, false,
+            "Access key (AK) for SDK-HMAC-SHA256 request signing. Falls back to `HW_ACCESS_KEY`."),
+        attribute("secret_key", STRING, Optional, true,
+            "Secret key (SK) paired with `access_key`. Falls back to `HW_SECRET_KEY`. Never logged."),
+        attribute("security_token", STRING, Optional, true,
+            "Security token of temporary credentials, sent as `X-Security-Token` and signed. Falls back to `HW_SECURITY_TOKEN`."),
+        attribute("token", STRING, Optional, true,
+            "IAM token, sent as `X-Auth-Token` instead of signing; used when no access key is set. Falls back to `HW_AUTH_TOKEN`."),
+        attribute("project_id", STRING, Optional, false,
+            "Project ID. Falls back to `HW_PROJECT_ID`; when absent it is discovered once per region with `GET {iam}/v3/projects?name={region}`."),
+        attribute("auth_url", STRING, Optional, false,
+            "IAM endpoint including `/v3`, e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`. Falls back to `HW_AUTH_URL`."),
+        attribute("cloud", STRING, Optional, false,
+            "Cloud domain. Falls back to `HW_CLOUD`; defaults to `myhuaweicloud.com` (`myhuaweicloud.eu` for regions starting `eu-west-1`)."),
+        attribute("insecure", "\"bool\"", Optional, false,
+            "Skip TLS certificate verification. Falls back to `HW_INSECURE`. Off by default; only for test endpoints."),
+        attribute("max_retries", "\"number\"", Optional, false,
+            "How many times one poll is retried after a transient failure (HTTP 429, 5xx, connection errors, timeouts). Falls back to `HW_MAX_RETRIES`; default 5."),
+        attribute("endpoints", "[\"map\",\"string\"]", Optional, false,
+            "Base URLs overriding the default endpoints, keyed `cce`, `swr`, `elb` and `iam`, e.g. `{ cce = \"https://cce.example.com\" }`. `http://` is allowed for test servers. CCE Autopilot uses `cce`."),
+    ];
+    Schema {
+        version: 0,
+        block: Some(Block {
+            attributes,
+            description: "Waits for Huawei Cloud asynchronous jobs (CCE, CCE Autopilot, SWR, ELB) and reports why they failed.".into(),
+            description_kind: StringKind::Plain as i32,
+            ..Default::default()
+        }),
+    }
+}
+
+pub fn job_wait_schema(default_poll_interval: &str, default_timeout: &str) -> Schema {
+    use Mode::{Computed, Optional, Required};
+    let attributes = vec![
+        attribute("service", STRING, Required, false,
+            "Which job API to poll: `cce`, `cce_autopilot`, `swr` (enterprise instances) or `elb` (v3)."),
+        attribute("job_id", STRING, Required, false,
+            "The job to wait for, as returned by the API that started it. Letters, digits, `.`, `_` and `-`."),
+        attribute("region", STRING, Optional, false,
+            "Region of this job, overriding the provider's `region`."),
+        attribute("project_id", STRING, Optional, false,
+            "Project of this job, overriding the provider's `project_id`."),
+        attribute("poll_interval", STRING, Optional, false,
+            &format!("Longest pause between two polls, as a Go duration (e.g. `\"15s\"`). Polling starts fast and backs off up to this value. Default `\"{default_poll_interval}\"`.")),
+        attribute("id", STRING, Computed, false, "The job ID."),
+        attribute("status", STRING, Computed, false,
+            "Final status exactly as the API returned it, e.g. `Success` (CCE, SWR) or `COMPLETE` (ELB)."),
+        attribute("reason", STRING, Computed, false,
+            "The job's reason or message; empty when the API gave none."),
+        attribute("error_code", STRING, Computed, false, "ELB job error code; empty for other services."),
+        attribute("job_type", STRING, Computed, false, "Job type, e.g. `CreateCluster` or `UPGRADE`."),
+        attribute("resource_id", STRING, Computed, false, "ID of the resource the job worked on."),
+        attribute("resource_name", STRING, Computed, false,
+            "Name of the resource the job worked on (CCE and SWR; empty for ELB)."),
+        attribute("created_at", STRING, Computed, false, "When the job was created (ELB: began), as the API formats it."),
+        attribute("updated_at", STRING, Computed, false, "When the job was last updated (ELB: ended), as the API formats it."),
+        attribute("sub_jobs", &sub_jobs_type(), Computed, false,
+            "The job's direct sub-jobs in API order, each with `id`, `type`, `status`, `reason` and `resource_id`. Empty for SWR."),
+    ];
+    let timeouts = NestedBlock {
+        type_name: "timeouts".into(),
+        nesting: NestingMode::Single as i32,
+        block: Some(Block {
+            attributes: vec![attribute("read", STRING, Optional, false,
+                &format!("Limit for the whole wait, as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation."))],
+            description: "Time limits for the wait.".into(),
+            description_kind: StringKind::Plain as i32,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Schema {
+        version: 0,
+        block: Some(Block {
+            attributes,
+            block_types: vec![timeouts],
+            description: "Waits until a Huawei Cloud asynchronous job (CCE, CCE Autopilot, SWR enterprise instance or ELB v3) finishes, and returns its details. A failed job, a timeout or an API error fails the read with a diagnostic carrying the real reason: failed sub-jobs, error codes and request ids. An already finished job costs one request.".into(),
+            description_kind: StringKind::Plain as i32,
+            ..Default::default()
+        }),
+    }
+}
+
+/// Names of every attribute in a block, for the state encoder's completeness
+/// check.
+pub fn attribute_names(schema: &Schema) -> Vec<String> {
+    schema
+        .block
+        .as_ref()
+        .map(|b| b.attributes.iter().map(|a| a.name.clone()).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_attributes(schema: &Schema) -> Vec<&Attribute> {
+        let block = schema.block.as_ref().expect("block");
+        let mut all: Vec<&Attribute> = block.attributes.iter().collect();
+        for nested in &block.block_types {
+            all.extend(nested.block.as_ref().expect("nested").attributes.iter());
+        }
+        all
+    }
+
+    #[test]
+    fn every_attribute_and_block_is_described_and_well_typed() {
+        for schema in [provider_schema(), job_wait_schema("15s", "30m")] {
+            let block = schema.block.as_ref().expect("block");
+            assert!(!block.description.is_empty());
+            for a in all_attributes(&schema) {
+                assert!(!a.description.is_empty(), "{} has no description", a.name);
+                let ty: serde_json::Value =
+                    serde_json::from_slice(&a.r#type).expect("type is JSON");
+                assert!(!ty.is_null(), "{}", a.name);
+                let modes = [a.required, a.optional, a.computed];
+                assert_eq!(modes.iter().filter(|m| **m).count(), 1, "{}", a.name);
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_are_sensitive() {
+        let schema = provider_schema();
+        for a in all_attributes(&schema) {
+            let secret = matches!(a.name.as_str(), "secret_key" | "security_token" | "token");
+            assert_eq!(a.sensitive, secret, "{}", a.name);
+        }
+    }
+
+    #[test]
+    fn sub_jobs_type_is_a_list_of_string_objects() {
+        let ty: serde_json::Value = serde_json::from_str(&sub_jobs_type()).expect("json");
+        assert_eq!(ty[0], "list");
+        assert_eq!(ty[1][0], "object");
+        for f in SUB_JOB_FIELDS {
+            assert_eq!(ty[1][1][f], "string", "{f}");
+        }
+    }
+
+    #[test]
+    fn defaults_are_documented() {
+        let schema = job_wait_schema("15s", "30m");
+        let block = schema.block.as_ref().expect("block");
+        let poll = block.attributes.iter().find(|a| a.name == "poll_interval").expect("poll");
+        assert!(poll.description.contains("\"15s\""));
+        let read = &block.block_types[0].block.as_ref().expect("b").attributes[0];
+        assert!(read.description.contains("\"30m\""));
+    }
+}

@@ -1,0 +1,296 @@
+//! The provider block, merged with the environment variables the official
+//! huaweicloud provider reads, and turned into one shared cloud client.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use crate::cloud::credentials::Credentials;
+use crate::cloud::endpoints::{validate_region, EndpointConfig};
+use crate::cloud::CloudClient;
+use crate::protocol::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use crate::protocol::value::Value;
+
+use super::config::{self, Field};
+
+/// Retries of one poll when neither HCL nor `HW_MAX_RETRIES` says otherwise.
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
+
+/// Where a value came from, so an error can say which one to fix.
+fn origin(name: &str, env: &str, from_env: bool) -> String {
+    if from_env {
+        format!("environment variable {env}")
+    } else {
+        format!("provider argument {name}")
+    }
+}
+
+/// A string argument with its environment fallback. Empty strings count as
+/// unset, as in the official provider.
+struct Merged {
+    value: Option<String>,
+    from_env: bool,
+    unknown: bool,
+}
+
+fn merged(
+    obj: &Value,
+    name: &str,
+    env_name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    diags: &mut Diagnostics,
+) -> Merged {
+    match config::string(obj, name, diags) {
+        Field::Known(v) if !v.is_empty() => Merged {
+            value: Some(v),
+            from_env: false,
+            unknown: false,
+        },
+        Field::Unknown => Merged {
+            value: None,
+            from_env: false,
+            unknown: true,
+        },
+        _ => Merged {
+            value: env(env_name).filter(|v| !v.is_empty()),
+            from_env: true,
+            unknown: false,
+        },
+    }
+}
+
+/// Validates what is known of the provider block, for
+/// `ValidateProviderConfig`. Environment variables are checked at configure
+/// time, since validation must judge the configuration alone.
+pub fn validate(obj: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    if let Field::Known(region) = config::string(obj, "region", &mut diags) {
+        if let Err(e) = validate_region(&region) {
+            config::invalid(&mut diags, "region", "Invalid region", e.to_string());
+        }
+    }
+    if let Field::Known(project) = config::string(obj, "project_id", &mut diags) {
+        if let Err(e) = crate::validate::project_id(&project) {
+            config::invalid(&mut diags, "project_id", "Invalid project_id", e.to_string());
+        }
+    }
+    let _ = config::boolean(obj, "insecure", &mut diags);
+    let _ = config::count(obj, "max_retries", &mut diags);
+    if let Field::Known(map) = config::string_map(obj, "endpoints", &mut diags) {
+        let known: BTreeMap<String, String> = map
+            .into_iter()
+            .filter_map(|(k, v)| v.known().map(|v| (k, v)))
+            .collect();
+        let cloud = config::string(obj, "cloud", &mut diags).known();
+        let auth_url = config::string(obj, "auth_url", &mut diags).known();
+        if let Err(e) = EndpointConfig::new(cloud.as_deref(), auth_url.as_deref(), &known) {
+            config::invalid(&mut diags, "endpoints", "Invalid endpoints", e.to_string());
+        }
+    }
+    diags
+}
+
+/// Everything a wait needs from the provider block, shared by all waits.
+pub struct Configured {
+    pub client: Arc<CloudClient>,
+    pub endpoints: EndpointConfig,
+    pub region: Option<String>,
+    pub project_id: Option<String>,
+    pub max_retries: u32,
+    /// Discovered project ids by region: one IAM call per region per run.
+    projects: Mutex<HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for Configured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Configured")
+            .field("region", &self.region)
+            .field("project_id", &self.project_id)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Configured {
+    pub fn cached_project(&self, region: &str) -> Option<String> {
+        self.projects
+            .lock()
+            .ok()
+            .and_then(|m| m.get(region).cloned())
+    }
+
+    pub fn remember_project(&self, region: &str, project_id: &str) {
+        if let Ok(mut m) = self.projects.lock() {
+            m.insert(region.to_string(), project_id.to_string());
+        }
+    }
+}
+
+/// Builds the shared client from the provider block and the environment.
+/// Returns `None` with error diagnostics when something is wrong; an unknown
+/// value that a request would need is also an error, because every read
+/// happens after configure and could not proceed.
+pub fn configure(
+    obj: &Value,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> (Option<Configured>, Diagnostics) {
+    let mut diags = validate(obj);
+    let region = merged(obj, "region", "HW_REGION_NAME", env, &mut diags);
+    let access_key = merged(obj, "access_key", "HW_ACCESS_KEY", env, &mut diags);
+    let secret_key = merged(obj, "secret_key", "HW_SECRET_KEY", env, &mut diags);
+    let security_token = merged(obj, "security_token", "HW_SECURITY_TOKEN", env, &mut diags);
+    let token = merged(obj, "token", "HW_AUTH_TOKEN", env, &mut diags);
+    let project = merged(obj, "project_id", "HW_PROJECT_ID", env, &mut diags);
+    let auth_url = merged(obj, "auth_url", "HW_AUTH_URL", env, &mut diags);
+    let cloud = merged(obj, "cloud", "HW_CLOUD", env, &mut diags);
+
+    for (name, m) in [
+        ("region", &region),
+        ("access_key", &access_key),
+        ("secret_key", &secret_key),
+        ("security_token", &security_token),
+        ("token", &token),
+        ("project_id", &project),
+        ("auth_url", &auth_url),
+        ("cloud", &cloud),
+    ] {
+        if m.unknown {
+            diags.push(
+                Diagnostic::error(
+                    format!("Provider argument {name} is not known yet"),
+                    format!(
+                        "{name} depends on a value known only after apply. The huaweicloud_job_wait \
+                         data source reads during plan, so the provider needs {name} at plan time."
+                    ),
+                )
+                .with_attribute(AttributePath::root(name)),
+            );
+        }
+    }
+
+    if let (Some(r), true) = (&region.value, region.from_env) {
+        if let Err(e) = validate_region(r) {
+            diags.push(Diagnostic::error(
+                "Invalid region",
+                format!("{}: {e}", origin("region", "HW_REGION_NAME", true)),
+            ));
+        }
+    }
+    if let (Some(p), true) = (&project.value, project.from_env) {
+        if let Err(e) = crate::validate::project_id(p) {
+            diags.push(Diagnostic::error(
+                "Invalid project_id",
+                format!("{}: {e}", origin("project_id", "HW_PROJECT_ID", true)),
+            ));
+        }
+    }
+
+    let insecure = match config::boolean(obj, "insecure", &mut diags) {
+        Field::Known(b) => b,
+        _ => env("HW_INSECURE")
+            .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+            .unwrap_or(false),
+    };
+    let max_retries = match config::count(obj, "max_retries", &mut diags) {
+        Field::Known(n) => n,
+        _ => match env("HW_MAX_RETRIES").filter(|v| !v.trim().is_empty()) {
+            None => DEFAULT_MAX_RETRIES,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n) if n <= config::MAX_RETRIES_LIMIT => n,
+                _ => {
+                    diags.push(Diagnostic::error(
+                        "Invalid max_retries",
+                        format!(
+                            "environment variable HW_MAX_RETRIES must be a whole number from 0 to {}",
+                            config::MAX_RETRIES_LIMIT
+                        ),
+                    ));
+                    DEFAULT_MAX_RETRIES
+                }
+            },
+        },
+    };
+    let endpoints_map: BTreeMap<String, String> =
+        match config::string_map(obj, "endpoints", &mut diags) {
+            Field::Known(m) => m
+                .into_iter()
+                .filter_map(|(k, v)| match v {
+                    Field::Known(v) => Some((k, v)),
+                    Field::Unknown => {
+                        diags.push(
+                            Diagnostic::error(
+                                "Endpoint is not known yet",
+                                format!("endpoints[{k:?}] depends on a value known only after apply."),
+                            )
+                            .with_attribute(AttributePath::root("endpoints").key(&k)),
+                        );
+                        None
+                    }
+                    Field::Null => None,
+                })
+                .collect(),
+            Field::Unknown => {
+                diags.push(
+                    Diagnostic::error(
+                        "Provider argument endpoints is not known yet",
+                        "endpoints depends on a value known only after apply.",
+                    )
+                    .with_attribute(AttributePath::root("endpoints")),
+                );
+                BTreeMap::new()
+            }
+            Field::Null => BTreeMap::new(),
+        };
+    let endpoints = match EndpointConfig::new(
+        cloud.value.as_deref(),
+        auth_url.value.as_deref(),
+        &endpoints_map,
+    ) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            diags.push(Diagnostic::error("Invalid endpoint settings", e.to_string()));
+            None
+        }
+    };
+    let credentials = match Credentials::from_parts(
+        access_key.value.as_deref(),
+        secret_key.value.as_deref(),
+        security_token.value.as_deref(),
+        token.value.as_deref(),
+    ) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            diags.push(Diagnostic::error("Invalid or missing credentials", e.to_string()));
+            None
+        }
+    };
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    let (Some(endpoints), Some(credentials)) = (endpoints, credentials) else {
+        return (None, diags);
+    };
+    let client = match CloudClient::new(credentials, insecure) {
+        Ok(c) => c,
+        Err(e) => {
+            diags.push(Diagnostic::error("Cannot create the HTTP client", e.to_string()));
+            return (None, diags);
+        }
+    };
+    tracing::debug!(
+        region = region.value.as_deref().unwrap_or(""),
+        insecure,
+        max_retries,
+        "provider configured"
+    );
+    (
+        Some(Configured {
+            client: Arc::new(client),
+            endpoints,
+            region: region.value,
+            project_id: project.value,
+            max_retries,
+            projects: Mutex::new(HashMap::new()),
+        }),
+        diags,
+    )
+}
