@@ -1,0 +1,373 @@
+//! End-to-end tests: real Terraform (1.15.x and 1.0.3) drives the real
+//! provider binary against the job API simulator.
+//!
+//! Each scenario runs once per Terraform version. The assertions are about
+//! behaviour (what Terraform shows, what the simulator saw); time bounds are
+//! only generous guards against hangs.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Simulator, Terraform, Workdir, SECRET_KEY};
+
+/// The provider block every test uses: all endpoints on the simulator.
+const PROVIDER: &str = r#"
+variable "api" {
+  type = string
+}
+
+provider "huaweicloud" {
+  endpoints = {
+    cce = var.api
+    swr = var.api
+    elb = var.api
+    iam = var.api
+  }
+}
+"#;
+
+fn wait_block(name: &str, service: &str, job_id: &str, extra: &str) -> String {
+    format!(
+        r#"
+data "huaweicloud_job_wait" "{name}" {{
+  service       = "{service}"
+  job_id        = "{job_id}"
+  poll_interval = "1s"
+  {extra}
+}}
+"#
+    )
+}
+
+fn success_all_services(tf: Terraform) {
+    let sim = Simulator::start();
+    let mut hcl = PROVIDER.to_string();
+    for (name, service, id) in [
+        ("cce", "cce", "run2-e2e-cce"),
+        ("autopilot", "cce_autopilot", "run1-e2e-ap"),
+        ("swr", "swr", "run1-e2e-swr"),
+        ("elb", "elb", "done-e2e-elb"),
+    ] {
+        hcl.push_str(&wait_block(name, service, id, ""));
+        hcl.push_str(&format!(
+            r#"
+output "{name}" {{
+  value = {{
+    id            = data.huaweicloud_job_wait.{name}.id
+    status        = data.huaweicloud_job_wait.{name}.status
+    reason        = data.huaweicloud_job_wait.{name}.reason
+    error_code    = data.huaweicloud_job_wait.{name}.error_code
+    job_type      = data.huaweicloud_job_wait.{name}.job_type
+    resource_id   = data.huaweicloud_job_wait.{name}.resource_id
+    resource_name = data.huaweicloud_job_wait.{name}.resource_name
+    created_at    = data.huaweicloud_job_wait.{name}.created_at
+    sub_jobs      = data.huaweicloud_job_wait.{name}.sub_jobs
+  }}
+}}
+"#
+        ));
+    }
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(run.success(), "apply failed:\n{}", run.diagnostics());
+    let out = wd.outputs();
+    let get = |name: &str| out[name]["value"].clone();
+
+    let cce = get("cce");
+    assert_eq!(cce["id"], "run2-e2e-cce");
+    assert_eq!(cce["status"], "Success");
+    assert_eq!(cce["error_code"], "");
+    assert!(!cce["job_type"].as_str().unwrap_or("").is_empty());
+    assert!(!cce["resource_id"].as_str().unwrap_or("").is_empty());
+    assert!(!cce["created_at"].as_str().unwrap_or("").is_empty());
+    let subs = cce["sub_jobs"].as_array().expect("sub_jobs list");
+    assert!(!subs.is_empty(), "CCE sub-jobs expected: {cce}");
+    assert!(subs.iter().all(|s| s["status"] == "Success"), "{cce}");
+
+    assert_eq!(get("autopilot")["status"], "Success");
+    let swr = get("swr");
+    assert_eq!(swr["status"], "Success");
+    assert!(!swr["resource_name"].as_str().unwrap_or("").is_empty());
+    assert_eq!(swr["sub_jobs"].as_array().map(Vec::len), Some(0));
+    let elb = get("elb");
+    assert_eq!(elb["status"], "COMPLETE");
+    assert_eq!(elb["resource_name"], "");
+
+    let stats = sim.stats();
+    // run2 = two pending answers then success: exactly three polls.
+    assert_eq!(stats["jobs"]["cce/run2-e2e-cce"], 3, "{stats}");
+    // An already finished job costs exactly one request.
+    assert_eq!(stats["jobs"]["elb/done-e2e-elb"], 1, "{stats}");
+    assert_eq!(stats["auth_failures"], 0, "{stats}");
+}
+
+fn failed_cce_job_shows_nested_sub_job_reason(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!("{PROVIDER}{}", wait_block("cluster", "cce", "fail1-e2e", ""));
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(!run.success(), "a failed job must fail the apply");
+    let text = run.diagnostics();
+    assert!(text.contains("fail1-e2e"), "{text}");
+    assert!(text.contains("Failed"), "{text}");
+    assert!(
+        text.contains("Install kubelet failed: disk /dev/vdb not found"),
+        "the sub-job's reason must be shown:\n{text}"
+    );
+    assert!(text.contains("InstallKubelet"), "{text}");
+}
+
+fn elb_failure_shows_error_code(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!("{PROVIDER}{}", wait_block("lb", "elb", "fail0-e2e-elb", ""));
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(!run.success());
+    let text = run.diagnostics();
+    assert!(text.contains("FAIL"), "{text}");
+    assert!(text.contains("ELB.1234"), "{text}");
+    assert!(text.contains("traffic switch failed"), "{text}");
+    assert!(text.contains("ELB.1299"), "failed sub-job code expected:\n{text}");
+}
+
+fn timeout_is_reported_in_words(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}",
+        wait_block("slow", "cce", "forever-e2e", r#"timeouts { read = "3s" }"#)
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(!run.success());
+    let text = run.diagnostics();
+    assert!(text.contains("timed out after 3s"), "{text}");
+    assert!(text.contains("Running"), "last status expected:\n{text}");
+    assert!(run.elapsed < Duration::from_secs(120), "{:?}", run.elapsed);
+}
+
+fn throttling_and_unavailability_are_retried(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}{}",
+        wait_block("throttled", "swr", "throttle2-e2e", ""),
+        wait_block("unavailable", "elb", "unavail2-e2e", "")
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    let stats = sim.stats();
+    assert_eq!(stats["throttled"], 2, "{stats}");
+    assert_eq!(stats["unavailable"], 2, "{stats}");
+    assert_eq!(stats["jobs"]["swr/throttle2-e2e"], 3, "{stats}");
+}
+
+fn not_found_fails_fast(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}",
+        wait_block("missing", "cce", "nosuchjob-e2e", r#"timeouts { read = "10m" }"#)
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(!run.success());
+    let text = run.diagnostics();
+    assert!(text.contains("404"), "{text}");
+    assert!(text.contains("CCE_CM.0003"), "API error code expected:\n{text}");
+    assert!(text.to_lowercase().contains("request id"), "{text}");
+    // No retry: one request, long before the 10-minute timeout.
+    assert_eq!(sim.stats()["jobs"]["cce/nosuchjob-e2e"], 1);
+    assert!(run.elapsed < Duration::from_secs(120));
+}
+
+fn wrong_secret_key_is_rejected(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!("{PROVIDER}{}", wait_block("job", "cce", "done-e2e-auth", ""));
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    wd.set_env("HW_SECRET_KEY", "SKwrong-secret-value-123");
+    let run = wd.apply();
+    assert!(!run.success());
+    let text = run.diagnostics();
+    assert!(text.contains("401"), "{text}");
+    assert!(text.contains("APIGW.0301"), "{text}");
+    assert!(!text.contains("SKwrong-secret-value-123"), "secret leaked:\n{text}");
+    assert!(sim.stats()["auth_failures"].as_u64().unwrap_or(0) >= 1);
+}
+
+fn job_id_unknown_at_plan_is_read_during_apply(tf: Terraform) {
+    let sim = Simulator::start();
+    // terraform_data exists from Terraform 1.4; with 1.0.3, timestamp() is
+    // the built-in way to make a value unknown until apply.
+    let (source, dependent) = if tf.has_terraform_data {
+        (
+            r#"
+resource "terraform_data" "job" {
+  input = "run1-e2e-chain"
+}
+locals {
+  job_id = terraform_data.job.output
+}
+"#,
+            r#"
+resource "terraform_data" "after" {
+  input = data.huaweicloud_job_wait.chained.resource_id
+}
+output "after" {
+  value = terraform_data.after.output
+}
+"#,
+        )
+    } else {
+        (
+            r#"
+locals {
+  job_id = "run1-e2e-chain${replace(timestamp(), "/.*/", "")}"
+}
+"#,
+            "",
+        )
+    };
+    let hcl = format!(
+        r#"{PROVIDER}{source}
+data "huaweicloud_job_wait" "chained" {{
+  service       = "cce"
+  job_id        = local.job_id
+  poll_interval = "1s"
+}}
+output "resource_id" {{
+  value = data.huaweicloud_job_wait.chained.resource_id
+}}
+{dependent}"#
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let plan = wd.plan();
+    assert!(plan.success(), "{}", plan.diagnostics());
+    assert_eq!(
+        sim.stats()["total_requests"],
+        0,
+        "plan must not read a job whose id is unknown"
+    );
+    assert!(plan.stdout().contains("known after apply"), "{}", plan.stdout());
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    let out = wd.outputs();
+    let rid = out["resource_id"]["value"].as_str().unwrap_or("").to_string();
+    assert!(!rid.is_empty(), "{out}");
+    if tf.has_terraform_data {
+        assert_eq!(out["after"]["value"], rid.as_str());
+    }
+    assert_eq!(sim.stats()["jobs"]["cce/run1-e2e-chain"], 2);
+}
+
+fn invalid_arguments_are_rejected_before_any_request(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        r#"{PROVIDER}
+data "huaweicloud_job_wait" "bad" {{
+  service       = "rds"
+  job_id        = "../../admin"
+  region        = "cn-north-4.evil.example"
+  poll_interval = "5 minutes"
+  timeouts {{
+    read = "forever"
+  }}
+}}
+"#
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.plan();
+    assert!(!run.success());
+    let text = run.diagnostics();
+    for needle in ["service", "\"rds\"", "job_id", "region", "poll_interval", "read"] {
+        assert!(text.contains(needle), "{needle} not in:\n{text}");
+    }
+    let stats = sim.stats();
+    assert_eq!(stats["total_requests"], 0, "{stats}");
+    assert_eq!(stats["iam_requests"], 0, "{stats}");
+}
+
+fn interrupt_stops_a_long_wait(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}",
+        wait_block("long", "cce", "forever-e2e-int", r#"timeouts { read = "30m" }"#)
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let mut child = wd
+        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start terraform");
+    // Interrupt only once the wait is really polling.
+    assert!(
+        support::eventually(Duration::from_secs(60), || {
+            sim.stats()["jobs"]["cce/forever-e2e-int"].as_u64().unwrap_or(0) >= 2
+        }),
+        "the wait never started polling"
+    );
+    let started = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exited = support::eventually(Duration::from_secs(60), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    assert!(exited, "terraform did not stop after SIGINT");
+    let code = child.wait().expect("status");
+    assert!(!code.success(), "an interrupted apply must not report success");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(
+        support::eventually(Duration::from_secs(10), || wd.leftover_processes().is_empty()),
+        "provider processes left behind: {:?}",
+        wd.leftover_processes()
+    );
+}
+
+fn secrets_never_reach_the_trace_log(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!("{PROVIDER}{}", wait_block("job", "swr", "run1-e2e-log", ""));
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    let log = wd.dir.path().join("trace.log");
+    wd.set_env("TF_LOG", "TRACE");
+    wd.set_env("TF_LOG_PATH", &log.display().to_string());
+    // Discover the project id too, so the IAM request is logged as well.
+    wd.remove_env("HW_PROJECT_ID");
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    let text = std::fs::read_to_string(&log).expect("trace log");
+    assert!(!text.contains(SECRET_KEY), "the secret key is in the TRACE log");
+    // Our poll logs reach Terraform's log through go-plugin.
+    assert!(text.contains("run1-e2e-log"), "no poll logged at TRACE");
+    assert_eq!(sim.stats()["iam_requests"], 1);
+}
+
+macro_rules! for_each_terraform {
+    ($($name:ident),* $(,)?) => {
+        mod terraform_1_15 {
+            $(#[test] fn $name() { super::$name(super::Terraform::v1_15()) })*
+        }
+        mod terraform_1_0 {
+            $(#[test] fn $name() { super::$name(super::Terraform::v1_0()) })*
+        }
+    };
+}
+
+for_each_terraform!(
+    success_all_services,
+    failed_cce_job_shows_nested_sub_job_reason,
+    elb_failure_shows_error_code,
+    timeout_is_reported_in_words,
+    throttling_and_unavailability_are_retried,
+    not_found_fails_fast,
+    wrong_secret_key_is_rejected,
+    job_id_unknown_at_plan_is_read_during_apply,
+    invalid_arguments_are_rejected_before_any_request,
+    interrupt_stops_a_long_wait,
+    secrets_never_reach_the_trace_log,
+);
