@@ -3,6 +3,7 @@
 //! diagnostics). Knows nothing of HTTP or Huawei Cloud, so the provider glue
 //! can be tested without a network and the transport without a cloud.
 
+pub mod schema;
 pub mod value;
 
 pub use value::{Number, Value};
