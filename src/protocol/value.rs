@@ -527,6 +527,23 @@ mod tests {
     }
 
     #[test]
+    fn errors_never_echo_the_payload() {
+        // A truncated string whose visible part looks like a secret key.
+        let mut bytes = vec![0x81, 0xaa];
+        bytes.extend_from_slice(b"secret_key");
+        bytes.extend_from_slice(&[0xd9, 40]);
+        bytes.extend_from_slice(b"SK-TOPSECRET");
+        let err = decode(&bytes).unwrap_err().to_string();
+        assert!(!err.contains("SK-TOPSECRET") && !err.contains("secret_key"));
+        let bad_json = DynamicValue {
+            msgpack: vec![],
+            json: br#"{"secret_key":"SK-TOPSECRET""#.to_vec(),
+        };
+        let err = decode_dynamic(&bad_json).unwrap_err().to_string();
+        assert!(!err.contains("SK-TOPSECRET"), "{err}");
+    }
+
+    #[test]
     fn trailing_bytes_are_rejected() {
         assert_eq!(
             decode(&[0xc0, 0xc0, 0x01]),
