@@ -6,3 +6,8 @@ pub mod error;
 pub mod signer;
 
 pub use error::CloudError;
+pub mod credentials;
+pub mod endpoints;
+
+pub use credentials::{Credentials, Secret};
+pub use endpoints::{EndpointConfig, EndpointKey, Endpoints};
