@@ -2,12 +2,16 @@
 //! error bodies. It knows nothing of gRPC or of job semantics, so the waiter
 //! can treat every call as an opaque, classifiable probe.
 
-pub mod error;
-pub mod signer;
-
-pub use error::CloudError;
+pub mod client;
 pub mod credentials;
 pub mod endpoints;
+pub mod error;
+pub mod project;
+pub mod signer;
 
+
+pub use client::{build_http_client, ApiResponse, CloudClient};
 pub use credentials::{Credentials, Secret};
 pub use endpoints::{EndpointConfig, EndpointKey, Endpoints};
+pub use error::CloudError;
+pub use project::discover_project_id;
