@@ -126,8 +126,8 @@ impl CloudClient {
     }
 
     /// Append `segments` to `base` as literal path segments and set the
-    /// query. Each segment is fully escaped first, so `/`, `?`, `%` and `#`
-    /// in (untrusted) input can never change the path's structure; `.`, `..`
+    /// query. `/`, `?`, `%` and `#` in (untrusted) segments are escaped, so
+    /// they can never change the path's structure; `.`, `..`
     /// and empty segments are refused because URL normalisation would drop
     /// them silently and address a different resource.
     pub fn build_url(
@@ -152,11 +152,8 @@ impl CloudClient {
                     reason: format!("{base} cannot have path segments appended"),
                 })?;
             path.pop_if_empty();
-            path.extend(
-                segments
-                    .iter()
-                    .map(|s| percent_encode(s.as_bytes(), UNRESERVED).to_string()),
-            );
+            // In this context `url` escapes `/`, `?`, `#` and `%` itself.
+            path.extend(segments);
         }
         if query.is_empty() {
             url.set_query(None);
@@ -415,4 +412,396 @@ fn authority(url: &Url) -> Result<String, CloudError> {
         Some(p) => format!("{host}:{p}"),
         None => host.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::test_server::{response, Reply, TestServer};
+    use std::collections::BTreeMap;
+
+    const AK: &str = "AKEXAMPLE1234567890";
+    const SK: &str = "SKEXAMPLEsecretKey0123456789abcdefABCDEF";
+    const T: Duration = Duration::from_secs(10);
+
+    fn client(creds: Credentials) -> CloudClient {
+        // No proxy: tests must only ever reach loopback.
+        let http = http_builder(false).no_proxy().build().unwrap();
+        CloudClient::with_http_client(http, creds, EndpointConfig::default())
+    }
+
+    fn aksk() -> CloudClient {
+        client(Credentials::aksk(AK, SK, Some("TOKENabc123".into())).unwrap())
+    }
+
+    /// Verify a received request the way the gateway (and our simulator) does.
+    fn verify(req: &crate::cloud::test_server::Captured) -> bool {
+        let Some(auth) = req.header("authorization") else {
+            return false;
+        };
+        let Some(rest) = auth.strip_prefix("SDK-HMAC-SHA256 ") else {
+            return false;
+        };
+        let mut signed = "";
+        for part in rest.split(", ") {
+            if let Some(v) = part.strip_prefix("SignedHeaders=") {
+                signed = v;
+            }
+        }
+        let headers: Vec<(String, String)> = signed
+            .split(';')
+            .map(|n| (n.to_string(), req.header(n).unwrap_or_default().to_string()))
+            .collect();
+        let host = req.header("host").unwrap_or_default();
+        let url = Url::parse(&format!("http://{host}{}", req.target)).unwrap();
+        let date = req.header("x-sdk-date").unwrap_or_default();
+        signer::authorization(AK, SK, date, &req.method, &url, &headers, b"") == auth
+    }
+
+    #[tokio::test]
+    async fn signed_get_carries_verifiable_headers() {
+        let server = TestServer::fixed(
+            "200 OK",
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Request-Id", "req-1"),
+            ],
+            r#"{"ok":true}"#,
+        )
+        .await;
+        let r = aksk()
+            .get_json(
+                &server.base(),
+                &["api", "v3", "projects", "p1", "jobs", "j1"],
+                &[("b", "2 3"), ("a", "x/y")],
+                Some("p1"),
+                T,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body, br#"{"ok":true}"#);
+        assert_eq!(r.request_id.as_deref(), Some("req-1"));
+
+        let reqs = server.requests();
+        assert_eq!(reqs.len(), 1);
+        let req = &reqs[0];
+        assert_eq!(req.method, "GET");
+        assert_eq!(req.target, "/api/v3/projects/p1/jobs/j1?a=x%2Fy&b=2%203");
+        assert_eq!(req.header("host"), Some(server.addr.to_string().as_str()));
+        assert_eq!(req.header("content-type"), Some("application/json"));
+        assert_eq!(req.header("x-project-id"), Some("p1"));
+        assert_eq!(req.header("x-security-token"), Some("TOKENabc123"));
+        assert!(req.header("x-auth-token").is_none());
+        assert!(req
+            .header("user-agent")
+            .unwrap_or_default()
+            .starts_with("terraform-provider-huaweicloud/"));
+        let date = req.header("x-sdk-date").unwrap_or_default();
+        assert_eq!(date.len(), 16, "{date}");
+        let auth = req.header("authorization").unwrap_or_default();
+        assert!(
+            auth.contains(
+                "SignedHeaders=content-type;host;x-project-id;x-sdk-date;x-security-token,"
+            ),
+            "{auth}"
+        );
+        assert!(verify(req), "signature does not verify: {auth}");
+    }
+
+    #[tokio::test]
+    async fn wrong_secret_does_not_verify() {
+        let server = TestServer::fixed("200 OK", &[], "{}").await;
+        let c = client(Credentials::aksk(AK, "wrong-secret", None).unwrap());
+        c.get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap();
+        let reqs = server.requests();
+        assert!(!verify(&reqs[0]));
+        assert!(reqs[0].header("x-project-id").is_none());
+        assert!(reqs[0].header("x-security-token").is_none());
+    }
+
+    #[tokio::test]
+    async fn token_auth_sends_token_and_does_not_sign() {
+        let server = TestServer::fixed("200 OK", &[], "[]").await;
+        let c = client(Credentials::token("iam-token").unwrap());
+        c.get_json(&server.base(), &["v3", "projects"], &[], Some("p"), T)
+            .await
+            .unwrap();
+        let req = &server.requests()[0];
+        assert_eq!(req.header("x-auth-token"), Some("iam-token"));
+        assert!(req.header("authorization").is_none());
+        assert!(req.header("x-sdk-date").is_none());
+        assert_eq!(req.header("x-project-id"), Some("p"));
+    }
+
+    #[tokio::test]
+    async fn segments_are_escaped_never_interpreted() {
+        let server = TestServer::fixed("200 OK", &[], "{}").await;
+        let base = Url::parse(&format!("http://{}/prefix/", server.addr)).unwrap();
+        // `url` escapes `%` itself here, so `%2e%2e` stays literal text.
+        aksk()
+            .get_json(&base, &["a/b", "c?d", "e#f", "%2e%2e", "ü"], &[], None, T)
+            .await
+            .unwrap();
+        let req = &server.requests()[0];
+        assert_eq!(req.target, "/prefix/a%2Fb/c%3Fd/e%23f/%252e%252e/%C3%BC");
+        assert!(verify(req));
+        for bad in ["..", ".", ""] {
+            let e = aksk()
+                .get_json(&server.base(), &["jobs", bad], &[], None, T)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, CloudError::InvalidInput { .. }), "{e:?}");
+        }
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "rejected segments made a request"
+        );
+    }
+
+    #[tokio::test]
+    async fn throttled_with_retry_after_is_transient() {
+        let server = TestServer::fixed(
+            "429 Too Many Requests",
+            &[("Retry-After", "5"), ("X-Request-Id", "r429")],
+            r#"{"error_code":"APIGW.0308","error_msg":"The request is throttled."}"#,
+        )
+        .await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(e.is_transient());
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(5)));
+        assert_eq!(e.request_id(), Some("r429"));
+        assert_eq!(e.status(), Some(429));
+    }
+
+    #[tokio::test]
+    async fn not_found_is_permanent_with_details() {
+        let server = TestServer::fixed(
+            "404 Not Found",
+            &[("X-Request-Id", "abc")],
+            r#"{"error":{"code":"CCE.01404001","message":"job not found"}}"#,
+        )
+        .await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(!e.is_transient());
+        assert_eq!(
+            e.to_string(),
+            "HTTP 404 Not Found: CCE.01404001: job not found (request id abc)"
+        );
+    }
+
+    #[tokio::test]
+    async fn redirect_is_not_followed() {
+        let target = TestServer::fixed("200 OK", &[], "{}").await;
+        let location = format!("{}stolen", target.base());
+        let server = TestServer::fixed("302 Found", &[("Location", &location)], "").await;
+        let c = client(Credentials::token("iam-token").unwrap());
+        let e = c
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(302));
+        assert!(!e.is_transient());
+        assert!(e.to_string().contains(&location), "{e}");
+        assert_eq!(server.requests().len(), 1);
+        assert!(target.requests().is_empty(), "redirect was followed");
+    }
+
+    #[tokio::test]
+    async fn oversized_body_is_refused_by_length_and_while_streaming() {
+        let big = "x".repeat(4096);
+        let server = TestServer::fixed("200 OK", &[], &big).await;
+        let e = aksk()
+            .with_max_body_bytes(1024)
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, CloudError::BodyTooLarge { limit: 1024, .. }),
+            "{e:?}"
+        );
+
+        // No Content-Length: the body runs until close and must be cut off.
+        let head = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec();
+        let server =
+            TestServer::start(move |_| Reply::Stream(head.clone(), 64 * 1024 * 1024)).await;
+        let e = aksk()
+            .with_max_body_bytes(64 * 1024)
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::BodyTooLarge { .. }), "{e:?}");
+        assert!(e.to_string().contains("65536-byte limit"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn gateway_html_page_is_transient() {
+        let server = TestServer::fixed(
+            "502 Bad Gateway",
+            &[("Content-Type", "text/html")],
+            "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+        )
+        .await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, CloudError::NotJson { status: 502, .. }),
+            "{e:?}"
+        );
+        assert!(e.is_transient());
+    }
+
+    #[tokio::test]
+    async fn success_with_unparseable_body_fails_cleanly() {
+        let server = TestServer::fixed("200 OK", &[], "{\"job\": ").await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, CloudError::NotJson { status: 200, .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("is not JSON"), "{e}");
+        assert!(!e.is_transient());
+    }
+
+    #[tokio::test]
+    async fn slow_server_times_out_transiently() {
+        let server = TestServer::start(|_| Reply::Hang).await;
+        let started = Instant::now();
+        let e = aksk()
+            .get_json(
+                &server.base(),
+                &["x"],
+                &[],
+                None,
+                Duration::from_millis(300),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::Timeout { .. }), "{e:?}");
+        assert!(e.is_transient());
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(e.to_string().contains(&server.addr.to_string()), "{e}");
+    }
+
+    #[tokio::test]
+    async fn refused_connection_names_host_and_is_transient() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let base = Url::parse(&format!("http://{addr}/")).unwrap();
+        let e = aksk()
+            .get_json(&base, &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::Connection { .. }), "{e:?}");
+        assert!(e.to_string().contains(&addr.to_string()), "{e}");
+        assert!(e.is_transient());
+    }
+
+    #[tokio::test]
+    async fn tls_failure_mentions_insecure() {
+        // A plain-HTTP server answering a TLS client: the handshake fails.
+        let raw = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = raw.local_addr().unwrap();
+        let task = std::thread::spawn(move || {
+            use std::io::Write;
+            if let Ok((mut s, _)) = raw.accept() {
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+            }
+        });
+        let base = Url::parse(&format!("https://{addr}/")).unwrap();
+        let e = aksk()
+            .get_json(&base, &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        let _ = task.join();
+        assert!(matches!(e, CloudError::Tls { .. }), "{e:?}");
+        assert!(e.to_string().contains("`insecure = true`"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn secrets_never_in_errors_or_debug() {
+        let server = TestServer::fixed(
+            "401 Unauthorized",
+            &[],
+            r#"{"code":"APIGW.0301","message":"Incorrect IAM authentication information"}"#,
+        )
+        .await;
+        let c = aksk();
+        let e = c
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        for text in [e.to_string(), format!("{e:?}"), format!("{c:?}")] {
+            assert!(!text.contains(SK), "{text}");
+            assert!(!text.contains("TOKENabc123"), "{text}");
+        }
+        assert!(!e.is_transient());
+    }
+
+    #[tokio::test]
+    async fn project_discovery() {
+        let server = TestServer::start(|req| {
+            let body = if req.target == "/v3/projects?name=cn-north-4" {
+                r#"{"projects":[{"id":"0123456789abcdef0123456789abcdef","name":"cn-north-4"}],"links":{}}"#
+            } else if req.target == "/v3/projects?name=ap-southeast-1" {
+                r#"{"projects":[]}"#
+            } else {
+                r#"{"unexpected":1}"#
+            };
+            Reply::Raw(response("200 OK", &[("X-Request-Id", "iam-1")], body.as_bytes()))
+        })
+        .await;
+        let mut map = BTreeMap::new();
+        map.insert("iam".to_string(), server.base().to_string());
+        let http = http_builder(false).no_proxy().build().unwrap();
+        let c = CloudClient::with_http_client(
+            http,
+            Credentials::aksk(AK, SK, None).unwrap(),
+            EndpointConfig::new(None, None, &map).unwrap(),
+        );
+        let id = crate::cloud::discover_project_id(&c, "cn-north-4")
+            .await
+            .unwrap();
+        assert_eq!(id, "0123456789abcdef0123456789abcdef");
+        assert!(verify(&server.requests()[0]));
+        assert!(server.requests()[0].header("x-project-id").is_none());
+
+        let e = crate::cloud::discover_project_id(&c, "ap-southeast-1")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::ProjectNotFound { .. }), "{e:?}");
+        assert!(e.to_string().contains("`ap-southeast-1`"), "{e}");
+
+        let e = crate::cloud::discover_project_id(&c, "la-north-2")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::Unparseable { .. }), "{e:?}");
+        assert!(e.to_string().contains("IAM project list"), "{e}");
+        assert!(e.to_string().contains("(request id iam-1)"), "{e}");
+
+        let e = crate::cloud::discover_project_id(&c, "Bad/Region")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::InvalidInput { .. }), "{e:?}");
+        assert_eq!(
+            server.requests().len(),
+            3,
+            "invalid region must make no request"
+        );
+    }
 }

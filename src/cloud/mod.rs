@@ -9,6 +9,8 @@ pub mod error;
 pub mod project;
 pub mod signer;
 
+#[cfg(test)]
+mod test_server;
 
 pub use client::{build_http_client, ApiResponse, CloudClient};
 pub use credentials::{Credentials, Secret};
