@@ -439,15 +439,11 @@ mod tests {
         let Some(auth) = req.header("authorization") else {
             return false;
         };
-        let Some(rest) = auth.strip_prefix("SDK-HMAC-SHA256 ") else {
+        let Some(parsed) = signer::parse_authorization(auth) else {
             return false;
         };
-        let mut signed = "";
-        for part in rest.split(", ") {
-            if let Some(v) = part.strip_prefix("SignedHeaders=") {
-                signed = v;
-            }
-        }
+        assert_eq!(parsed.access_key, AK);
+        let signed = parsed.signed_headers.join(";");
         let headers: Vec<(String, String)> = signed
             .split(';')
             .map(|n| (n.to_string(), req.header(n).unwrap_or_default().to_string()))

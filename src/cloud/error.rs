@@ -390,7 +390,7 @@ fn snippet_suffix(snippet: &str) -> String {
     if snippet.is_empty() {
         String::new()
     } else {
-        format!(": {snippet:?}")
+        format!(": \"{snippet}\"")
     }
 }
 
