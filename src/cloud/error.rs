@@ -190,27 +190,26 @@ impl CloudError {
             if e.is::<rustls::Error>() {
                 tls = true;
             }
-            if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::TimedOut {
-                    timed_out = true;
-                }
-                // io::Error::source() skips the error it wraps, so look inside.
-                if let Some(inner) = io.get_ref() {
-                    if inner.is::<rustls::Error>() {
-                        tls = true;
-                    }
-                }
-            }
             if let Some(r) = e.downcast_ref::<reqwest::Error>() {
                 if r.is_timeout() {
                     timed_out = true;
                 }
             }
+            let io_inner = e.downcast_ref::<std::io::Error>().and_then(|io| {
+                if io.kind() == std::io::ErrorKind::TimedOut {
+                    timed_out = true;
+                }
+                io.get_ref()
+            });
             let text = e.to_string();
             if parts.last() != Some(&text) && !parts.iter().any(|p| p.ends_with(&text)) {
                 parts.push(text);
             }
-            current = e.source();
+            // io::Error::source() skips the error it wraps, so step into it instead.
+            current = match io_inner {
+                Some(inner) => Some(inner as &(dyn StdError + 'static)),
+                None => e.source(),
+            };
         }
         // Drop reqwest's generic wrapper text ("error sending request for url (...)"):
         // the host is already named and the URL is logged.
@@ -232,7 +231,10 @@ impl CloudError {
                 host,
                 after: timeout,
             }
-        } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
+        } else if lower.contains("dns error")
+            || lower.contains("error resolving dns")
+            || lower.contains("failed to lookup address")
+        {
             CloudError::Dns { host, detail }
         } else if tls
             || lower.contains("certificate")
@@ -388,7 +390,7 @@ fn snippet_suffix(snippet: &str) -> String {
     if snippet.is_empty() {
         String::new()
     } else {
-        format!(": {snippet:?}")
+        format!(": \"{snippet}\"")
     }
 }
 
@@ -680,6 +682,13 @@ mod tests {
         );
         assert!(!text.contains("error sending request"), "{text}");
         assert!(e.is_transient());
+        // reqwest's own resolver wrapper.
+        let err = Chain(
+            "error resolving DNS",
+            Some(Box::new(Chain("no record", None))),
+        );
+        let e = CloudError::from_transport("h.example", &err, Duration::from_secs(1));
+        assert!(matches!(e, CloudError::Dns { .. }), "{e:?}");
     }
 
     #[test]

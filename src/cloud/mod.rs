@@ -2,7 +2,18 @@
 //! error bodies. It knows nothing of gRPC or of job semantics, so the waiter
 //! can treat every call as an opaque, classifiable probe.
 
+pub mod client;
+pub mod credentials;
+pub mod endpoints;
 pub mod error;
+pub mod project;
 pub mod signer;
 
+#[cfg(test)]
+mod test_server;
+
+pub use client::{build_http_client, ApiResponse, CloudClient};
+pub use credentials::{Credentials, Secret};
+pub use endpoints::{EndpointConfig, EndpointKey, Endpoints};
 pub use error::CloudError;
+pub use project::discover_project_id;

@@ -151,6 +151,45 @@ pub fn authorization(
     )
 }
 
+/// The parts of an `Authorization` header, for the server side (the
+/// simulator) to look up the key and rebuild the signed header list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedAuthorization {
+    pub access_key: String,
+    /// Lower-case header names, in the order given.
+    pub signed_headers: Vec<String>,
+    pub signature: String,
+}
+
+/// Parse `SDK-HMAC-SHA256 Access=.., SignedHeaders=.., Signature=..`;
+/// `None` for anything else.
+pub fn parse_authorization(header: &str) -> Option<ParsedAuthorization> {
+    let rest = header.trim().strip_prefix(ALGORITHM)?.strip_prefix(' ')?;
+    let (mut access, mut signed, mut sig) = (None, None, None);
+    for part in rest.split(',').map(str::trim) {
+        let (k, v) = part.split_once('=')?;
+        match k {
+            "Access" => access = Some(v.to_string()),
+            "SignedHeaders" => signed = Some(v),
+            "Signature" => sig = Some(v.to_string()),
+            _ => return None,
+        }
+    }
+    let signed_headers: Vec<String> = signed?
+        .split(';')
+        .filter(|n| !n.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if signed_headers.is_empty() {
+        return None;
+    }
+    Some(ParsedAuthorization {
+        access_key: access.filter(|a| !a.is_empty())?,
+        signed_headers,
+        signature: sig.filter(|s| !s.is_empty())?,
+    })
+}
+
 /// `X-Sdk-Date` format (`%Y%m%dT%H%M%SZ`, UTC). A clock before 1970 is
 /// clamped to the epoch rather than panicking; the server will reject the
 /// request as skewed, which is the honest outcome.
@@ -328,6 +367,31 @@ mod tests {
             signature(SK, DATE, cr),
             signature(SK, "20240102T030406Z", cr)
         );
+    }
+
+    #[test]
+    fn authorization_round_trips_through_parse() {
+        let u = url("https://h/p");
+        let hd = h(&[("host", "h"), ("X-Sdk-Date", DATE)]);
+        let header = authorization(AK, SK, DATE, "GET", &u, &hd, b"");
+        let parsed = parse_authorization(&header).unwrap();
+        assert_eq!(parsed.access_key, AK);
+        assert_eq!(parsed.signed_headers, vec!["host", "x-sdk-date"]);
+        assert_eq!(
+            parsed.signature,
+            signature(SK, DATE, &canonical_request("GET", &u, &hd, b""))
+        );
+        for bad in [
+            "",
+            "Bearer abc",
+            "SDK-HMAC-SHA256 Access=A, SignedHeaders=host",
+            "SDK-HMAC-SHA256 Access=, SignedHeaders=host, Signature=s",
+            "SDK-HMAC-SHA256 Access=A, SignedHeaders=, Signature=s",
+            "SDK-HMAC-SHA256 Access=A, Junk=1, SignedHeaders=host, Signature=s",
+            "SDK-HMAC-SHA256Access=A, SignedHeaders=host, Signature=s",
+        ] {
+            assert_eq!(parse_authorization(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -1,0 +1,803 @@
+//! The HTTP client: one signed GET at a time, no retries.
+//!
+//! Retrying belongs to the waiter, which knows the overall deadline; this
+//! layer only makes one request and classifies its outcome precisely enough
+//! (see [`CloudError::is_transient`]) for the waiter to decide.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+use super::credentials::Credentials;
+use super::endpoints::EndpointConfig;
+use super::{signer, CloudError};
+
+/// Job documents are small; anything near this is a misrouted request or an
+/// attack, and must not be buffered without limit.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// Per-request timeout for calls that have no caller-supplied one (project
+/// discovery).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const USER_AGENT: &str = concat!("terraform-provider-huaweicloud/", env!("CARGO_PKG_VERSION"));
+
+/// Same set as the signer, so the path and query on the wire are exactly
+/// the canonical forms the server will recompute.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// A successful (2xx, JSON) response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub request_id: Option<String>,
+}
+
+/// Shared by every wait of a provider instance: cloning is cheap and keeps
+/// the one connection pool.
+#[derive(Clone, Debug)]
+pub struct CloudClient {
+    http: reqwest::Client,
+    credentials: Arc<Credentials>,
+    endpoints: EndpointConfig,
+    max_body_bytes: usize,
+    default_timeout: Duration,
+}
+
+/// The HTTP client settings that matter for safety: redirects are never
+/// followed (a redirect would carry `X-Auth-Token` or a signed request to a
+/// host the user never configured), and certificate checks are off only on
+/// explicit request.
+fn http_builder(insecure: bool) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_danger_accept_invalid_certs(insecure)
+        .connect_timeout(DEFAULT_REQUEST_TIMEOUT)
+        .pool_idle_timeout(Duration::from_secs(60))
+}
+
+/// Build the process's HTTP client. System proxy settings are honoured, as
+/// users of corporate networks expect.
+pub fn build_http_client(insecure: bool) -> Result<reqwest::Client, CloudError> {
+    http_builder(insecure)
+        .build()
+        .map_err(|e| CloudError::InvalidInput {
+            what: "HTTP client configuration".to_string(),
+            reason: e.to_string(),
+        })
+}
+
+impl CloudClient {
+    pub fn new(
+        credentials: Credentials,
+        endpoints: EndpointConfig,
+        insecure: bool,
+    ) -> Result<CloudClient, CloudError> {
+        Ok(CloudClient::with_http_client(
+            build_http_client(insecure)?,
+            credentials,
+            endpoints,
+        ))
+    }
+
+    /// Use an existing `reqwest::Client`, e.g. one shared with other code.
+    /// It should not follow redirects (see [`build_http_client`]).
+    pub fn with_http_client(
+        http: reqwest::Client,
+        credentials: Credentials,
+        endpoints: EndpointConfig,
+    ) -> CloudClient {
+        CloudClient {
+            http,
+            credentials: Arc::new(credentials),
+            endpoints,
+            max_body_bytes: MAX_BODY_BYTES,
+            default_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+
+    pub fn with_max_body_bytes(mut self, limit: usize) -> CloudClient {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    pub fn with_default_timeout(mut self, timeout: Duration) -> CloudClient {
+        self.default_timeout = timeout;
+        self
+    }
+
+    pub fn default_timeout(&self) -> Duration {
+        self.default_timeout
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    pub fn endpoints(&self) -> &EndpointConfig {
+        &self.endpoints
+    }
+
+    /// Append `segments` to `base` as literal path segments and set the
+    /// query. `/`, `?`, `%` and `#` in (untrusted) segments are escaped, so
+    /// they can never change the path's structure; `.`, `..`
+    /// and empty segments are refused because URL normalisation would drop
+    /// them silently and address a different resource.
+    pub fn build_url(
+        base: &Url,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Url, CloudError> {
+        let mut url = base.clone();
+        for s in segments {
+            if s.is_empty() || *s == "." || *s == ".." {
+                return Err(CloudError::InvalidInput {
+                    what: format!("path segment {s:?}"),
+                    reason: "empty, `.` and `..` segments are not allowed".to_string(),
+                });
+            }
+        }
+        {
+            let mut path = url
+                .path_segments_mut()
+                .map_err(|()| CloudError::InvalidInput {
+                    what: "base URL".to_string(),
+                    reason: format!("{base} cannot have path segments appended"),
+                })?;
+            path.pop_if_empty();
+            // In this context `url` escapes `/`, `?`, `#` and `%` itself.
+            path.extend(segments);
+        }
+        if query.is_empty() {
+            url.set_query(None);
+        } else {
+            let mut pairs: Vec<(&str, &str)> = query.to_vec();
+            pairs.sort();
+            let q = pairs
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}={}",
+                        percent_encode(k.as_bytes(), UNRESERVED),
+                        percent_encode(v.as_bytes(), UNRESERVED)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            url.set_query(Some(&q));
+        }
+        Ok(url)
+    }
+
+    /// One authenticated GET of a JSON document. Returns the body of a 2xx
+    /// response; every other outcome is a classified [`CloudError`].
+    pub async fn get_json(
+        &self,
+        base: &Url,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        project_id: Option<&str>,
+        timeout: Duration,
+    ) -> Result<ApiResponse, CloudError> {
+        let url = CloudClient::build_url(base, segments, query)?;
+        let host = authority(&url)?;
+        let headers = self.request_headers(&url, &host, project_id, SystemTime::now())?;
+
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(timeout, self.exchange(&url, &host, headers, timeout))
+            .await
+            .unwrap_or_else(|_| {
+                Err(CloudError::Timeout {
+                    host: host.clone(),
+                    after: timeout,
+                })
+            });
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match &outcome {
+            Ok(r) => tracing::debug!(
+                method = "GET",
+                url = %url,
+                status = r.status,
+                request_id = r.request_id.as_deref().unwrap_or(""),
+                elapsed_ms,
+                "cloud request"
+            ),
+            Err(e) => tracing::debug!(
+                method = "GET",
+                url = %url,
+                status = e.status().unwrap_or(0),
+                request_id = e.request_id().unwrap_or(""),
+                elapsed_ms,
+                error = %e,
+                "cloud request failed"
+            ),
+        }
+        outcome
+    }
+
+    /// Headers for one request, signed when using AK/SK. Secret-bearing
+    /// values are marked sensitive so HTTP/2 never indexes them and their
+    /// `Debug` is redacted.
+    fn request_headers(
+        &self,
+        url: &Url,
+        host: &str,
+        project_id: Option<&str>,
+        now: SystemTime,
+    ) -> Result<HeaderMap, CloudError> {
+        let project_id = project_id.map(str::trim).filter(|p| !p.is_empty());
+        let mut map = HeaderMap::new();
+        put(&mut map, "content-type", "application/json", false)?;
+        if let Some(p) = project_id {
+            put(&mut map, "x-project-id", p, false)?;
+        }
+        match self.credentials.as_ref() {
+            Credentials::Token { token } => {
+                put(&mut map, "x-auth-token", token.expose(), true)?;
+            }
+            Credentials::AkSk {
+                access_key,
+                secret_key,
+                security_token,
+            } => {
+                let date = signer::format_sdk_date(now);
+                put(&mut map, "x-sdk-date", &date, false)?;
+                if let Some(t) = security_token {
+                    put(&mut map, "x-security-token", t.expose(), true)?;
+                }
+                // `host` is signed but not set: reqwest derives the same value
+                // from the URL (see `authority`), and an explicit Host header
+                // would be wrong over HTTP/2.
+                let mut to_sign: Vec<(String, String)> = map
+                    .iter()
+                    .map(|(n, v)| {
+                        (
+                            n.as_str().to_string(),
+                            v.to_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                to_sign.push(("host".to_string(), host.to_string()));
+                let auth = signer::authorization(
+                    access_key,
+                    secret_key.expose(),
+                    &date,
+                    "GET",
+                    url,
+                    &to_sign,
+                    b"",
+                );
+                put(&mut map, "authorization", &auth, true)?;
+            }
+        }
+        Ok(map)
+    }
+
+    async fn exchange(
+        &self,
+        url: &Url,
+        host: &str,
+        headers: HeaderMap,
+        timeout: Duration,
+    ) -> Result<ApiResponse, CloudError> {
+        let mut response = self
+            .http
+            .get(url.clone())
+            .headers(headers)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| CloudError::from_transport(host, &e, timeout))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let request_id = header("x-request-id");
+        let retry_after = header("retry-after");
+        let location = header("location");
+
+        if response.status().is_redirection() {
+            return Err(CloudError::Api {
+                status,
+                code: String::new(),
+                message: format!(
+                    "the endpoint answered with a redirect{}, which is not followed so that credentials are never sent to another host; check the endpoint URL",
+                    location
+                        .map(|l| format!(" to {}", l.chars().filter(|c| !c.is_control()).take(300).collect::<String>()))
+                        .unwrap_or_default()
+                ),
+                request_id,
+                retry_after: None,
+            });
+        }
+
+        let body = read_capped(&mut response, host, self.max_body_bytes, timeout).await?;
+        if !response.status().is_success() {
+            return Err(CloudError::from_response(
+                status,
+                host,
+                request_id.as_deref(),
+                retry_after.as_deref(),
+                &body,
+            ));
+        }
+        if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
+            return Err(CloudError::from_response(
+                status,
+                host,
+                request_id.as_deref(),
+                None,
+                if body.trim_ascii().is_empty() {
+                    b"(empty body)"
+                } else {
+                    &body
+                },
+            ));
+        }
+        Ok(ApiResponse {
+            status,
+            body,
+            request_id,
+        })
+    }
+}
+
+/// Read the body chunk by chunk, refusing it as soon as it passes `limit`.
+async fn read_capped(
+    response: &mut reqwest::Response,
+    host: &str,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, CloudError> {
+    let too_large = || CloudError::BodyTooLarge {
+        host: host.to_string(),
+        limit,
+    };
+    if let Some(len) = response.content_length() {
+        if usize::try_from(len).map_or(true, |l| l > limit) {
+            return Err(too_large());
+        }
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| CloudError::from_transport(host, &e, timeout))?
+    {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn put(
+    map: &mut HeaderMap,
+    name: &'static str,
+    value: &str,
+    sensitive: bool,
+) -> Result<(), CloudError> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| CloudError::InvalidInput {
+        // Name the header only: the value may be a secret.
+        what: format!("value of header {name}"),
+        reason: "contains characters that cannot be sent in an HTTP header".to_string(),
+    })?;
+    v.set_sensitive(sensitive);
+    map.insert(HeaderName::from_static(name), v);
+    Ok(())
+}
+
+/// What the HTTP stack sends as `Host`: the host, plus the port when it is
+/// not the scheme's default (`Url::port` is `None` in that case).
+fn authority(url: &Url) -> Result<String, CloudError> {
+    let host = url.host_str().ok_or_else(|| CloudError::InvalidInput {
+        what: "URL".to_string(),
+        reason: format!("{url} has no host"),
+    })?;
+    Ok(match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::test_server::{response, Reply, TestServer};
+    use std::collections::BTreeMap;
+
+    const AK: &str = "AKEXAMPLE1234567890";
+    const SK: &str = "SKEXAMPLEsecretKey0123456789abcdefABCDEF";
+    const T: Duration = Duration::from_secs(10);
+
+    fn client(creds: Credentials) -> CloudClient {
+        // No proxy: tests must only ever reach loopback.
+        let http = http_builder(false).no_proxy().build().unwrap();
+        CloudClient::with_http_client(http, creds, EndpointConfig::default())
+    }
+
+    fn aksk() -> CloudClient {
+        client(Credentials::aksk(AK, SK, Some("TOKENabc123".into())).unwrap())
+    }
+
+    /// Verify a received request the way the gateway (and our simulator) does.
+    fn verify(req: &crate::cloud::test_server::Captured) -> bool {
+        let Some(auth) = req.header("authorization") else {
+            return false;
+        };
+        let Some(parsed) = signer::parse_authorization(auth) else {
+            return false;
+        };
+        assert_eq!(parsed.access_key, AK);
+        let signed = parsed.signed_headers.join(";");
+        let headers: Vec<(String, String)> = signed
+            .split(';')
+            .map(|n| (n.to_string(), req.header(n).unwrap_or_default().to_string()))
+            .collect();
+        let host = req.header("host").unwrap_or_default();
+        let url = Url::parse(&format!("http://{host}{}", req.target)).unwrap();
+        let date = req.header("x-sdk-date").unwrap_or_default();
+        signer::authorization(AK, SK, date, &req.method, &url, &headers, b"") == auth
+    }
+
+    #[tokio::test]
+    async fn signed_get_carries_verifiable_headers() {
+        let server = TestServer::fixed(
+            "200 OK",
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Request-Id", "req-1"),
+            ],
+            r#"{"ok":true}"#,
+        )
+        .await;
+        let r = aksk()
+            .get_json(
+                &server.base(),
+                &["api", "v3", "projects", "p1", "jobs", "j1"],
+                &[("b", "2 3"), ("a", "x/y")],
+                Some("p1"),
+                T,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body, br#"{"ok":true}"#);
+        assert_eq!(r.request_id.as_deref(), Some("req-1"));
+
+        let reqs = server.requests();
+        assert_eq!(reqs.len(), 1);
+        let req = &reqs[0];
+        assert_eq!(req.method, "GET");
+        assert_eq!(req.target, "/api/v3/projects/p1/jobs/j1?a=x%2Fy&b=2%203");
+        assert_eq!(req.header("host"), Some(server.addr.to_string().as_str()));
+        assert_eq!(req.header("content-type"), Some("application/json"));
+        assert_eq!(req.header("x-project-id"), Some("p1"));
+        assert_eq!(req.header("x-security-token"), Some("TOKENabc123"));
+        assert!(req.header("x-auth-token").is_none());
+        assert!(req
+            .header("user-agent")
+            .unwrap_or_default()
+            .starts_with("terraform-provider-huaweicloud/"));
+        let date = req.header("x-sdk-date").unwrap_or_default();
+        assert_eq!(date.len(), 16, "{date}");
+        let auth = req.header("authorization").unwrap_or_default();
+        assert!(
+            auth.contains(
+                "SignedHeaders=content-type;host;x-project-id;x-sdk-date;x-security-token,"
+            ),
+            "{auth}"
+        );
+        assert!(verify(req), "signature does not verify: {auth}");
+    }
+
+    #[tokio::test]
+    async fn wrong_secret_does_not_verify() {
+        let server = TestServer::fixed("200 OK", &[], "{}").await;
+        let c = client(Credentials::aksk(AK, "wrong-secret", None).unwrap());
+        c.get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap();
+        let reqs = server.requests();
+        assert!(!verify(&reqs[0]));
+        assert!(reqs[0].header("x-project-id").is_none());
+        assert!(reqs[0].header("x-security-token").is_none());
+    }
+
+    #[tokio::test]
+    async fn token_auth_sends_token_and_does_not_sign() {
+        let server = TestServer::fixed("200 OK", &[], "[]").await;
+        let c = client(Credentials::token("iam-token").unwrap());
+        c.get_json(&server.base(), &["v3", "projects"], &[], Some("p"), T)
+            .await
+            .unwrap();
+        let req = &server.requests()[0];
+        assert_eq!(req.header("x-auth-token"), Some("iam-token"));
+        assert!(req.header("authorization").is_none());
+        assert!(req.header("x-sdk-date").is_none());
+        assert_eq!(req.header("x-project-id"), Some("p"));
+    }
+
+    #[tokio::test]
+    async fn segments_are_escaped_never_interpreted() {
+        let server = TestServer::fixed("200 OK", &[], "{}").await;
+        let base = Url::parse(&format!("http://{}/prefix/", server.addr)).unwrap();
+        // `url` escapes `%` itself here, so `%2e%2e` stays literal text.
+        aksk()
+            .get_json(&base, &["a/b", "c?d", "e#f", "%2e%2e", "ü"], &[], None, T)
+            .await
+            .unwrap();
+        let req = &server.requests()[0];
+        assert_eq!(req.target, "/prefix/a%2Fb/c%3Fd/e%23f/%252e%252e/%C3%BC");
+        assert!(verify(req));
+        for bad in ["..", ".", ""] {
+            let e = aksk()
+                .get_json(&server.base(), &["jobs", bad], &[], None, T)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, CloudError::InvalidInput { .. }), "{e:?}");
+        }
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "rejected segments made a request"
+        );
+    }
+
+    #[tokio::test]
+    async fn throttled_with_retry_after_is_transient() {
+        let server = TestServer::fixed(
+            "429 Too Many Requests",
+            &[("Retry-After", "5"), ("X-Request-Id", "r429")],
+            r#"{"error_code":"APIGW.0308","error_msg":"The request is throttled."}"#,
+        )
+        .await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(e.is_transient());
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(5)));
+        assert_eq!(e.request_id(), Some("r429"));
+        assert_eq!(e.status(), Some(429));
+    }
+
+    #[tokio::test]
+    async fn not_found_is_permanent_with_details() {
+        let server = TestServer::fixed(
+            "404 Not Found",
+            &[("X-Request-Id", "abc")],
+            r#"{"error":{"code":"CCE.01404001","message":"job not found"}}"#,
+        )
+        .await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(!e.is_transient());
+        assert_eq!(
+            e.to_string(),
+            "HTTP 404 Not Found: CCE.01404001: job not found (request id abc)"
+        );
+    }
+
+    #[tokio::test]
+    async fn redirect_is_not_followed() {
+        let target = TestServer::fixed("200 OK", &[], "{}").await;
+        let location = format!("{}stolen", target.base());
+        let server = TestServer::fixed("302 Found", &[("Location", &location)], "").await;
+        let c = client(Credentials::token("iam-token").unwrap());
+        let e = c
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(302));
+        assert!(!e.is_transient());
+        assert!(e.to_string().contains(&location), "{e}");
+        assert_eq!(server.requests().len(), 1);
+        assert!(target.requests().is_empty(), "redirect was followed");
+    }
+
+    #[tokio::test]
+    async fn oversized_body_is_refused_by_length_and_while_streaming() {
+        let big = "x".repeat(4096);
+        let server = TestServer::fixed("200 OK", &[], &big).await;
+        let e = aksk()
+            .with_max_body_bytes(1024)
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, CloudError::BodyTooLarge { limit: 1024, .. }),
+            "{e:?}"
+        );
+
+        // No Content-Length: the body runs until close and must be cut off.
+        let head = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec();
+        let server =
+            TestServer::start(move |_| Reply::Stream(head.clone(), 64 * 1024 * 1024)).await;
+        let e = aksk()
+            .with_max_body_bytes(64 * 1024)
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::BodyTooLarge { .. }), "{e:?}");
+        assert!(e.to_string().contains("65536-byte limit"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn gateway_html_page_is_transient() {
+        let server = TestServer::fixed(
+            "502 Bad Gateway",
+            &[("Content-Type", "text/html")],
+            "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+        )
+        .await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, CloudError::NotJson { status: 502, .. }),
+            "{e:?}"
+        );
+        assert!(e.is_transient());
+    }
+
+    #[tokio::test]
+    async fn success_with_unparseable_body_fails_cleanly() {
+        let server = TestServer::fixed("200 OK", &[], "{\"job\": ").await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, CloudError::NotJson { status: 200, .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("is not JSON"), "{e}");
+        assert!(!e.is_transient());
+    }
+
+    #[tokio::test]
+    async fn slow_server_times_out_transiently() {
+        let server = TestServer::start(|_| Reply::Hang).await;
+        let started = Instant::now();
+        let e = aksk()
+            .get_json(
+                &server.base(),
+                &["x"],
+                &[],
+                None,
+                Duration::from_millis(300),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::Timeout { .. }), "{e:?}");
+        assert!(e.is_transient());
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(e.to_string().contains(&server.addr.to_string()), "{e}");
+    }
+
+    #[tokio::test]
+    async fn refused_connection_names_host_and_is_transient() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let base = Url::parse(&format!("http://{addr}/")).unwrap();
+        let e = aksk()
+            .get_json(&base, &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::Connection { .. }), "{e:?}");
+        assert!(e.to_string().contains(&addr.to_string()), "{e}");
+        assert!(e.is_transient());
+    }
+
+    #[tokio::test]
+    async fn tls_failure_mentions_insecure() {
+        // A plain-HTTP server answering a TLS client: the handshake fails.
+        let raw = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = raw.local_addr().unwrap();
+        let task = std::thread::spawn(move || {
+            use std::io::Write;
+            if let Ok((mut s, _)) = raw.accept() {
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+            }
+        });
+        let base = Url::parse(&format!("https://{addr}/")).unwrap();
+        let e = aksk()
+            .get_json(&base, &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        let _ = task.join();
+        assert!(matches!(e, CloudError::Tls { .. }), "{e:?}");
+        assert!(e.to_string().contains("`insecure = true`"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn secrets_never_in_errors_or_debug() {
+        let server = TestServer::fixed(
+            "401 Unauthorized",
+            &[],
+            r#"{"code":"APIGW.0301","message":"Incorrect IAM authentication information"}"#,
+        )
+        .await;
+        let c = aksk();
+        let e = c
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        for text in [e.to_string(), format!("{e:?}"), format!("{c:?}")] {
+            assert!(!text.contains(SK), "{text}");
+            assert!(!text.contains("TOKENabc123"), "{text}");
+        }
+        assert!(!e.is_transient());
+    }
+
+    #[tokio::test]
+    async fn project_discovery() {
+        let server = TestServer::start(|req| {
+            let body = if req.target == "/v3/projects?name=cn-north-4" {
+                r#"{"projects":[{"id":"0123456789abcdef0123456789abcdef","name":"cn-north-4"}],"links":{}}"#
+            } else if req.target == "/v3/projects?name=ap-southeast-1" {
+                r#"{"projects":[]}"#
+            } else {
+                r#"{"unexpected":1}"#
+            };
+            Reply::Raw(response("200 OK", &[("X-Request-Id", "iam-1")], body.as_bytes()))
+        })
+        .await;
+        let mut map = BTreeMap::new();
+        map.insert("iam".to_string(), server.base().to_string());
+        let http = http_builder(false).no_proxy().build().unwrap();
+        let c = CloudClient::with_http_client(
+            http,
+            Credentials::aksk(AK, SK, None).unwrap(),
+            EndpointConfig::new(None, None, &map).unwrap(),
+        );
+        let id = crate::cloud::discover_project_id(&c, "cn-north-4")
+            .await
+            .unwrap();
+        assert_eq!(id, "0123456789abcdef0123456789abcdef");
+        assert!(verify(&server.requests()[0]));
+        assert!(server.requests()[0].header("x-project-id").is_none());
+
+        let e = crate::cloud::discover_project_id(&c, "ap-southeast-1")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::ProjectNotFound { .. }), "{e:?}");
+        assert!(e.to_string().contains("`ap-southeast-1`"), "{e}");
+
+        let e = crate::cloud::discover_project_id(&c, "la-north-2")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::Unparseable { .. }), "{e:?}");
+        assert!(e.to_string().contains("IAM project list"), "{e}");
+        assert!(e.to_string().contains("(request id iam-1)"), "{e}");
+
+        let e = crate::cloud::discover_project_id(&c, "Bad/Region")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::InvalidInput { .. }), "{e:?}");
+        assert_eq!(
+            server.requests().len(),
+            3,
+            "invalid region must make no request"
+        );
+    }
+}

@@ -1,0 +1,414 @@
+//! Base URLs of the services we call.
+//!
+//! Endpoint configuration is validated once (at provider configuration) and
+//! resolved per region (each wait may override the region), so a bad
+//! override is reported up front, naming the key that is wrong.
+
+use std::collections::BTreeMap;
+
+use url::Url;
+
+use super::CloudError;
+
+/// Domain of the public Huawei Cloud regions.
+pub const DEFAULT_CLOUD: &str = "myhuaweicloud.com";
+/// Domain of the European sovereign regions.
+pub const EU_CLOUD: &str = "myhuaweicloud.eu";
+
+/// The services this provider talks to; CCE Autopilot shares `cce`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EndpointKey {
+    Cce,
+    Swr,
+    Elb,
+    Iam,
+}
+
+impl EndpointKey {
+    pub const ALL: [EndpointKey; 4] = [
+        EndpointKey::Cce,
+        EndpointKey::Swr,
+        EndpointKey::Elb,
+        EndpointKey::Iam,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointKey::Cce => "cce",
+            EndpointKey::Swr => "swr",
+            EndpointKey::Elb => "elb",
+            EndpointKey::Iam => "iam",
+        }
+    }
+
+    /// The leftmost host label of the default endpoint; SWR's API host is
+    /// not named after the service.
+    fn host_prefix(self) -> &'static str {
+        match self {
+            EndpointKey::Cce => "cce",
+            EndpointKey::Swr => "swr-api",
+            EndpointKey::Elb => "elb",
+            EndpointKey::Iam => "iam",
+        }
+    }
+
+    pub fn parse(key: &str) -> Result<EndpointKey, CloudError> {
+        EndpointKey::ALL
+            .into_iter()
+            .find(|k| k.as_str() == key)
+            .ok_or_else(|| CloudError::InvalidEndpoint {
+                key: key.to_string(),
+                reason: "unknown service key; expected one of cce, swr, elb, iam".to_string(),
+            })
+    }
+}
+
+/// Reject anything that could change the host name the region is put into.
+pub fn validate_region(region: &str) -> Result<(), CloudError> {
+    let bad = |reason: &str| CloudError::InvalidInput {
+        what: format!("region {region:?}"),
+        reason: reason.to_string(),
+    };
+    let mut bytes = region.bytes();
+    match bytes.next() {
+        None => return Err(bad("must not be empty")),
+        Some(b) if !(b.is_ascii_lowercase() || b.is_ascii_digit()) => {
+            return Err(bad(
+                "must start with a lower-case letter or digit (pattern ^[a-z0-9][a-z0-9-]*$)",
+            ))
+        }
+        Some(_) => {}
+    }
+    if !bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err(bad(
+            "may contain only lower-case letters, digits and `-` (pattern ^[a-z0-9][a-z0-9-]*$)",
+        ));
+    }
+    if region.len() > 63 {
+        return Err(bad("is longer than a DNS label (63 characters)"));
+    }
+    Ok(())
+}
+
+/// The domain a region lives under when `cloud` is not set.
+pub fn default_cloud(region: &str) -> &'static str {
+    if region.starts_with("eu-west-1") {
+        EU_CLOUD
+    } else {
+        DEFAULT_CLOUD
+    }
+}
+
+/// Validated endpoint settings from the provider block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointConfig {
+    cloud: Option<String>,
+    auth_url: Option<Url>,
+    overrides: BTreeMap<EndpointKey, Url>,
+}
+
+impl EndpointConfig {
+    /// Validate `cloud`, `auth_url` and the `endpoints` map. Empty strings
+    /// count as unset.
+    pub fn new(
+        cloud: Option<&str>,
+        auth_url: Option<&str>,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<EndpointConfig, CloudError> {
+        let cloud = match cloud.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => {
+                validate_cloud(c)?;
+                Some(c.to_ascii_lowercase())
+            }
+            None => None,
+        };
+        let auth_url = match auth_url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) => Some(iam_base_from_auth_url(u)?),
+            None => None,
+        };
+        let mut parsed = BTreeMap::new();
+        for (key, value) in overrides {
+            let k = EndpointKey::parse(key.trim())?;
+            if value.trim().is_empty() {
+                continue;
+            }
+            parsed.insert(k, parse_base_url(key, value)?);
+        }
+        Ok(EndpointConfig {
+            cloud,
+            auth_url,
+            overrides: parsed,
+        })
+    }
+
+    /// The base URLs for one region. Overrides win, then `auth_url` for IAM,
+    /// then the region's defaults.
+    pub fn resolve(&self, region: &str) -> Result<Endpoints, CloudError> {
+        validate_region(region)?;
+        let cloud = self
+            .cloud
+            .as_deref()
+            .unwrap_or_else(|| default_cloud(region));
+        let pick = |key: EndpointKey| -> Result<Url, CloudError> {
+            if let Some(u) = self.overrides.get(&key) {
+                return Ok(u.clone());
+            }
+            if key == EndpointKey::Iam {
+                if let Some(u) = &self.auth_url {
+                    return Ok(u.clone());
+                }
+            }
+            let text = format!("https://{}.{region}.{cloud}", key.host_prefix());
+            parse_base_url(key.as_str(), &text)
+        };
+        Ok(Endpoints {
+            cce: pick(EndpointKey::Cce)?,
+            swr: pick(EndpointKey::Swr)?,
+            elb: pick(EndpointKey::Elb)?,
+            iam: pick(EndpointKey::Iam)?,
+        })
+    }
+}
+
+/// Resolved base URLs for one region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoints {
+    pub cce: Url,
+    pub swr: Url,
+    pub elb: Url,
+    pub iam: Url,
+}
+
+impl Endpoints {
+    pub fn get(&self, key: EndpointKey) -> &Url {
+        match key {
+            EndpointKey::Cce => &self.cce,
+            EndpointKey::Swr => &self.swr,
+            EndpointKey::Elb => &self.elb,
+            EndpointKey::Iam => &self.iam,
+        }
+    }
+
+    /// Lookup by the string key the jobs layer uses (`Service::endpoint_key`).
+    pub fn by_name(&self, key: &str) -> Result<&Url, CloudError> {
+        Ok(self.get(EndpointKey::parse(key)?))
+    }
+}
+
+/// `cloud` becomes part of every default host name.
+fn validate_cloud(cloud: &str) -> Result<(), CloudError> {
+    let ok_label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if cloud.len() <= 253 && cloud.split('.').count() >= 2 && cloud.split('.').all(ok_label) {
+        Ok(())
+    } else {
+        Err(CloudError::InvalidInput {
+            what: format!("cloud {cloud:?}"),
+            reason: "must be a domain name such as myhuaweicloud.com".to_string(),
+        })
+    }
+}
+
+/// Parse a base URL and refuse forms that would leak or misplace
+/// credentials: userinfo would be sent to the server, and a query or
+/// fragment would be silently mangled when paths are appended.
+fn parse_base_url(key: &str, value: &str) -> Result<Url, CloudError> {
+    let bad = |reason: String| CloudError::InvalidEndpoint {
+        key: key.to_string(),
+        reason,
+    };
+    let url = Url::parse(value.trim()).map_err(|e| bad(format!("{e}")))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(bad(format!(
+            "scheme {:?} is not supported; use https:// (or http:// for a test server)",
+            url.scheme()
+        )));
+    }
+    match url.host_str() {
+        Some(h) if !h.is_empty() => {}
+        _ => return Err(bad("has no host".to_string())),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echo the URL itself here: the userinfo may be a password.
+        return Err(bad("must not contain a user name or password".to_string()));
+    }
+    if url.query().is_some() {
+        return Err(bad("must not contain a query string".to_string()));
+    }
+    if url.fragment().is_some() {
+        return Err(bad("must not contain a fragment".to_string()));
+    }
+    Ok(url)
+}
+
+/// `auth_url` is written official-provider style, ending in `/v3`; our IAM
+/// base is the same URL without it, because requests add `v3/...` themselves.
+fn iam_base_from_auth_url(value: &str) -> Result<Url, CloudError> {
+    let mut url = parse_base_url("auth_url", value).map_err(|e| match e {
+        CloudError::InvalidEndpoint { reason, .. } => CloudError::InvalidInput {
+            what: "auth_url".to_string(),
+            reason,
+        },
+        other => other,
+    })?;
+    let path = url.path().trim_end_matches('/');
+    let base = path.strip_suffix("/v3").unwrap_or(path).to_string();
+    url.set_path(if base.is_empty() { "/" } else { &base });
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(overrides: &[(&str, &str)]) -> Result<EndpointConfig, CloudError> {
+        let map = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        EndpointConfig::new(None, None, &map)
+    }
+
+    #[test]
+    fn defaults_per_region() {
+        let e = cfg(&[]).unwrap().resolve("cn-north-4").unwrap();
+        assert_eq!(e.cce.as_str(), "https://cce.cn-north-4.myhuaweicloud.com/");
+        assert_eq!(
+            e.swr.as_str(),
+            "https://swr-api.cn-north-4.myhuaweicloud.com/"
+        );
+        assert_eq!(e.elb.as_str(), "https://elb.cn-north-4.myhuaweicloud.com/");
+        assert_eq!(e.iam.as_str(), "https://iam.cn-north-4.myhuaweicloud.com/");
+        assert_eq!(e.by_name("swr").unwrap(), &e.swr);
+        assert!(e.by_name("ecs").is_err());
+    }
+
+    #[test]
+    fn eu_regions_use_the_eu_domain_unless_cloud_is_set() {
+        let e = cfg(&[]).unwrap().resolve("eu-west-101").unwrap();
+        assert_eq!(e.cce.as_str(), "https://cce.eu-west-101.myhuaweicloud.eu/");
+        let e = cfg(&[]).unwrap().resolve("eu-west-0").unwrap();
+        assert_eq!(e.cce.as_str(), "https://cce.eu-west-0.myhuaweicloud.com/");
+        let c = EndpointConfig::new(Some("Example.COM"), None, &BTreeMap::new()).unwrap();
+        assert_eq!(
+            c.resolve("eu-west-101").unwrap().elb.as_str(),
+            "https://elb.eu-west-101.example.com/"
+        );
+    }
+
+    #[test]
+    fn bad_cloud_rejected() {
+        for c in [
+            "nodot",
+            "a..b",
+            "-a.com",
+            "a.com/evil",
+            "a.com@b",
+            "ex ample.com",
+        ] {
+            let e = EndpointConfig::new(Some(c), None, &BTreeMap::new()).unwrap_err();
+            assert!(e.to_string().contains("cloud"), "{c}: {e}");
+        }
+    }
+
+    #[test]
+    fn region_validation() {
+        for ok in ["cn-north-4", "ap-southeast-1", "la-north-2", "0"] {
+            assert!(validate_region(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "-cn",
+            "CN-north-4",
+            "cn_north",
+            "cn.evil.com/x",
+            "cn-north-4 ",
+            "a@b",
+            &"a".repeat(64),
+        ] {
+            let e = cfg(&[]).unwrap().resolve(bad).unwrap_err();
+            assert!(matches!(e, CloudError::InvalidInput { .. }), "{bad}: {e:?}");
+            assert!(e.to_string().starts_with("invalid region"), "{e}");
+        }
+    }
+
+    #[test]
+    fn overrides_win_and_keep_paths() {
+        let c = cfg(&[
+            ("cce", "http://127.0.0.1:8080/prefix/"),
+            ("iam", "http://127.0.0.1:9000"),
+        ])
+        .unwrap();
+        let e = c.resolve("cn-north-4").unwrap();
+        assert_eq!(e.cce.as_str(), "http://127.0.0.1:8080/prefix/");
+        assert_eq!(e.iam.as_str(), "http://127.0.0.1:9000/");
+        assert_eq!(e.elb.as_str(), "https://elb.cn-north-4.myhuaweicloud.com/");
+        // Empty overrides count as unset.
+        let e = cfg(&[("swr", "")]).unwrap().resolve("cn-north-4").unwrap();
+        assert_eq!(
+            e.swr.as_str(),
+            "https://swr-api.cn-north-4.myhuaweicloud.com/"
+        );
+    }
+
+    #[test]
+    fn override_rejections_name_the_key() {
+        let cases = [
+            (("elb", "ftp://h/"), "scheme"),
+            (("elb", "not a url"), "relative URL"),
+            (("swr", "http://user:pw@h/"), "user name or password"),
+            (("cce", "https://h/?a=b"), "query"),
+            (("cce", "https://h/#frag"), "fragment"),
+            (("iam", "file:///etc/passwd"), "scheme"),
+            (("ecs", "https://h/"), "unknown service key"),
+        ];
+        for ((key, value), needle) in cases {
+            let e = cfg(&[(key, value)]).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("invalid endpoint `{key}`")),
+                "{text}"
+            );
+            assert!(text.contains(needle), "{text}");
+            assert!(!text.contains("pw"), "{text}");
+        }
+    }
+
+    #[test]
+    fn auth_url_strips_v3_and_endpoints_iam_wins() {
+        let none = BTreeMap::new();
+        for (input, want) in [
+            (
+                "https://iam.myhuaweicloud.com/v3",
+                "https://iam.myhuaweicloud.com/",
+            ),
+            (
+                "https://iam.myhuaweicloud.com/v3/",
+                "https://iam.myhuaweicloud.com/",
+            ),
+            ("http://127.0.0.1:5000/iam/v3", "http://127.0.0.1:5000/iam"),
+            ("https://iam.example.com", "https://iam.example.com/"),
+        ] {
+            let c = EndpointConfig::new(None, Some(input), &none).unwrap();
+            assert_eq!(
+                c.resolve("cn-north-4").unwrap().iam.as_str(),
+                want,
+                "{input}"
+            );
+        }
+        let mut map = BTreeMap::new();
+        map.insert("iam".to_string(), "http://127.0.0.1:1/".to_string());
+        let c = EndpointConfig::new(None, Some("https://iam.example.com/v3"), &map).unwrap();
+        assert_eq!(
+            c.resolve("cn-north-4").unwrap().iam.as_str(),
+            "http://127.0.0.1:1/"
+        );
+        let e = EndpointConfig::new(None, Some("ldap://x/v3"), &none).unwrap_err();
+        assert!(e.to_string().starts_with("invalid auth_url"), "{e}");
+    }
+}

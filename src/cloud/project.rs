@@ -1,0 +1,48 @@
+//! Project-id discovery, so users with AK/SK need not look the id up.
+
+use serde::Deserialize;
+
+use super::{CloudClient, CloudError};
+
+#[derive(Deserialize)]
+struct ProjectList {
+    projects: Vec<Project>,
+}
+
+#[derive(Deserialize)]
+struct Project {
+    id: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Find the id of the project named after `region` with
+/// `GET {iam}/v3/projects?name={region}`. One request, no retry: the caller
+/// decides whether a transient failure is worth another try.
+pub async fn discover_project_id(client: &CloudClient, region: &str) -> Result<String, CloudError> {
+    let endpoints = client.endpoints().resolve(region)?;
+    let response = client
+        .get_json(
+            &endpoints.iam,
+            &["v3", "projects"],
+            &[("name", region)],
+            None,
+            client.default_timeout(),
+        )
+        .await?;
+    let list: ProjectList =
+        serde_json::from_slice(&response.body).map_err(|e| CloudError::Unparseable {
+            what: "IAM project list".to_string(),
+            detail: e.to_string(),
+            request_id: response.request_id.clone(),
+        })?;
+    // IAM filters by name already; checking again guards against a proxy or
+    // an API version that ignores the filter and lists every project.
+    list.projects
+        .into_iter()
+        .find(|p| p.name == region && !p.id.trim().is_empty())
+        .map(|p| p.id)
+        .ok_or_else(|| CloudError::ProjectNotFound {
+            region: region.to_string(),
+        })
+}
