@@ -89,7 +89,7 @@ impl AppState {
 
     fn next_request_id(&self) -> String {
         let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
-        format!("{n:016x}{:016x}", rand::random::<u64>())
+        format!("{:016x}{n:016x}", rand::random::<u64>())
     }
 
     fn count_job_request(&self, service: Service, job_id: &str) {
@@ -207,15 +207,16 @@ fn into_response(reply: Reply, note: String) -> Response {
     response
 }
 
-/// Authenticate as the gateway would, before any service logic runs.
-fn authenticate(
+/// Authenticate as the gateway would, before any service logic runs: `None`
+/// lets the request through, `Some` is the 401 to send instead.
+fn refusal(
     state: &AppState,
     request_id: &str,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(), Response> {
+) -> Option<Response> {
     let header_list: Vec<(String, String)> = headers
         .iter()
         .filter_map(|(name, value)| {
@@ -234,12 +235,12 @@ fn authenticate(
         body,
     };
     match auth::verify(&state.config.credentials, &request, SystemTime::now()) {
-        Ok(_) => Ok(()),
+        Ok(_) => None,
         Err(err) => {
             lock(&state.stats).auth_failures += 1;
             let message = format!("Incorrect IAM authentication information: {err}");
             let reply = responses::gateway_error(401, err.code(), &message, request_id);
-            Err(into_response(reply, format!("auth failed: {err}")))
+            Some(into_response(reply, format!("auth failed: {err}")))
         }
     }
 }
@@ -257,7 +258,7 @@ async fn job(
 ) -> Response {
     state.count_job_request(service, &job_id);
     let key = format!("{service}/{job_id}");
-    if let Err(refused) = authenticate(&state, &request_id, &method, &uri, &headers, &body) {
+    if let Some(refused) = refusal(&state, &request_id, &method, &uri, &headers, &body) {
         return refused;
     }
     if project_id != state.config.project_id {
@@ -322,7 +323,7 @@ async fn iam_projects(
     body: Bytes,
 ) -> Response {
     lock(&state.stats).iam_requests += 1;
-    if let Err(refused) = authenticate(&state, &request_id, &method, &uri, &headers, &body) {
+    if let Some(refused) = refusal(&state, &request_id, &method, &uri, &headers, &body) {
         return refused;
     }
     let name = query.as_deref().and_then(|q| {
@@ -360,4 +361,322 @@ async fn no_such_api(
         &request_id,
     );
     into_response(reply, "no such API".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Credentials;
+    use hwjobs::cloud::signer;
+    use serde_json::Value;
+
+    const AK: &str = "AKSIM";
+    const SK: &str = "SKSIM-secret";
+    const PID: &str = "0123456789abcdef0123456789abcdef";
+
+    struct Sim {
+        base: String,
+        host: String,
+        state: Arc<AppState>,
+        client: reqwest::Client,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for Sim {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    async fn start() -> Option<Sim> {
+        let config = Config {
+            listen: "127.0.0.1:0".parse().ok()?,
+            credentials: Credentials {
+                access_key: AK.to_owned(),
+                secret_key: SK.to_owned(),
+                token: Some("TOKEN-OK".to_owned()),
+            },
+            project_id: PID.to_owned(),
+            region: "cn-north-4".to_owned(),
+        };
+        let listener = tokio::net::TcpListener::bind(config.listen).await.ok()?;
+        let addr = listener.local_addr().ok()?;
+        let state = AppState::new(config);
+        let app = router(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Some(Sim {
+            base: format!("http://{addr}"),
+            host: addr.to_string(),
+            state,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .ok()?,
+            task,
+        })
+    }
+
+    impl Sim {
+        /// A GET signed the way the provider signs, with the given secret key.
+        async fn get_signed(&self, path_and_query: &str, sk: &str) -> Option<reqwest::Response> {
+            let url = url::Url::parse(&format!("{}{path_and_query}", self.base)).ok()?;
+            let date = signer::format_sdk_date(SystemTime::now());
+            let headers = vec![
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("host".to_owned(), self.host.clone()),
+                ("x-project-id".to_owned(), PID.to_owned()),
+                ("x-sdk-date".to_owned(), date.clone()),
+            ];
+            let authz = signer::authorization(AK, sk, &date, "GET", &url, &headers, b"");
+            self.client
+                .get(url)
+                .header("content-type", "application/json")
+                .header("x-project-id", PID)
+                .header("x-sdk-date", date)
+                .header("authorization", authz)
+                .send()
+                .await
+                .ok()
+        }
+
+        async fn get(&self, path_and_query: &str) -> Option<(u16, HeaderMap, String)> {
+            let r = self.get_signed(path_and_query, SK).await?;
+            let status = r.status().as_u16();
+            let headers = r.headers().clone();
+            Some((status, headers, r.text().await.ok()?))
+        }
+    }
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).unwrap_or(Value::Null)
+    }
+
+    fn request_id(headers: &HeaderMap) -> String {
+        headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn cce_job_runs_then_succeeds_and_is_counted() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let path = format!("/api/v3/projects/{PID}/jobs/run1-demo");
+        let Some((s1, h1, b1)) = sim.get(&path).await else {
+            panic!("no response");
+        };
+        assert_eq!(s1, 200, "{b1}");
+        assert_eq!(json(&b1)["status"]["phase"], "Running");
+        let Some((s2, h2, b2)) = sim.get(&path).await else {
+            panic!("no response");
+        };
+        assert_eq!(s2, 200);
+        assert_eq!(json(&b2)["status"]["phase"], "Success");
+        assert_eq!(json(&b2)["spec"]["resourceName"], "demo");
+        let (id1, id2) = (request_id(&h1), request_id(&h2));
+        assert_eq!(id1.len(), 32);
+        assert_ne!(id1, id2);
+        let stats = sim.state.stats();
+        assert_eq!(stats.jobs.get("cce/run1-demo"), Some(&2));
+        assert_eq!(stats.total_requests, 2);
+        assert_eq!(stats.auth_failures, 0);
+    }
+
+    #[tokio::test]
+    async fn wrong_secret_key_is_refused_without_advancing_the_job() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let path = format!("/v2/{PID}/jobs/run1-reg");
+        let Some(r) = sim.get_signed(&path, "wrong-secret").await else {
+            panic!("no response");
+        };
+        assert_eq!(r.status().as_u16(), 401);
+        let rid = request_id(r.headers());
+        let body = json(&r.text().await.unwrap_or_default());
+        assert_eq!(body["error_code"], "APIGW.0301");
+        assert_eq!(body["request_id"], rid.as_str());
+        assert!(!body.to_string().contains(SK));
+        // The refused request did not consume the pending poll.
+        let Some((status, _, text)) = sim.get(&path).await else {
+            panic!("no response");
+        };
+        assert_eq!(status, 200);
+        assert_eq!(json(&text)["status"], "Running");
+        let stats = sim.state.stats();
+        assert_eq!(stats.auth_failures, 1);
+        assert_eq!(stats.jobs.get("swr/run1-reg"), Some(&2));
+    }
+
+    #[tokio::test]
+    async fn throttling_and_gateway_pages_precede_success() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let swr = format!("/v2/{PID}/jobs/throttle1-x");
+        let Some((s, h, b)) = sim.get(&swr).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 429);
+        assert_eq!(
+            h.get("retry-after").and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
+        assert_eq!(json(&b)["error_code"], "APIGW.0308");
+        let Some((s, _, b)) = sim.get(&swr).await else {
+            panic!("no response");
+        };
+        assert_eq!((s, json(&b)["status"].clone()), (200, "Success".into()));
+
+        let elb = format!("/v3/{PID}/elb/jobs/unavail1-x");
+        let Some((s, h, b)) = sim.get(&elb).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 503);
+        assert!(h
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("text/html")));
+        assert!(b.contains("<html>"));
+        let Some((s, _, b)) = sim.get(&elb).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 200);
+        assert_eq!(json(&b)["job"]["status"], "COMPLETE");
+        let stats = sim.state.stats();
+        assert_eq!((stats.throttled, stats.unavailable), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn services_have_separate_counters() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let cce = format!("/api/v3/projects/{PID}/jobs/run1-x");
+        let auto = format!("/autopilot/v3/projects/{PID}/jobs/run1-x");
+        let phase = |b: &str| json(b)["status"]["phase"].clone();
+        let Some((_, _, b)) = sim.get(&cce).await else {
+            panic!("no response");
+        };
+        assert_eq!(phase(&b), "Running");
+        let Some((_, _, b)) = sim.get(&auto).await else {
+            panic!("no response");
+        };
+        assert_eq!(phase(&b), "Running");
+        let Some((_, _, b)) = sim.get(&cce).await else {
+            panic!("no response");
+        };
+        assert_eq!(phase(&b), "Success");
+    }
+
+    #[tokio::test]
+    async fn failures_and_not_found_have_service_shapes() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let Some((s, _, b)) = sim.get(&format!("/v3/{PID}/elb/jobs/fail0-lb")).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 200);
+        assert_eq!(json(&b)["job"]["status"], "FAIL");
+        assert_eq!(json(&b)["job"]["error_code"], "ELB.1234");
+
+        let Some((s, _, b)) = sim.get(&format!("/v3/{PID}/elb/jobs/no-such-job")).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 404);
+        assert_eq!(json(&b)["error_code"], "ELB.8902");
+
+        let other = "ffffffffffffffffffffffffffffffff";
+        let Some((s, _, b)) = sim
+            .get(&format!("/api/v3/projects/{other}/jobs/done-x"))
+            .await
+        else {
+            panic!("no response");
+        };
+        assert_eq!(s, 404);
+        assert_eq!(json(&b)["errorCode"], "CCE.01404001");
+
+        let Some((s, _, b)) = sim.get(&format!("/v2/{PID}/jobs/bad-json-x")).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 200);
+        assert!(serde_json::from_str::<Value>(&b).is_err());
+    }
+
+    #[tokio::test]
+    async fn iam_lookup_token_auth_stats_and_unknown_routes() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let Some((s, _, b)) = sim.get("/v3/projects?name=cn-north-4").await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 200);
+        assert_eq!(json(&b)["projects"][0]["id"], PID);
+        let Some((_, _, b)) = sim.get("/v3/projects?name=ap-southeast-1").await else {
+            panic!("no response");
+        };
+        assert_eq!(json(&b)["projects"].as_array().map(Vec::len), Some(0));
+
+        let token = |t: &'static str| {
+            sim.client
+                .get(format!("{}/v2/{PID}/jobs/done-t", sim.base))
+                .header("x-auth-token", t)
+                .send()
+        };
+        let ok = token("TOKEN-OK").await.map(|r| r.status().as_u16()).ok();
+        assert_eq!(ok, Some(200));
+        let bad = token("TOKEN-BAD").await.map(|r| r.status().as_u16()).ok();
+        assert_eq!(bad, Some(401));
+
+        let Ok(r) = sim
+            .client
+            .get(format!("{}/nothing/here", sim.base))
+            .send()
+            .await
+        else {
+            panic!("no response");
+        };
+        assert_eq!(r.status().as_u16(), 404);
+        assert_eq!(request_id(r.headers()).len(), 32);
+        assert_eq!(
+            json(&r.text().await.unwrap_or_default())["error_code"],
+            "APIGW.0101"
+        );
+
+        let Ok(r) = sim
+            .client
+            .get(format!("{}/_sim/stats", sim.base))
+            .send()
+            .await
+        else {
+            panic!("no response");
+        };
+        assert_eq!(r.status().as_u16(), 200);
+        let stats = json(&r.text().await.unwrap_or_default());
+        assert_eq!(stats["total_requests"], 5);
+        assert_eq!(stats["iam_requests"], 2);
+        assert_eq!(stats["auth_failures"], 1);
+        assert_eq!(stats["jobs"]["swr/done-t"], 2);
+    }
+
+    #[tokio::test]
+    async fn stalled_requests_never_answer() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let pending = tokio::time::timeout(
+            Duration::from_millis(500),
+            sim.get(&format!("/v2/{PID}/jobs/stall-x")),
+        )
+        .await;
+        assert!(pending.is_err(), "a stall-* request was answered");
+        assert_eq!(sim.state.stats().jobs.get("swr/stall-x"), Some(&1));
+    }
 }
