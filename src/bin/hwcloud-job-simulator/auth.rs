@@ -1,0 +1,559 @@
+//! Request authentication as the Huawei Cloud API gateway does it.
+//!
+//! The signature is recomputed with the project's own signer
+//! (`hwjobs::cloud::signer`), whose output is pinned by the official SDK's
+//! test vectors; a mismatch therefore means the client signed something other
+//! than what it sent, which is exactly what the end-to-end tests must catch.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use hwjobs::cloud::signer;
+use thiserror::Error;
+
+use crate::responses::{APIGW_AUTH_FAILED, APIGW_DATE_SKEW};
+
+/// The only signing algorithm the gateway accepts.
+const ALGORITHM: &str = "SDK-HMAC-SHA256";
+
+/// How far `X-Sdk-Date` may be from the simulator's clock, as on the gateway.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
+
+/// The credentials the simulator accepts. Debug never shows the secrets.
+#[derive(Clone)]
+pub struct Credentials {
+    pub access_key: String,
+    pub secret_key: String,
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// What the verifier needs from one HTTP request. Header names must be lower
+/// case (as the `http` crate stores them).
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    pub host: Option<&'a str>,
+    pub path_and_query: &'a str,
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl SignedRequest<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How a request proved who it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    Token,
+    Signature,
+}
+
+/// Why a request was refused. Messages name the problem but never a secret
+/// nor the expected signature.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("no X-Auth-Token and no Authorization header")]
+    Missing,
+    #[error("the X-Auth-Token is not valid")]
+    BadToken,
+    #[error("the Authorization header is malformed: {0}")]
+    Malformed(&'static str),
+    #[error("the access key is not known")]
+    UnknownAccessKey,
+    #[error("the signed headers must include {0}")]
+    NotSigned(&'static str),
+    #[error("the header {0} is sent but not signed")]
+    SentButNotSigned(&'static str),
+    #[error("the signed header {0} is missing from the request")]
+    SignedHeaderMissing(String),
+    #[error("X-Sdk-Date is not in the form YYYYMMDDTHHMMSSZ")]
+    BadDate,
+    #[error("X-Sdk-Date is more than 15 minutes from the server's time")]
+    DateSkew,
+    #[error("the request URL cannot be rebuilt from the Host header")]
+    BadUrl,
+    #[error("the signature does not match")]
+    SignatureMismatch,
+}
+
+impl AuthError {
+    /// The gateway error code for this failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::BadDate | AuthError::DateSkew => APIGW_DATE_SKEW,
+            _ => APIGW_AUTH_FAILED,
+        }
+    }
+}
+
+/// Compares without an early exit on the first differing byte, so response
+/// time does not reveal how much of a guessed signature or token is right.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The three fields of `SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`.
+#[derive(Debug, PartialEq, Eq)]
+struct AuthorizationHeader<'a> {
+    access: &'a str,
+    signed_headers: Vec<String>,
+    signature: &'a str,
+}
+
+fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, AuthError> {
+    let rest = value
+        .trim()
+        .strip_prefix(ALGORITHM)
+        .ok_or(AuthError::Malformed("the algorithm is not SDK-HMAC-SHA256"))?;
+    if !rest.starts_with(' ') {
+        return Err(AuthError::Malformed("the algorithm is not SDK-HMAC-SHA256"));
+    }
+    let (mut access, mut signed, mut signature) = (None, None, None);
+    for part in rest.split(',') {
+        let (key, val) = part
+            .trim()
+            .split_once('=')
+            .ok_or(AuthError::Malformed("a field has no '='"))?;
+        let slot = match key.trim() {
+            "Access" => &mut access,
+            "SignedHeaders" => &mut signed,
+            "Signature" => &mut signature,
+            _ => return Err(AuthError::Malformed("unknown field")),
+        };
+        if slot.replace(val.trim()).is_some() {
+            return Err(AuthError::Malformed("a field is repeated"));
+        }
+    }
+    let access = access.ok_or(AuthError::Malformed("Access is missing"))?;
+    let signed = signed.ok_or(AuthError::Malformed("SignedHeaders is missing"))?;
+    let signature = signature.ok_or(AuthError::Malformed("Signature is missing"))?;
+    let signed_headers: Vec<String> = signed
+        .split(';')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    if signed_headers.iter().any(String::is_empty) {
+        return Err(AuthError::Malformed("SignedHeaders has an empty name"));
+    }
+    Ok(AuthorizationHeader {
+        access,
+        signed_headers,
+        signature,
+    })
+}
+
+/// `YYYYMMDDTHHMMSSZ` → time. Parsed by hand because the `time` crate's
+/// parsing feature is not enabled, and the format is fixed-width anyway.
+pub fn parse_sdk_date(value: &str) -> Result<SystemTime, AuthError> {
+    let b = value.as_bytes();
+    let shape_ok = b.len() == 16
+        && b.get(8) == Some(&b'T')
+        && b.get(15) == Some(&b'Z')
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 8 || i == 15 || c.is_ascii_digit());
+    if !shape_ok {
+        return Err(AuthError::BadDate);
+    }
+    let num = |from: usize, to: usize| -> Result<u32, AuthError> {
+        value
+            .get(from..to)
+            .and_then(|s| s.parse().ok())
+            .ok_or(AuthError::BadDate)
+    };
+    let year = i32::try_from(num(0, 4)?).map_err(|_| AuthError::BadDate)?;
+    let month = u8::try_from(num(4, 6)?)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .ok_or(AuthError::BadDate)?;
+    let day = u8::try_from(num(6, 8)?).map_err(|_| AuthError::BadDate)?;
+    let hour = u8::try_from(num(9, 11)?).map_err(|_| AuthError::BadDate)?;
+    let minute = u8::try_from(num(11, 13)?).map_err(|_| AuthError::BadDate)?;
+    let second = u8::try_from(num(13, 15)?).map_err(|_| AuthError::BadDate)?;
+    let date = time::Date::from_calendar_date(year, month, day).map_err(|_| AuthError::BadDate)?;
+    let clock = time::Time::from_hms(hour, minute, second).map_err(|_| AuthError::BadDate)?;
+    Ok(SystemTime::from(date.with_time(clock).assume_utc()))
+}
+
+/// Headers that carry identity: a client must sign them whenever it sends
+/// them, or a man in the middle could swap them under a valid signature.
+const MUST_SIGN_IF_SENT: [&str; 2] = ["x-project-id", "x-security-token"];
+
+/// Accept or refuse one request.
+pub fn verify(
+    creds: &Credentials,
+    req: &SignedRequest<'_>,
+    now: SystemTime,
+) -> Result<AuthMethod, AuthError> {
+    if let Some(authorization) = req.header("authorization") {
+        return verify_signature(creds, req, authorization, now).map(|()| AuthMethod::Signature);
+    }
+    if let Some(token) = req.header("x-auth-token") {
+        return match &creds.token {
+            Some(expected) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
+                Ok(AuthMethod::Token)
+            }
+            _ => Err(AuthError::BadToken),
+        };
+    }
+    Err(AuthError::Missing)
+}
+
+fn verify_signature(
+    creds: &Credentials,
+    req: &SignedRequest<'_>,
+    authorization: &str,
+    now: SystemTime,
+) -> Result<(), AuthError> {
+    let auth = parse_authorization(authorization)?;
+    if !constant_time_eq(auth.access.as_bytes(), creds.access_key.as_bytes()) {
+        return Err(AuthError::UnknownAccessKey);
+    }
+    let is_signed = |name: &str| auth.signed_headers.iter().any(|h| h == name);
+    if !is_signed("host") {
+        return Err(AuthError::NotSigned("host"));
+    }
+    if !is_signed("x-sdk-date") {
+        return Err(AuthError::NotSigned("x-sdk-date"));
+    }
+    for name in MUST_SIGN_IF_SENT {
+        if req.header(name).is_some() && !is_signed(name) {
+            return Err(AuthError::SentButNotSigned(name));
+        }
+    }
+
+    let mut signed = Vec::with_capacity(auth.signed_headers.len());
+    for name in &auth.signed_headers {
+        let value = if name == "host" {
+            req.host.or_else(|| req.header("host"))
+        } else {
+            req.header(name)
+        };
+        let value = value.ok_or_else(|| AuthError::SignedHeaderMissing(name.clone()))?;
+        signed.push((name.clone(), value.to_owned()));
+    }
+
+    let sdk_date = req
+        .header("x-sdk-date")
+        .ok_or_else(|| AuthError::SignedHeaderMissing("x-sdk-date".to_owned()))?;
+    let sent_at = parse_sdk_date(sdk_date.trim())?;
+    let skew = match now.duration_since(sent_at) {
+        Ok(behind) => behind,
+        Err(ahead) => ahead.duration(),
+    };
+    if skew > MAX_CLOCK_SKEW {
+        return Err(AuthError::DateSkew);
+    }
+
+    let host = req
+        .host
+        .or_else(|| req.header("host"))
+        .ok_or(AuthError::BadUrl)?;
+    let url = url::Url::parse(&format!("http://{host}{}", req.path_and_query))
+        .map_err(|_| AuthError::BadUrl)?;
+    let canonical = signer::canonical_request(req.method, &url, &signed, req.body);
+    let expected = signer::signature(&creds.secret_key, sdk_date.trim(), &canonical);
+    if constant_time_eq(
+        expected.as_bytes(),
+        auth.signature.to_ascii_lowercase().as_bytes(),
+    ) {
+        Ok(())
+    } else {
+        Err(AuthError::SignatureMismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AK: &str = "AKEXAMPLE1234567890";
+    const SK: &str = "SKEXAMPLEsecretKey0123456789abcdefABCDEF";
+    const DATE: &str = "20240102T030405Z";
+    const HOST: &str = "127.0.0.1:8080";
+    const PATH: &str = "/api/v3/projects/0123456789abcdef0123456789abcdef/jobs/done-1";
+
+    fn creds() -> Credentials {
+        Credentials {
+            access_key: AK.to_owned(),
+            secret_key: SK.to_owned(),
+            token: Some("TOKEN-1".to_owned()),
+        }
+    }
+
+    fn at_date() -> SystemTime {
+        parse_sdk_date(DATE).unwrap_or(SystemTime::UNIX_EPOCH)
+    }
+
+    fn h(name: &str, value: &str) -> (String, String) {
+        (name.to_owned(), value.to_owned())
+    }
+
+    /// Sign like the provider does, with the project signer, using `sk`.
+    fn signed_headers_with(
+        sk: &str,
+        path_and_query: &str,
+        extra: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        let mut to_sign = vec![h("host", HOST), h("x-sdk-date", DATE)];
+        to_sign.extend_from_slice(extra);
+        let url = url::Url::parse(&format!("http://{HOST}{path_and_query}"));
+        let Ok(url) = url else {
+            return Vec::new();
+        };
+        let authz = signer::authorization(AK, sk, DATE, "GET", &url, &to_sign, b"");
+        let mut sent = to_sign;
+        sent.push(h("authorization", &authz));
+        sent
+    }
+
+    fn request<'a>(headers: &'a [(String, String)], path_and_query: &'a str) -> SignedRequest<'a> {
+        SignedRequest {
+            method: "GET",
+            host: Some(HOST),
+            path_and_query,
+            headers,
+            body: b"",
+        }
+    }
+
+    #[test]
+    fn accepts_a_request_signed_with_the_project_signer() {
+        let headers = signed_headers_with(
+            SK,
+            PATH,
+            &[
+                h("content-type", "application/json"),
+                h("x-project-id", "0123456789abcdef0123456789abcdef"),
+            ],
+        );
+        assert_eq!(
+            verify(&creds(), &request(&headers, PATH), at_date()),
+            Ok(AuthMethod::Signature)
+        );
+    }
+
+    #[test]
+    fn accepts_a_signed_query() {
+        let pq = "/v3/projects?name=cn-north-4";
+        let headers = signed_headers_with(SK, pq, &[]);
+        assert_eq!(
+            verify(&creds(), &request(&headers, pq), at_date()),
+            Ok(AuthMethod::Signature)
+        );
+        // The same signature does not cover another query.
+        let other = "/v3/projects?name=cn-north-1";
+        assert_eq!(
+            verify(&creds(), &request(&headers, other), at_date()),
+            Err(AuthError::SignatureMismatch)
+        );
+    }
+
+    #[test]
+    fn rejects_a_wrong_secret_key() {
+        let headers = signed_headers_with("not-the-secret", PATH, &[]);
+        let err = verify(&creds(), &request(&headers, PATH), at_date());
+        assert_eq!(err, Err(AuthError::SignatureMismatch));
+        assert_eq!(AuthError::SignatureMismatch.code(), "APIGW.0301");
+    }
+
+    #[test]
+    fn rejects_a_wrong_access_key() {
+        let mut headers = signed_headers_with(SK, PATH, &[]);
+        for (name, value) in &mut headers {
+            if name == "authorization" {
+                *value = value.replace(AK, "AKOTHER");
+            }
+        }
+        assert_eq!(
+            verify(&creds(), &request(&headers, PATH), at_date()),
+            Err(AuthError::UnknownAccessKey)
+        );
+    }
+
+    #[test]
+    fn rejects_a_tampered_path_or_host() {
+        let headers = signed_headers_with(SK, PATH, &[]);
+        let other = "/api/v3/projects/0123456789abcdef0123456789abcdef/jobs/done-2";
+        assert_eq!(
+            verify(&creds(), &request(&headers, other), at_date()),
+            Err(AuthError::SignatureMismatch)
+        );
+        let mut req = request(&headers, PATH);
+        req.host = Some("127.0.0.1:9090");
+        assert_eq!(
+            verify(&creds(), &req, at_date()),
+            Err(AuthError::SignatureMismatch)
+        );
+    }
+
+    #[test]
+    fn rejects_a_skewed_date_with_its_own_code() {
+        let headers = signed_headers_with(SK, PATH, &[]);
+        let later = at_date() + Duration::from_secs(16 * 60);
+        let err = verify(&creds(), &request(&headers, PATH), later);
+        assert_eq!(err, Err(AuthError::DateSkew));
+        assert_eq!(AuthError::DateSkew.code(), "APIGW.0303");
+        let within = at_date() + Duration::from_secs(14 * 60);
+        assert!(verify(&creds(), &request(&headers, PATH), within).is_ok());
+        let earlier = at_date() - Duration::from_secs(16 * 60);
+        assert_eq!(
+            verify(&creds(), &request(&headers, PATH), earlier),
+            Err(AuthError::DateSkew)
+        );
+    }
+
+    #[test]
+    fn requires_host_and_date_to_be_signed() {
+        let url = url::Url::parse(&format!("http://{HOST}{PATH}"));
+        let Ok(url) = url else {
+            panic!("test URL does not parse");
+        };
+        let only_host = vec![h("host", HOST)];
+        let authz = signer::authorization(AK, SK, DATE, "GET", &url, &only_host, b"");
+        let sent = vec![
+            h("host", HOST),
+            h("x-sdk-date", DATE),
+            h("authorization", &authz),
+        ];
+        assert_eq!(
+            verify(&creds(), &request(&sent, PATH), at_date()),
+            Err(AuthError::NotSigned("x-sdk-date"))
+        );
+        let only_date = vec![h("x-sdk-date", DATE)];
+        let authz = signer::authorization(AK, SK, DATE, "GET", &url, &only_date, b"");
+        let sent = vec![h("x-sdk-date", DATE), h("authorization", &authz)];
+        assert_eq!(
+            verify(&creds(), &request(&sent, PATH), at_date()),
+            Err(AuthError::NotSigned("host"))
+        );
+    }
+
+    #[test]
+    fn requires_identity_headers_to_be_signed_when_sent() {
+        let mut headers = signed_headers_with(SK, PATH, &[]);
+        headers.push(h("x-security-token", "TOKENabc123"));
+        assert_eq!(
+            verify(&creds(), &request(&headers, PATH), at_date()),
+            Err(AuthError::SentButNotSigned("x-security-token"))
+        );
+    }
+
+    #[test]
+    fn rejects_a_signed_header_that_was_not_sent() {
+        let mut headers = signed_headers_with(SK, PATH, &[h("x-project-id", "p")]);
+        headers.retain(|(n, _)| n != "x-project-id");
+        assert_eq!(
+            verify(&creds(), &request(&headers, PATH), at_date()),
+            Err(AuthError::SignedHeaderMissing("x-project-id".to_owned()))
+        );
+    }
+
+    #[test]
+    fn token_auth_needs_the_configured_token() {
+        let good = vec![h("x-auth-token", "TOKEN-1")];
+        assert_eq!(
+            verify(&creds(), &request(&good, PATH), at_date()),
+            Ok(AuthMethod::Token)
+        );
+        let bad = vec![h("x-auth-token", "TOKEN-2")];
+        assert_eq!(
+            verify(&creds(), &request(&bad, PATH), at_date()),
+            Err(AuthError::BadToken)
+        );
+        let no_token = Credentials {
+            token: None,
+            ..creds()
+        };
+        assert_eq!(
+            verify(&no_token, &request(&good, PATH), at_date()),
+            Err(AuthError::BadToken)
+        );
+        assert_eq!(
+            verify(&creds(), &request(&[], PATH), at_date()),
+            Err(AuthError::Missing)
+        );
+    }
+
+    #[test]
+    fn authorization_parsing_is_strict() {
+        for bad in [
+            "Bearer x",
+            "SDK-HMAC-SHA256Access=a, SignedHeaders=host, Signature=s",
+            "SDK-HMAC-SHA256 Access=a, SignedHeaders=host",
+            "SDK-HMAC-SHA256 Access=a, Access=b, SignedHeaders=host, Signature=s",
+            "SDK-HMAC-SHA256 Access=a, SignedHeaders=host;;x, Signature=s",
+            "SDK-HMAC-SHA256 Access=a, SignedHeaders=host, Signature=s, Extra=1",
+            "SDK-HMAC-SHA256 Access",
+        ] {
+            assert!(
+                matches!(parse_authorization(bad), Err(AuthError::Malformed(_))),
+                "{bad}"
+            );
+        }
+        let ok = parse_authorization(
+            "SDK-HMAC-SHA256 Access=a, SignedHeaders=Host;x-sdk-date, Signature=s",
+        );
+        assert_eq!(
+            ok,
+            Ok(AuthorizationHeader {
+                access: "a",
+                signed_headers: vec!["host".to_owned(), "x-sdk-date".to_owned()],
+                signature: "s",
+            })
+        );
+    }
+
+    #[test]
+    fn sdk_date_parsing() {
+        let t = parse_sdk_date("20240102T030405Z");
+        assert_eq!(
+            t.ok().map(signer::format_sdk_date).as_deref(),
+            Some("20240102T030405Z")
+        );
+        for bad in [
+            "",
+            "20240102T030405",
+            "2024-01-02T03:04:05Z",
+            "20241302T030405Z",
+            "20240230T030405Z",
+            "20240102T250405Z",
+            "2024010２T030405Z",
+        ] {
+            assert_eq!(parse_sdk_date(bad), Err(AuthError::BadDate), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let shown = format!("{:?}", creds());
+        assert!(shown.contains(AK));
+        assert!(!shown.contains(SK));
+        assert!(!shown.contains("TOKEN-1"));
+    }
+
+    #[test]
+    fn constant_time_eq_compares_fully() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(constant_time_eq(b"", b""));
+    }
+}

@@ -1,0 +1,315 @@
+//! Command-line parsing, by hand so the simulator adds no dependency.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use thiserror::Error;
+
+use crate::auth::Credentials;
+
+pub const USAGE: &str = "\
+hwcloud-job-simulator: a loopback simulator of the Huawei Cloud job APIs
+(CCE, CCE Autopilot, SWR, ELB) and the IAM project lookup, for tests.
+
+USAGE:
+    hwcloud-job-simulator --access-key AK --secret-key SK --project-id PID
+                          [--listen 127.0.0.1:0] [--token TOKEN] [--region cn-north-4]
+
+OPTIONS:
+    --listen ADDR       loopback address to listen on (default 127.0.0.1:0)
+    --access-key AK     access key that signed requests must use
+    --secret-key SK     secret key that signed requests must use
+    --project-id PID    the only project id the job paths accept
+    --token TOKEN       also accept `X-Auth-Token: TOKEN`
+    --region REGION     region returned by the IAM lookup (default cn-north-4)
+    -h, --help          print this help
+
+The first stdout line is `listening on http://HOST:PORT`. Requests are
+logged to stderr. SIGINT or SIGTERM stops the simulator.
+
+ROUTES (one listener; point every endpoint at it):
+    GET /api/v3/projects/{project_id}/jobs/{job_id}          CCE
+    GET /autopilot/v3/projects/{project_id}/jobs/{job_id}    CCE Autopilot
+    GET /v2/{project_id}/jobs/{job_id}                       SWR
+    GET /v3/{project_id}/elb/jobs/{job_id}                   ELB
+    GET /v3/projects?name={region}                           IAM project lookup
+    GET /_sim/stats                                          counters (no auth)
+
+AUTH: `Authorization: SDK-HMAC-SHA256 Access=..., SignedHeaders=...,
+Signature=...` (host and x-sdk-date signed, x-project-id and
+x-security-token signed when sent, X-Sdk-Date within 15 minutes) or
+`X-Auth-Token`. Failures are HTTP 401 APIGW.0301 (APIGW.0303 for the date).
+
+SCENARIOS, chosen by the job id; each (service, job id) has its own poll
+counter, advanced by every authenticated request:
+    done-*          finished successfully at the first poll
+    run<N>-*        N pending answers, then success
+    fail<N>-*       N pending answers, then failure (CCE: reason only in a
+                    nested sub-job; SWR: reason; ELB: FAIL with error codes)
+    throttle<N>-*   N HTTP 429 (APIGW.0308, Retry-After: 1), then success
+    unavail<N>-*    N HTTP 503 HTML pages, then success
+    forever-*       pending forever
+    stall-*         never answers
+    bad-json-*      HTTP 200 with a body that is not JSON
+    anything else   HTTP 404 in the service's error shape
+CCE job ids containing `node` are CreateNode jobs, others CreateCluster.
+resource_name is the part of the id after the scenario prefix.
+";
+
+/// A validated configuration. Debug hides the secrets (via [`Credentials`]).
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub credentials: Credentials,
+    pub project_id: String,
+    pub region: String,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("credentials", &self.credentials)
+            .field("project_id", &self.project_id)
+            .field("region", &self.region)
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+pub enum Command {
+    Run(Config),
+    Help,
+}
+
+/// Messages name the option, never its value, since values include secrets.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum CliError {
+    #[error("unknown argument {0} (see --help)")]
+    Unknown(String),
+    #[error("{0} needs a value")]
+    MissingValue(&'static str),
+    #[error("{0} is given more than once")]
+    Repeated(&'static str),
+    #[error("{0} is required (see --help)")]
+    Required(&'static str),
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    #[error("--listen must be an IP:PORT address such as 127.0.0.1:0, got {0:?}")]
+    BadAddress(String),
+    #[error("refusing to listen on {0}: the simulator serves loopback only")]
+    NotLoopback(IpAddr),
+    #[error("--region must match ^[a-z0-9][a-z0-9-]*$")]
+    BadRegion,
+    #[error("--project-id may contain only letters, digits, '-' and '_'")]
+    BadProjectId,
+}
+
+const OPTIONS: [&str; 6] = [
+    "--listen",
+    "--access-key",
+    "--secret-key",
+    "--project-id",
+    "--token",
+    "--region",
+];
+
+fn valid_region(region: &str) -> bool {
+    let mut bytes = region.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Parse the arguments after the program name. Accepts `--opt value` and
+/// `--opt=value`.
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, CliError> {
+    let mut values: [Option<String>; 6] = Default::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "-h" || arg == "--help" {
+            return Ok(Command::Help);
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
+            None => (arg.clone(), None),
+        };
+        let Some(index) = OPTIONS.iter().position(|o| *o == name) else {
+            // Only the part before '=' is echoed: the rest may be a secret.
+            return Err(CliError::Unknown(name));
+        };
+        let option = OPTIONS.get(index).copied().unwrap_or("option");
+        let value = match inline {
+            Some(v) => v,
+            None => args.next().ok_or(CliError::MissingValue(option))?,
+        };
+        let slot = values.get_mut(index).ok_or(CliError::Unknown(name))?;
+        if slot.replace(value).is_some() {
+            return Err(CliError::Repeated(option));
+        }
+    }
+    let [listen, access_key, secret_key, project_id, token, region] = values;
+
+    let listen_text = listen.unwrap_or_else(|| "127.0.0.1:0".to_owned());
+    let listen: SocketAddr = listen_text
+        .parse()
+        .map_err(|_| CliError::BadAddress(listen_text.clone()))?;
+    if !listen.ip().is_loopback() {
+        return Err(CliError::NotLoopback(listen.ip()));
+    }
+
+    let required = |v: Option<String>, name: &'static str| -> Result<String, CliError> {
+        let v = v.ok_or(CliError::Required(name))?;
+        if v.is_empty() {
+            return Err(CliError::Empty(name));
+        }
+        Ok(v)
+    };
+    let access_key = required(access_key, "--access-key")?;
+    let secret_key = required(secret_key, "--secret-key")?;
+    let project_id = required(project_id, "--project-id")?;
+    if !project_id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(CliError::BadProjectId);
+    }
+    let token = match token {
+        Some(t) if t.is_empty() => return Err(CliError::Empty("--token")),
+        other => other,
+    };
+    let region = region.unwrap_or_else(|| "cn-north-4".to_owned());
+    if !valid_region(&region) {
+        return Err(CliError::BadRegion);
+    }
+
+    Ok(Command::Run(Config {
+        listen,
+        credentials: Credentials {
+            access_key,
+            secret_key,
+            token,
+        },
+        project_id,
+        region,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    const BASE: [&str; 6] = [
+        "--access-key",
+        "AK",
+        "--secret-key",
+        "SK-SECRET",
+        "--project-id",
+        "pid1",
+    ];
+
+    #[test]
+    fn parses_a_full_command_line() {
+        let mut a = args(&BASE);
+        a.extend(args(&[
+            "--listen=127.0.0.1:8080",
+            "--token",
+            "T",
+            "--region",
+            "ap-southeast-1",
+        ]));
+        let Ok(Command::Run(c)) = parse(a) else {
+            panic!("expected a configuration");
+        };
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.credentials.access_key, "AK");
+        assert_eq!(c.credentials.secret_key, "SK-SECRET");
+        assert_eq!(c.credentials.token.as_deref(), Some("T"));
+        assert_eq!(c.project_id, "pid1");
+        assert_eq!(c.region, "ap-southeast-1");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("SK-SECRET"));
+        assert!(!shown.contains("\"T\""));
+    }
+
+    #[test]
+    fn defaults_listen_and_region() {
+        let Ok(Command::Run(c)) = parse(args(&BASE)) else {
+            panic!("expected a configuration");
+        };
+        assert_eq!(c.listen.to_string(), "127.0.0.1:0");
+        assert_eq!(c.region, "cn-north-4");
+        assert_eq!(c.credentials.token, None);
+    }
+
+    #[test]
+    fn help_is_recognised_and_documents_the_grammar() {
+        assert!(matches!(parse(args(&["--help"])), Ok(Command::Help)));
+        assert!(matches!(
+            parse(args(&["--region", "x", "-h"])),
+            Ok(Command::Help)
+        ));
+        assert!(USAGE.contains("run<N>-*"));
+        assert!(USAGE.contains("listening on http://"));
+    }
+
+    #[test]
+    fn refuses_non_loopback_addresses() {
+        for addr in ["0.0.0.0:0", "192.168.1.2:80", "[::]:0"] {
+            let mut a = args(&BASE);
+            a.extend(args(&["--listen", addr]));
+            assert!(matches!(parse(a), Err(CliError::NotLoopback(_))), "{addr}");
+        }
+        let mut a = args(&BASE);
+        a.extend(args(&["--listen", "[::1]:0"]));
+        assert!(matches!(parse(a), Ok(Command::Run(_))));
+        let mut a = args(&BASE);
+        a.extend(args(&["--listen", "localhost:1"]));
+        assert!(matches!(parse(a), Err(CliError::BadAddress(_))));
+    }
+
+    #[test]
+    fn reports_missing_repeated_and_unknown_options_without_values() {
+        assert_eq!(
+            parse(args(&["--access-key", "AK", "--secret-key", "S"])).err(),
+            Some(CliError::Required("--project-id"))
+        );
+        let mut a = args(&BASE);
+        a.extend(args(&["--secret-key", "X"]));
+        assert_eq!(parse(a).err(), Some(CliError::Repeated("--secret-key")));
+        assert_eq!(
+            parse(args(&["--secret-key"])).err(),
+            Some(CliError::MissingValue("--secret-key"))
+        );
+        let err = parse(args(&["--secret=hunter2"])).err();
+        assert_eq!(err, Some(CliError::Unknown("--secret".to_owned())));
+        assert!(!err
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+            .contains("hunter2"));
+        let mut a = args(&BASE);
+        a.extend(args(&["--token="]));
+        assert_eq!(parse(a).err(), Some(CliError::Empty("--token")));
+    }
+
+    #[test]
+    fn validates_region_and_project() {
+        let mut a = args(&BASE);
+        a.extend(args(&["--region", "CN-North"]));
+        assert_eq!(parse(a).err(), Some(CliError::BadRegion));
+        let a = args(&[
+            "--access-key",
+            "A",
+            "--secret-key",
+            "S",
+            "--project-id",
+            "p/x",
+        ]);
+        assert_eq!(parse(a).err(), Some(CliError::BadProjectId));
+    }
+}

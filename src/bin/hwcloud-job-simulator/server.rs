@@ -1,0 +1,682 @@
+//! The HTTP side: routes, authentication, poll counters and statistics.
+//!
+//! Everything about *what* to answer lives in `scenario` and `responses`;
+//! this module only maps requests onto them, so that the HTTP plumbing stays
+//! thin and the interesting logic stays unit-testable.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::header::{CONTENT_TYPE, HOST, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::auth::{self, SignedRequest};
+use crate::cli::Config;
+use crate::responses::{self, JobContext, Reply};
+use crate::scenario::{Scenario, Service, Step};
+
+/// How long a `stall-*` request hangs: far beyond any test's timeout.
+const STALL: Duration = Duration::from_secs(3600);
+/// A simulated job started this long before it was first polled, so that
+/// timestamps look like a job that has been running for a while.
+const JOB_AGE: time::Duration = time::Duration::minutes(5);
+/// Bound on distinct job keys kept in memory; a test tool should not grow
+/// without limit if something floods it with ids.
+const MAX_TRACKED_JOBS: usize = 100_000;
+
+/// Counters served at `/_sim/stats`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Stats {
+    /// Every request except `/_sim/*` ones, whatever its outcome.
+    pub total_requests: u64,
+    /// Requests refused with 401.
+    pub auth_failures: u64,
+    /// 429 answers.
+    pub throttled: u64,
+    /// 503 answers.
+    pub unavailable: u64,
+    /// 404 answers (unknown jobs, wrong project, unknown routes).
+    pub not_found: u64,
+    /// IAM project lookups, including refused ones.
+    pub iam_requests: u64,
+    /// Requests per `service/job_id` (e.g. `cce/run2-a`), including refused
+    /// ones, so a test can prove that a job was never polled or polled once.
+    pub jobs: BTreeMap<String, u64>,
+}
+
+struct JobRecord {
+    polls: u32,
+    first_seen: OffsetDateTime,
+}
+
+/// Shared state of one simulator.
+pub struct AppState {
+    config: Config,
+    stats: Mutex<Stats>,
+    jobs: Mutex<HashMap<(Service, String), JobRecord>>,
+    request_counter: AtomicU64,
+}
+
+/// A poisoned lock only means another request panicked mid-update of plain
+/// counters; the data is still usable, and a test tool should keep serving.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Arc<AppState> {
+        Arc::new(AppState {
+            config,
+            stats: Mutex::new(Stats::default()),
+            jobs: Mutex::new(HashMap::new()),
+            request_counter: AtomicU64::new(0),
+        })
+    }
+
+    pub fn stats(&self) -> Stats {
+        lock(&self.stats).clone()
+    }
+
+    fn next_request_id(&self) -> String {
+        let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
+        format!("{:016x}{n:016x}", rand::random::<u64>())
+    }
+
+    fn count_job_request(&self, service: Service, job_id: &str) {
+        let mut stats = lock(&self.stats);
+        let key = format!("{service}/{job_id}");
+        if stats.jobs.len() < MAX_TRACKED_JOBS || stats.jobs.contains_key(&key) {
+            *stats.jobs.entry(key).or_insert(0) += 1;
+        }
+    }
+
+    /// Advance the job's poll counter and return (poll number, job start).
+    fn poll(&self, service: Service, job_id: &str, now: OffsetDateTime) -> (u32, OffsetDateTime) {
+        let mut jobs = lock(&self.jobs);
+        if jobs.len() >= MAX_TRACKED_JOBS && !jobs.contains_key(&(service, job_id.to_owned())) {
+            return (1, now - JOB_AGE);
+        }
+        let record = jobs
+            .entry((service, job_id.to_owned()))
+            .or_insert_with(|| JobRecord {
+                polls: 0,
+                first_seen: now,
+            });
+        record.polls = record.polls.saturating_add(1);
+        (record.polls, record.first_seen - JOB_AGE)
+    }
+}
+
+/// The id of the request being served, shared with the handlers so error
+/// bodies and the `X-Request-Id` header agree.
+#[derive(Clone)]
+struct RequestId(String);
+
+/// A short description of what a handler did, for the stderr log line.
+#[derive(Clone)]
+struct LogNote(String);
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(
+            "/api/v3/projects/{project_id}/jobs/{job_id}",
+            get(job).layer(Extension(Service::Cce)),
+        )
+        .route(
+            "/autopilot/v3/projects/{project_id}/jobs/{job_id}",
+            get(job).layer(Extension(Service::CceAutopilot)),
+        )
+        .route(
+            "/v2/{project_id}/jobs/{job_id}",
+            get(job).layer(Extension(Service::Swr)),
+        )
+        .route(
+            "/v3/{project_id}/elb/jobs/{job_id}",
+            get(job).layer(Extension(Service::Elb)),
+        )
+        .route("/v3/projects", get(iam_projects))
+        .route("/_sim/stats", get(stats))
+        .fallback(no_such_api)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_envelope,
+        ))
+        .with_state(state)
+}
+
+/// Gives every response its `X-Request-Id`, counts it, and logs one line.
+async fn request_envelope(
+    State(state): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let request_id = state.next_request_id();
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().clone();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str().to_owned())
+        .unwrap_or_default();
+    if !req.uri().path().starts_with("/_sim/") {
+        lock(&state.stats).total_requests += 1;
+    }
+    let started = Instant::now();
+    let mut response = next.run(req).await;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    let note = response
+        .extensions()
+        .get::<LogNote>()
+        .map(|n| format!(" ({})", n.0))
+        .unwrap_or_default();
+    // Only method, path and query are logged: secrets travel in headers.
+    eprintln!(
+        "hwcloud-job-simulator: {method} {target} -> {} in {} ms [{request_id}]{note}",
+        response.status().as_u16(),
+        started.elapsed().as_millis(),
+    );
+    response
+}
+
+fn into_response(reply: Reply, note: String) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, reply.body).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
+    if let Some(seconds) = reply.retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response.extensions_mut().insert(LogNote(note));
+    response
+}
+
+/// Authenticate as the gateway would, before any service logic runs: `None`
+/// lets the request through, `Some` is the 401 to send instead.
+fn refusal(
+    state: &AppState,
+    request_id: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<Response> {
+    let header_list: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(name, value)| {
+            value
+                .to_str()
+                .ok()
+                .map(|v| (name.as_str().to_owned(), v.to_owned()))
+        })
+        .collect();
+    let path_and_query = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+    let request = SignedRequest {
+        method: method.as_str(),
+        host: headers.get(HOST).and_then(|h| h.to_str().ok()),
+        path_and_query,
+        headers: &header_list,
+        body,
+    };
+    match auth::verify(&state.config.credentials, &request, SystemTime::now()) {
+        Ok(_) => None,
+        Err(err) => {
+            lock(&state.stats).auth_failures += 1;
+            let message = format!("Incorrect IAM authentication information: {err}");
+            let reply = responses::gateway_error(401, err.code(), &message, request_id);
+            Some(into_response(reply, format!("auth failed: {err}")))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn job(
+    Extension(service): Extension<Service>,
+    State(state): State<Arc<AppState>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    Path((project_id, job_id)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    state.count_job_request(service, &job_id);
+    let key = format!("{service}/{job_id}");
+    if let Some(refused) = refusal(&state, &request_id, &method, &uri, &headers, &body) {
+        return refused;
+    }
+    if project_id != state.config.project_id {
+        lock(&state.stats).not_found += 1;
+        let reply = responses::not_found(
+            service,
+            &request_id,
+            &format!("project {project_id} not found"),
+        );
+        return into_response(reply, format!("{key}: unknown project"));
+    }
+
+    let now = OffsetDateTime::now_utc();
+    let scenario = Scenario::parse(&job_id);
+    let (poll, created) = state.poll(service, &job_id, now);
+    let step = scenario.step(poll);
+    match step {
+        Step::Throttled => lock(&state.stats).throttled += 1,
+        Step::Unavailable => lock(&state.stats).unavailable += 1,
+        Step::NotFound => lock(&state.stats).not_found += 1,
+        Step::Stall => {
+            eprintln!("hwcloud-job-simulator: {key} poll {poll}: stalling [{request_id}]");
+            tokio::time::sleep(STALL).await;
+            let reply = responses::gateway_error(504, "APIGW.0201", "Request timeout", &request_id);
+            return into_response(reply, format!("{key} poll {poll}: stalled"));
+        }
+        _ => {}
+    }
+    let ctx = JobContext {
+        service,
+        job_id: &job_id,
+        project_id: &project_id,
+        request_id: &request_id,
+        created,
+        now,
+    };
+    let reply = responses::job_reply(&ctx, step);
+    into_response(reply, format!("{key} poll {poll}: {}", describe(step)))
+}
+
+fn describe(step: Step) -> String {
+    match step {
+        Step::Pending { step, of: Some(n) } => format!("pending {step}/{n}"),
+        Step::Pending { step, of: None } => format!("pending {step}/forever"),
+        Step::Succeeded => "success".to_owned(),
+        Step::Failed => "failed".to_owned(),
+        Step::Throttled => "throttled".to_owned(),
+        Step::Unavailable => "unavailable".to_owned(),
+        Step::Stall => "stall".to_owned(),
+        Step::BadJson => "bad json".to_owned(),
+        Step::NotFound => "not found".to_owned(),
+    }
+}
+
+async fn iam_projects(
+    State(state): State<Arc<AppState>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    RawQuery(query): RawQuery,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    lock(&state.stats).iam_requests += 1;
+    if let Some(refused) = refusal(&state, &request_id, &method, &uri, &headers, &body) {
+        return refused;
+    }
+    let name = query.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.into_owned())
+    });
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let reply = responses::iam_projects(
+        &format!("http://{host}"),
+        name.as_deref(),
+        &state.config.region,
+        &state.config.project_id,
+    );
+    let note = format!("iam projects name={}", name.as_deref().unwrap_or("*"));
+    into_response(reply, note)
+}
+
+async fn stats(State(state): State<Arc<AppState>>) -> Json<Stats> {
+    Json(state.stats())
+}
+
+async fn no_such_api(
+    State(state): State<Arc<AppState>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+) -> Response {
+    lock(&state.stats).not_found += 1;
+    let reply = responses::gateway_error(
+        404,
+        responses::APIGW_NO_SUCH_API,
+        "The API does not exist or has not been published in the environment",
+        &request_id,
+    );
+    into_response(reply, "no such API".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Credentials;
+    use hwjobs::cloud::signer;
+    use serde_json::Value;
+
+    const AK: &str = "AKSIM";
+    const SK: &str = "SKSIM-secret";
+    const PID: &str = "0123456789abcdef0123456789abcdef";
+
+    struct Sim {
+        base: String,
+        host: String,
+        state: Arc<AppState>,
+        client: reqwest::Client,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for Sim {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    async fn start() -> Option<Sim> {
+        let config = Config {
+            listen: "127.0.0.1:0".parse().ok()?,
+            credentials: Credentials {
+                access_key: AK.to_owned(),
+                secret_key: SK.to_owned(),
+                token: Some("TOKEN-OK".to_owned()),
+            },
+            project_id: PID.to_owned(),
+            region: "cn-north-4".to_owned(),
+        };
+        let listener = tokio::net::TcpListener::bind(config.listen).await.ok()?;
+        let addr = listener.local_addr().ok()?;
+        let state = AppState::new(config);
+        let app = router(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Some(Sim {
+            base: format!("http://{addr}"),
+            host: addr.to_string(),
+            state,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .ok()?,
+            task,
+        })
+    }
+
+    impl Sim {
+        /// A GET signed the way the provider signs, with the given secret key.
+        async fn get_signed(&self, path_and_query: &str, sk: &str) -> Option<reqwest::Response> {
+            let url = url::Url::parse(&format!("{}{path_and_query}", self.base)).ok()?;
+            let date = signer::format_sdk_date(SystemTime::now());
+            let headers = vec![
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("host".to_owned(), self.host.clone()),
+                ("x-project-id".to_owned(), PID.to_owned()),
+                ("x-sdk-date".to_owned(), date.clone()),
+            ];
+            let authz = signer::authorization(AK, sk, &date, "GET", &url, &headers, b"");
+            self.client
+                .get(url)
+                .header("content-type", "application/json")
+                .header("x-project-id", PID)
+                .header("x-sdk-date", date)
+                .header("authorization", authz)
+                .send()
+                .await
+                .ok()
+        }
+
+        async fn get(&self, path_and_query: &str) -> Option<(u16, HeaderMap, String)> {
+            let r = self.get_signed(path_and_query, SK).await?;
+            let status = r.status().as_u16();
+            let headers = r.headers().clone();
+            Some((status, headers, r.text().await.ok()?))
+        }
+    }
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).unwrap_or(Value::Null)
+    }
+
+    fn request_id(headers: &HeaderMap) -> String {
+        headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn cce_job_runs_then_succeeds_and_is_counted() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let path = format!("/api/v3/projects/{PID}/jobs/run1-demo");
+        let Some((s1, h1, b1)) = sim.get(&path).await else {
+            panic!("no response");
+        };
+        assert_eq!(s1, 200, "{b1}");
+        assert_eq!(json(&b1)["status"]["phase"], "Running");
+        let Some((s2, h2, b2)) = sim.get(&path).await else {
+            panic!("no response");
+        };
+        assert_eq!(s2, 200);
+        assert_eq!(json(&b2)["status"]["phase"], "Success");
+        assert_eq!(json(&b2)["spec"]["resourceName"], "demo");
+        let (id1, id2) = (request_id(&h1), request_id(&h2));
+        assert_eq!(id1.len(), 32);
+        assert_ne!(id1, id2);
+        let stats = sim.state.stats();
+        assert_eq!(stats.jobs.get("cce/run1-demo"), Some(&2));
+        assert_eq!(stats.total_requests, 2);
+        assert_eq!(stats.auth_failures, 0);
+    }
+
+    #[tokio::test]
+    async fn wrong_secret_key_is_refused_without_advancing_the_job() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let path = format!("/v2/{PID}/jobs/run1-reg");
+        let Some(r) = sim.get_signed(&path, "wrong-secret").await else {
+            panic!("no response");
+        };
+        assert_eq!(r.status().as_u16(), 401);
+        let rid = request_id(r.headers());
+        let body = json(&r.text().await.unwrap_or_default());
+        assert_eq!(body["error_code"], "APIGW.0301");
+        assert_eq!(body["request_id"], rid.as_str());
+        assert!(!body.to_string().contains(SK));
+        // The refused request did not consume the pending poll.
+        let Some((status, _, text)) = sim.get(&path).await else {
+            panic!("no response");
+        };
+        assert_eq!(status, 200);
+        assert_eq!(json(&text)["status"], "Running");
+        let stats = sim.state.stats();
+        assert_eq!(stats.auth_failures, 1);
+        assert_eq!(stats.jobs.get("swr/run1-reg"), Some(&2));
+    }
+
+    #[tokio::test]
+    async fn throttling_and_gateway_pages_precede_success() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let swr = format!("/v2/{PID}/jobs/throttle1-x");
+        let Some((s, h, b)) = sim.get(&swr).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 429);
+        assert_eq!(
+            h.get("retry-after").and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
+        assert_eq!(json(&b)["error_code"], "APIGW.0308");
+        let Some((s, _, b)) = sim.get(&swr).await else {
+            panic!("no response");
+        };
+        assert_eq!((s, json(&b)["status"].clone()), (200, "Success".into()));
+
+        let elb = format!("/v3/{PID}/elb/jobs/unavail1-x");
+        let Some((s, h, b)) = sim.get(&elb).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 503);
+        assert!(h
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("text/html")));
+        assert!(b.contains("<html>"));
+        let Some((s, _, b)) = sim.get(&elb).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 200);
+        assert_eq!(json(&b)["job"]["status"], "COMPLETE");
+        let stats = sim.state.stats();
+        assert_eq!((stats.throttled, stats.unavailable), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn services_have_separate_counters() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let cce = format!("/api/v3/projects/{PID}/jobs/run1-x");
+        let auto = format!("/autopilot/v3/projects/{PID}/jobs/run1-x");
+        let phase = |b: &str| json(b)["status"]["phase"].clone();
+        let Some((_, _, b)) = sim.get(&cce).await else {
+            panic!("no response");
+        };
+        assert_eq!(phase(&b), "Running");
+        let Some((_, _, b)) = sim.get(&auto).await else {
+            panic!("no response");
+        };
+        assert_eq!(phase(&b), "Running");
+        let Some((_, _, b)) = sim.get(&cce).await else {
+            panic!("no response");
+        };
+        assert_eq!(phase(&b), "Success");
+    }
+
+    #[tokio::test]
+    async fn failures_and_not_found_have_service_shapes() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let Some((s, _, b)) = sim.get(&format!("/v3/{PID}/elb/jobs/fail0-lb")).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 200);
+        assert_eq!(json(&b)["job"]["status"], "FAIL");
+        assert_eq!(json(&b)["job"]["error_code"], "ELB.1234");
+
+        let Some((s, _, b)) = sim.get(&format!("/v3/{PID}/elb/jobs/no-such-job")).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 404);
+        assert_eq!(json(&b)["error_code"], "ELB.8902");
+
+        let other = "ffffffffffffffffffffffffffffffff";
+        let Some((s, _, b)) = sim
+            .get(&format!("/api/v3/projects/{other}/jobs/done-x"))
+            .await
+        else {
+            panic!("no response");
+        };
+        assert_eq!(s, 404);
+        assert_eq!(json(&b)["errorCode"], "CCE.01404001");
+
+        let Some((s, _, b)) = sim.get(&format!("/v2/{PID}/jobs/bad-json-x")).await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 200);
+        assert!(serde_json::from_str::<Value>(&b).is_err());
+    }
+
+    #[tokio::test]
+    async fn iam_lookup_token_auth_stats_and_unknown_routes() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let Some((s, _, b)) = sim.get("/v3/projects?name=cn-north-4").await else {
+            panic!("no response");
+        };
+        assert_eq!(s, 200);
+        assert_eq!(json(&b)["projects"][0]["id"], PID);
+        let Some((_, _, b)) = sim.get("/v3/projects?name=ap-southeast-1").await else {
+            panic!("no response");
+        };
+        assert_eq!(json(&b)["projects"].as_array().map(Vec::len), Some(0));
+
+        let token = |t: &'static str| {
+            sim.client
+                .get(format!("{}/v2/{PID}/jobs/done-t", sim.base))
+                .header("x-auth-token", t)
+                .send()
+        };
+        let ok = token("TOKEN-OK").await.map(|r| r.status().as_u16()).ok();
+        assert_eq!(ok, Some(200));
+        let bad = token("TOKEN-BAD").await.map(|r| r.status().as_u16()).ok();
+        assert_eq!(bad, Some(401));
+
+        let Ok(r) = sim
+            .client
+            .get(format!("{}/nothing/here", sim.base))
+            .send()
+            .await
+        else {
+            panic!("no response");
+        };
+        assert_eq!(r.status().as_u16(), 404);
+        assert_eq!(request_id(r.headers()).len(), 32);
+        assert_eq!(
+            json(&r.text().await.unwrap_or_default())["error_code"],
+            "APIGW.0101"
+        );
+
+        let Ok(r) = sim
+            .client
+            .get(format!("{}/_sim/stats", sim.base))
+            .send()
+            .await
+        else {
+            panic!("no response");
+        };
+        assert_eq!(r.status().as_u16(), 200);
+        let stats = json(&r.text().await.unwrap_or_default());
+        assert_eq!(stats["total_requests"], 5);
+        assert_eq!(stats["iam_requests"], 2);
+        assert_eq!(stats["auth_failures"], 1);
+        assert_eq!(stats["jobs"]["swr/done-t"], 2);
+    }
+
+    #[tokio::test]
+    async fn stalled_requests_never_answer() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let pending = tokio::time::timeout(
+            Duration::from_millis(500),
+            sim.get(&format!("/v2/{PID}/jobs/stall-x")),
+        )
+        .await;
+        assert!(pending.is_err(), "a stall-* request was answered");
+        assert_eq!(sim.state.stats().jobs.get("swr/stall-x"), Some(&1));
+    }
+}
