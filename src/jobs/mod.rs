@@ -1,1 +1,484 @@
-//! (stub: to be written)
+//! The jobs domain: one normalised [`Job`] for four differently shaped APIs.
+//!
+//! CCE and CCE Autopilot return a Kubernetes-style object with nested
+//! `spec.subJobs`, SWR returns a flat record, and ELB wraps everything in
+//! `{"job": {...}}` with `sub_jobs`. The waiter and the diagnostics only ever
+//! see [`Job`], so the per-service quirks stay in `cce.rs`, `swr.rs` and
+//! `elb.rs`. Nothing here knows about HTTP or gRPC: the input is a body.
+//!
+//! Parsing is deliberately lenient about everything except the status: a
+//! missing or null field becomes `""`, unknown fields are ignored, because the
+//! APIs add fields over time and a missing timestamp must not break a wait.
+//! Without a status, though, we cannot tell done from failed, so that is an error.
+
+mod cce;
+mod elb;
+pub mod report;
+mod swr;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::Value;
+
+/// The job APIs this provider can wait on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    Cce,
+    CceAutopilot,
+    Swr,
+    Elb,
+}
+
+impl Service {
+    /// Every service, in the order the error message lists them.
+    pub const ALL: [Service; 4] = [
+        Service::Cce,
+        Service::CceAutopilot,
+        Service::Swr,
+        Service::Elb,
+    ];
+
+    /// The value users write in `service = "..."`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Service::Cce => "cce",
+            Service::CceAutopilot => "cce_autopilot",
+            Service::Swr => "swr",
+            Service::Elb => "elb",
+        }
+    }
+
+    /// The product name Huawei uses, for messages people read.
+    pub fn display_name(&self) -> &'static str {
+        match self {
+            Service::Cce => "CCE",
+            Service::CceAutopilot => "CCE Autopilot",
+            Service::Swr => "SWR",
+            Service::Elb => "ELB",
+        }
+    }
+
+    /// Key into the provider's `endpoints` map. Autopilot is served by the CCE
+    /// endpoint under a different path prefix, so it shares the key.
+    pub fn endpoint_key(&self) -> &'static str {
+        match self {
+            Service::Cce | Service::CceAutopilot => "cce",
+            Service::Swr => "swr",
+            Service::Elb => "elb",
+        }
+    }
+
+    /// The job URL's path as unencoded segments, so the HTTP layer can encode
+    /// each one itself (job ids are validated, but a project id from the
+    /// environment is not, and must never be able to add a path segment).
+    pub fn path_segments(&self, project_id: &str, job_id: &str) -> Vec<String> {
+        let p = project_id.to_owned();
+        let j = job_id.to_owned();
+        let fixed = |s: &str| s.to_owned();
+        match self {
+            Service::Cce => vec![
+                fixed("api"),
+                fixed("v3"),
+                fixed("projects"),
+                p,
+                fixed("jobs"),
+                j,
+            ],
+            Service::CceAutopilot => vec![
+                fixed("autopilot"),
+                fixed("v3"),
+                fixed("projects"),
+                p,
+                fixed("jobs"),
+                j,
+            ],
+            Service::Swr => vec![fixed("v2"), p, fixed("jobs"), j],
+            Service::Elb => vec![fixed("v3"), p, fixed("elb"), fixed("jobs"), j],
+        }
+    }
+
+    /// Maps a raw status to a phase. The second value is `false` when the
+    /// status is not one the API documents: such a job is treated as still
+    /// running (a new in-progress state is far more likely than a new terminal
+    /// one), and the timeout message names the odd status so it can be reported.
+    pub fn classify(&self, status: &str) -> (Phase, bool) {
+        let phase = match self {
+            Service::Cce | Service::CceAutopilot => match status {
+                "Success" => Some(Phase::Done),
+                "Failed" => Some(Phase::Failed),
+                "Initializing" | "Running" => Some(Phase::Pending),
+                _ => None,
+            },
+            Service::Swr => match status {
+                "Success" => Some(Phase::Done),
+                "Failed" => Some(Phase::Failed),
+                "Creating" | "Initializing" | "Running" => Some(Phase::Pending),
+                _ => None,
+            },
+            Service::Elb => match status {
+                "COMPLETE" | "SUCCESS" => Some(Phase::Done),
+                "FAIL" | "ROLLBACK_FAIL" | "CANCEL" => Some(Phase::Failed),
+                "INIT" | "RUNNING" | "ROLLBACKING" => Some(Phase::Pending),
+                _ => None,
+            },
+        };
+        match phase {
+            Some(p) => (p, true),
+            None => (Phase::Pending, false),
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Service {
+    type Err = JobError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Service::ALL
+            .into_iter()
+            .find(|svc| svc.as_str() == s)
+            .ok_or_else(|| JobError::UnknownService {
+                given: s.to_owned(),
+            })
+    }
+}
+
+/// Where a job stands, as far as waiting is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Finished successfully: stop waiting.
+    Done,
+    /// Finished unsuccessfully: stop waiting and report why.
+    Failed,
+    /// Not finished, or a status we do not recognise: keep polling.
+    Pending,
+}
+
+/// A job normalised across services. String fields hold exactly what the API
+/// returned (`""` when absent) so the data source can expose them verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub service: Service,
+    pub id: String,
+    /// The raw status, e.g. `Success` or `COMPLETE`.
+    pub status: String,
+    pub phase: Phase,
+    pub reason: String,
+    /// Only ELB reports one; `""` elsewhere.
+    pub error_code: String,
+    pub job_type: String,
+    pub resource_id: String,
+    /// CCE and SWR only; `""` for ELB.
+    pub resource_name: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// In API order. Always empty for SWR.
+    pub sub_jobs: Vec<SubJob>,
+}
+
+/// One step of a job. CCE nests these arbitrarily deep; ELB has one level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubJob {
+    pub id: String,
+    pub job_type: String,
+    pub status: String,
+    pub phase: Phase,
+    pub reason: String,
+    pub error_code: String,
+    pub resource_id: String,
+    pub sub_jobs: Vec<SubJob>,
+}
+
+/// How far a job's direct sub-jobs have got: "k of n sub-jobs done".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SubJobProgress {
+    pub done: usize,
+    pub failed: usize,
+    pub total: usize,
+}
+
+impl fmt::Display for SubJobProgress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} of {} sub-jobs done", self.done, self.total)?;
+        if self.failed > 0 {
+            write!(f, ", {} failed", self.failed)?;
+        }
+        Ok(())
+    }
+}
+
+fn progress_of(sub_jobs: &[SubJob]) -> SubJobProgress {
+    SubJobProgress {
+        done: sub_jobs.iter().filter(|s| s.phase == Phase::Done).count(),
+        failed: sub_jobs.iter().filter(|s| s.phase == Phase::Failed).count(),
+        total: sub_jobs.len(),
+    }
+}
+
+impl Job {
+    /// Whether the raw status is one the API documents for this service.
+    pub fn status_recognised(&self) -> bool {
+        self.service.classify(&self.status).1
+    }
+
+    /// Progress of the direct sub-jobs. Nested CCE sub-jobs are not counted
+    /// here: the top level is what the console shows as the job's steps.
+    pub fn sub_job_progress(&self) -> SubJobProgress {
+        progress_of(&self.sub_jobs)
+    }
+
+    /// Every failed sub-job at any depth, depth-first in API order.
+    pub fn failed_sub_jobs(&self) -> Vec<&SubJob> {
+        let mut out = Vec::new();
+        collect_failed(&self.sub_jobs, &mut out);
+        out
+    }
+}
+
+impl SubJob {
+    /// Progress of this sub-job's own children.
+    pub fn sub_job_progress(&self) -> SubJobProgress {
+        progress_of(&self.sub_jobs)
+    }
+
+    /// True if this sub-job or any descendant failed.
+    pub fn has_failure(&self) -> bool {
+        self.phase == Phase::Failed || self.sub_jobs.iter().any(SubJob::has_failure)
+    }
+}
+
+fn collect_failed<'a>(sub_jobs: &'a [SubJob], out: &mut Vec<&'a SubJob>) {
+    for s in sub_jobs {
+        if s.phase == Phase::Failed {
+            out.push(s);
+        }
+        collect_failed(&s.sub_jobs, out);
+    }
+}
+
+/// Why a job response could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    #[error("unknown service \"{given}\": valid values are \"cce\", \"cce_autopilot\", \"swr\" and \"elb\"")]
+    UnknownService { given: String },
+    #[error("{} job response is not valid JSON: {detail}", .service.display_name())]
+    NotJson { service: Service, detail: String },
+    #[error("{} job response is not a JSON object", .service.display_name())]
+    NotObject { service: Service },
+    #[error("{} job response has no {field}", .service.display_name())]
+    MissingStatus {
+        service: Service,
+        field: &'static str,
+    },
+}
+
+/// Parses one job response body into a [`Job`].
+pub fn parse(service: Service, body: &[u8]) -> Result<Job, JobError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| JobError::NotJson {
+        service,
+        detail: e.to_string(),
+    })?;
+    if !value.is_object() {
+        return Err(JobError::NotObject { service });
+    }
+    match service {
+        Service::Cce | Service::CceAutopilot => cce::parse(service, &value),
+        Service::Swr => swr::parse(&value),
+        Service::Elb => elb::parse(&value),
+    }
+}
+
+/// The string at `path`, or `""` when missing or null. Numbers and booleans are
+/// rendered as text because some gateways emit ids as numbers; objects and
+/// arrays have no sensible string form and become `""`.
+pub(crate) fn text_at(value: &Value, path: &[&str]) -> String {
+    let mut cur = value;
+    for key in path {
+        match cur.get(key) {
+            Some(v) => cur = v,
+            None => return String::new(),
+        }
+    }
+    match cur {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The status at `path`, which must exist and be a string or number.
+pub(crate) fn status_at(
+    service: Service,
+    value: &Value,
+    path: &[&str],
+    field: &'static str,
+) -> Result<String, JobError> {
+    let mut cur = value;
+    for key in path {
+        cur = cur
+            .get(key)
+            .ok_or(JobError::MissingStatus { service, field })?;
+    }
+    match cur {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        _ => Err(JobError::MissingStatus { service, field }),
+    }
+}
+
+/// The array at `path`, or an empty slice; non-object elements are skipped by callers.
+pub(crate) fn array_at<'a>(value: &'a Value, path: &[&str]) -> &'a [Value] {
+    let mut cur = value;
+    for key in path {
+        match cur.get(key) {
+            Some(v) => cur = v,
+            None => return &[],
+        }
+    }
+    cur.as_array().map_or(&[], Vec::as_slice)
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_round_trips_and_rejects_unknown() {
+        for svc in Service::ALL {
+            assert_eq!(svc.as_str().parse::<Service>(), Ok(svc));
+        }
+        let err = "CCE".parse::<Service>().unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("\"CCE\""), "{msg}");
+        for v in ["cce", "cce_autopilot", "swr", "elb"] {
+            assert!(msg.contains(v), "{msg} should list {v}");
+        }
+        assert!("".parse::<Service>().is_err());
+    }
+
+    #[test]
+    fn service_names_and_endpoints() {
+        assert_eq!(Service::CceAutopilot.display_name(), "CCE Autopilot");
+        assert_eq!(Service::CceAutopilot.endpoint_key(), "cce");
+        assert_eq!(Service::Cce.endpoint_key(), "cce");
+        assert_eq!(Service::Swr.endpoint_key(), "swr");
+        assert_eq!(Service::Elb.endpoint_key(), "elb");
+        assert_eq!(Service::Elb.to_string(), "elb");
+    }
+
+    #[test]
+    fn path_segments_per_service() {
+        let join = |s: Service| s.path_segments("P", "J").join("/");
+        assert_eq!(join(Service::Cce), "api/v3/projects/P/jobs/J");
+        assert_eq!(
+            join(Service::CceAutopilot),
+            "autopilot/v3/projects/P/jobs/J"
+        );
+        assert_eq!(join(Service::Swr), "v2/P/jobs/J");
+        assert_eq!(join(Service::Elb), "v3/P/elb/jobs/J");
+        // Segments stay unencoded and separate, so a slash cannot add a level.
+        let segs = Service::Swr.path_segments("a/b", "j");
+        assert_eq!(segs, vec!["v2", "a/b", "jobs", "j"]);
+    }
+
+    #[test]
+    fn classification_per_service() {
+        use Phase::*;
+        let cases: &[(Service, &str, Phase, bool)] = &[
+            (Service::Cce, "Success", Done, true),
+            (Service::Cce, "Failed", Failed, true),
+            (Service::Cce, "Initializing", Pending, true),
+            (Service::Cce, "Running", Pending, true),
+            (Service::Cce, "Creating", Pending, false),
+            (Service::Cce, "success", Pending, false),
+            (Service::CceAutopilot, "Success", Done, true),
+            (Service::CceAutopilot, "Failed", Failed, true),
+            (Service::CceAutopilot, "Running", Pending, true),
+            (Service::Swr, "Success", Done, true),
+            (Service::Swr, "Failed", Failed, true),
+            (Service::Swr, "Creating", Pending, true),
+            (Service::Swr, "Initializing", Pending, true),
+            (Service::Swr, "Running", Pending, true),
+            (Service::Swr, "COMPLETE", Pending, false),
+            (Service::Elb, "COMPLETE", Done, true),
+            (Service::Elb, "SUCCESS", Done, true),
+            (Service::Elb, "FAIL", Failed, true),
+            (Service::Elb, "ROLLBACK_FAIL", Failed, true),
+            (Service::Elb, "CANCEL", Failed, true),
+            (Service::Elb, "INIT", Pending, true),
+            (Service::Elb, "RUNNING", Pending, true),
+            (Service::Elb, "ROLLBACKING", Pending, true),
+            (Service::Elb, "Success", Pending, false),
+            (Service::Elb, "", Pending, false),
+        ];
+        for (svc, status, phase, known) in cases {
+            assert_eq!(
+                svc.classify(status),
+                (*phase, *known),
+                "{svc} status {status:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn progress_counts_direct_sub_jobs() {
+        let job = parse(Service::Cce, fixtures::CCE_NESTED_FAILURE.as_bytes()).unwrap();
+        let p = job.sub_job_progress();
+        assert_eq!(
+            p,
+            SubJobProgress {
+                done: 1,
+                failed: 1,
+                total: 3
+            }
+        );
+        assert_eq!(p.to_string(), "1 of 3 sub-jobs done, 1 failed");
+        let failed: Vec<&str> = job
+            .failed_sub_jobs()
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(failed, vec!["sub-install", "sub-install-ecs"]);
+        assert!(job.sub_jobs[1].has_failure());
+        assert!(!job.sub_jobs[0].has_failure());
+    }
+
+    #[test]
+    fn not_json_and_not_object_are_clear_errors() {
+        for svc in Service::ALL {
+            let e = parse(svc, b"<html>502 Bad Gateway</html>").unwrap_err();
+            assert!(matches!(e, JobError::NotJson { .. }));
+            let msg = e.to_string();
+            assert!(msg.starts_with(svc.display_name()), "{msg}");
+            assert!(msg.contains("not valid JSON"), "{msg}");
+
+            let e = parse(svc, b"[1,2]").unwrap_err();
+            assert_eq!(e, JobError::NotObject { service: svc });
+            assert!(parse(svc, b"").is_err());
+            assert!(parse(svc, b"null").is_err());
+            assert!(parse(svc, &[0xff, 0xfe, 0x00]).is_err());
+        }
+    }
+
+    #[test]
+    fn text_at_is_lenient() {
+        let v: Value = serde_json::json!({"a": {"b": null, "c": 5, "d": true, "e": [1], "f": "x"}});
+        assert_eq!(text_at(&v, &["a", "b"]), "");
+        assert_eq!(text_at(&v, &["a", "c"]), "5");
+        assert_eq!(text_at(&v, &["a", "d"]), "true");
+        assert_eq!(text_at(&v, &["a", "e"]), "");
+        assert_eq!(text_at(&v, &["a", "f"]), "x");
+        assert_eq!(text_at(&v, &["a", "f", "g"]), "");
+        assert_eq!(text_at(&v, &["zz"]), "");
+    }
+}

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::cloud::CloudError;
-use crate::jobs::report::{self, TimeoutReport};
 use crate::jobs::{Job, JobError, Service};
 use crate::protocol::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::value::Value;
@@ -100,7 +99,7 @@ fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
         Field::Null => Some(waiter::DEFAULT_POLL_INTERVAL),
     };
     let timeout = match obj.get("timeouts") {
-        None | Some(Value::Null) => Some(waiter::DEFAULT_TIMEOUT),
+        None | Some(Value::Null) => Some(waiter::DEFAULT_READ_TIMEOUT),
         Some(Value::Unknown) => {
             complete = false;
             None
@@ -113,7 +112,7 @@ fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
                 complete = false;
                 None
             }
-            Field::Null => Some(waiter::DEFAULT_TIMEOUT),
+            Field::Null => Some(waiter::DEFAULT_READ_TIMEOUT),
         },
     };
     if diags.has_errors() || !complete {
@@ -221,24 +220,20 @@ async fn run(
         _ => match configured.cached_project(&region) {
             Some(p) => p,
             None => {
-                let iam = endpoints.iam.clone();
                 let discovered = waiter::retry_transient(
-                    |remaining| {
+                    |_remaining| {
                         let client = client.clone();
-                        let iam = iam.clone();
                         let region = region.clone();
                         async move {
-                            crate::cloud::project::discover_project_id(
-                                &client,
-                                &iam,
-                                &region,
-                                remaining.min(REQUEST_TIMEOUT),
-                            )
-                            .await
-                            .map_err(PollError::from)
+                            crate::cloud::project::discover_project_id(&client, &region)
+                                .await
+                                .map_err(PollError::from)
                         }
                     },
-                    &wait_cfg,
+                    &waiter::RetryConfig {
+                        timeout: args.timeout,
+                        max_retries: configured.max_retries,
+                    },
                     cancel,
                 )
                 .await
@@ -247,7 +242,7 @@ async fn run(
                         format!("Cannot discover the project id of region {region}"),
                         format!(
                             "{}\n\nSet project_id (or HW_PROJECT_ID) to skip the lookup.",
-                            wait_error_text(&e)
+                            e
                         ),
                         None,
                     )
@@ -307,69 +302,24 @@ fn single_error(
     d
 }
 
-fn wait_error_text(e: &WaitError<PollError>) -> String {
-    e.to_string()
-}
-
-/// Turns a failed wait into the diagnostic a person needs: what failed, and
-/// the reason the API gave, however deep it was buried.
+/// Turns a failed wait into the diagnostic a person needs. The texts come
+/// from the waiter and the jobs report; this layer only decides where in the
+/// configuration the diagnostic points.
 fn diagnose(args: &WaitArgs, error: WaitError<PollError>) -> Diagnostics {
-    let job_path = Some(AttributePath::root("job_id"));
-    match error {
-        WaitError::JobFailed { job, .. } => single_error(
-            report::failure_summary(&job),
-            report::failure_detail(&job),
-            job_path,
-        ),
-        WaitError::TimedOut {
-            polls,
-            last_job,
-            last_error,
+    let (summary, detail) = error.diagnostic_text(args.service, &args.job_id);
+    let on_job_id = match &error {
+        WaitError::JobFailed { .. } => true,
+        WaitError::Request {
+            error: PollError::Cloud(e),
             ..
-        } => {
-            let last_error = last_error.map(|e| e.to_string());
-            let t = TimeoutReport {
-                service: args.service,
-                job_id: &args.job_id,
-                after: args.timeout,
-                polls,
-                last_job: last_job.as_ref(),
-                last_error: last_error.as_deref(),
-            };
-            single_error(report::timeout_summary(&t), report::timeout_detail(&t), None)
-        }
-        WaitError::Cancelled { polls, .. } => single_error(
-            format!(
-                "Wait for {} job {} was interrupted",
-                args.service.display_name(),
-                args.job_id
-            ),
-            format!(
-                "Terraform asked the provider to stop (interrupt or shutdown) after {polls} poll(s). \
-                 The job itself was not cancelled and may still be running."
-            ),
-            None,
-        ),
-        WaitError::Request { error, polls, .. } => {
-            let status = match &error {
-                PollError::Cloud(c) => c.status(),
-                PollError::Job(_) => None,
-            };
-            let at = match status {
-                Some(404) => job_path,
-                _ => None,
-            };
-            single_error(
-                format!(
-                    "Cannot read {} job {}",
-                    args.service.display_name(),
-                    args.job_id
-                ),
-                format!("{error}\n\n(after {polls} request(s))"),
-                at,
-            )
-        }
-    }
+        } => e.status() == Some(404),
+        _ => false,
+    };
+    single_error(
+        summary,
+        detail,
+        on_job_id.then(|| AttributePath::root("job_id")),
+    )
 }
 
 fn text(s: &str) -> Value {

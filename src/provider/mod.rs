@@ -92,7 +92,7 @@ fn check_type_name(name: &str) -> Result<(), Status> {
 fn job_wait_schema() -> crate::protocol::tfplugin6::Schema {
     schema::job_wait_schema(
         &crate::duration::format_compact(crate::waiter::DEFAULT_POLL_INTERVAL),
-        &crate::duration::format_compact(crate::waiter::DEFAULT_TIMEOUT),
+        &crate::duration::format_compact(crate::waiter::DEFAULT_READ_TIMEOUT),
     )
 }
 

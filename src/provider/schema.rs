@@ -4,8 +4,8 @@
 //! `terraform providers schema` and editors show them on hover; a wait with an
 //! undocumented knob is a wait people misconfigure.
 
-use crate::protocol::tfplugin6::schema::{nested_block::NestingMode, Attribute, Block, NestedBlock};
-use crate::protocol::tfplugin6::{Schema, StringKind};
+use crate::protocol::schema::{schema, Attribute, Block, Nesting, NestedBlock, Type};
+use crate::protocol::tfplugin6::Schema;
 
 /// The one data source this provider serves.
 pub const JOB_WAIT: &str = "huaweicloud_job_wait";
@@ -18,32 +18,34 @@ pub enum Mode {
     Computed,
 }
 
-fn attribute(name: &str, ty: &str, mode: Mode, sensitive: bool, description: &str) -> Attribute {
-    Attribute {
-        name: name.to_string(),
-        r#type: ty.as_bytes().to_vec(),
-        description: description.to_string(),
-        description_kind: StringKind::Plain as i32,
-        required: mode == Mode::Required,
-        optional: mode == Mode::Optional,
-        computed: mode == Mode::Computed,
-        sensitive,
-        ..Default::default()
+fn attribute(name: &str, ty: Type, mode: Mode, sensitive: bool, description: &str) -> Attribute {
+    let a = Attribute::new(name, &ty).description(description);
+    let a = match mode {
+        Mode::Required => a.required(),
+        Mode::Optional => a.optional(),
+        Mode::Computed => a.computed(),
+    };
+    if sensitive {
+        a.sensitive()
+    } else {
+        a
     }
 }
 
-const STRING: &str = "\"string\"";
+const STRING: Type = Type::String;
 
 /// The sub-job object type, shared by the schema and the state encoder so the
 /// two can never disagree.
 pub const SUB_JOB_FIELDS: [&str; 5] = ["id", "type", "status", "reason", "resource_id"];
 
-fn sub_jobs_type() -> String {
-    let fields: Vec<String> = SUB_JOB_FIELDS
-        .iter()
-        .map(|f| format!("\"{f}\":\"string\""))
-        .collect();
-    format!("[\"list\",[\"object\",{{{}}}]]", fields.join(","))
+fn sub_jobs_type() -> Type {
+    Type::list(Type::object(SUB_JOB_FIELDS.iter().map(|f| (*f, Type::String))))
+}
+
+fn block(attributes: Vec<Attribute>, description: &str) -> Block {
+    attributes
+        .into_iter()
+        .fold(Block::new().description(description), Block::attribute)
 }
 
 pub fn provider_schema() -> Schema {
@@ -65,22 +67,20 @@ pub fn provider_schema() -> Schema {
             "IAM endpoint including `/v3`, e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`. Falls back to `HW_AUTH_URL`."),
         attribute("cloud", STRING, Optional, false,
             "Cloud domain. Falls back to `HW_CLOUD`; defaults to `myhuaweicloud.com` (`myhuaweicloud.eu` for regions starting `eu-west-1`)."),
-        attribute("insecure", "\"bool\"", Optional, false,
+        attribute("insecure", Type::Bool, Optional, false,
             "Skip TLS certificate verification. Falls back to `HW_INSECURE`. Off by default; only for test endpoints."),
-        attribute("max_retries", "\"number\"", Optional, false,
+        attribute("max_retries", Type::Number, Optional, false,
             "How many times one poll is retried after a transient failure (HTTP 429, 5xx, connection errors, timeouts). Falls back to `HW_MAX_RETRIES`; default 5."),
-        attribute("endpoints", "[\"map\",\"string\"]", Optional, false,
+        attribute("endpoints", Type::map(Type::String), Optional, false,
             "Base URLs overriding the default endpoints, keyed `cce`, `swr`, `elb` and `iam`, e.g. `{ cce = \"https://cce.example.com\" }`. `http://` is allowed for test servers. CCE Autopilot uses `cce`."),
     ];
-    Schema {
-        version: 0,
-        block: Some(Block {
+    schema(
+        0,
+        block(
             attributes,
-            description: "Waits for Huawei Cloud asynchronous jobs (CCE, CCE Autopilot, SWR, ELB) and reports why they failed.".into(),
-            description_kind: StringKind::Plain as i32,
-            ..Default::default()
-        }),
-    }
+            "Waits for Huawei Cloud asynchronous jobs (CCE, CCE Autopilot, SWR, ELB) and reports why they failed.",
+        ),
+    )
 }
 
 pub fn job_wait_schema(default_poll_interval: &str, default_timeout: &str) -> Schema {
@@ -108,46 +108,33 @@ pub fn job_wait_schema(default_poll_interval: &str, default_timeout: &str) -> Sc
             "Name of the resource the job worked on (CCE and SWR; empty for ELB)."),
         attribute("created_at", STRING, Computed, false, "When the job was created (ELB: began), as the API formats it."),
         attribute("updated_at", STRING, Computed, false, "When the job was last updated (ELB: ended), as the API formats it."),
-        attribute("sub_jobs", &sub_jobs_type(), Computed, false,
+        attribute("sub_jobs", sub_jobs_type(), Computed, false,
             "The job's direct sub-jobs in API order, each with `id`, `type`, `status`, `reason` and `resource_id`. Empty for SWR."),
     ];
-    let timeouts = NestedBlock {
-        type_name: "timeouts".into(),
-        nesting: NestingMode::Single as i32,
-        block: Some(Block {
-            attributes: vec![attribute("read", STRING, Optional, false,
+    let timeouts = NestedBlock::new(
+        "timeouts",
+        Nesting::Single,
+        block(
+            vec![attribute("read", STRING, Optional, false,
                 &format!("Limit for the whole wait, as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation."))],
-            description: "Time limits for the wait.".into(),
-            description_kind: StringKind::Plain as i32,
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    Schema {
-        version: 0,
-        block: Some(Block {
+            "Time limits for the wait.",
+        ),
+    );
+    schema(
+        0,
+        block(
             attributes,
-            block_types: vec![timeouts],
-            description: "Waits until a Huawei Cloud asynchronous job (CCE, CCE Autopilot, SWR enterprise instance or ELB v3) finishes, and returns its details. A failed job, a timeout or an API error fails the read with a diagnostic carrying the real reason: failed sub-jobs, error codes and request ids. An already finished job costs one request.".into(),
-            description_kind: StringKind::Plain as i32,
-            ..Default::default()
-        }),
-    }
-}
-
-/// Names of every attribute in a block, for the state encoder's completeness
-/// check.
-pub fn attribute_names(schema: &Schema) -> Vec<String> {
-    schema
-        .block
-        .as_ref()
-        .map(|b| b.attributes.iter().map(|a| a.name.clone()).collect())
-        .unwrap_or_default()
+            "Waits until a Huawei Cloud asynchronous job (CCE, CCE Autopilot, SWR enterprise instance or ELB v3) finishes, and returns its details. A failed job, a timeout or an API error fails the read with a diagnostic carrying the real reason: failed sub-jobs, error codes and request ids. An already finished job costs one request.",
+        )
+        .nested(timeouts),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::protocol::tfplugin6::schema::Attribute;
 
     fn all_attributes(schema: &Schema) -> Vec<&Attribute> {
         let block = schema.block.as_ref().expect("block");
@@ -185,7 +172,8 @@ mod tests {
 
     #[test]
     fn sub_jobs_type_is_a_list_of_string_objects() {
-        let ty: serde_json::Value = serde_json::from_str(&sub_jobs_type()).expect("json");
+        let ty: serde_json::Value =
+            serde_json::from_slice(&sub_jobs_type().to_json()).expect("json");
         assert_eq!(ty[0], "list");
         assert_eq!(ty[1][0], "object");
         for f in SUB_JOB_FIELDS {

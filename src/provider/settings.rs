@@ -92,7 +92,6 @@ pub fn validate(obj: &Value) -> Diagnostics {
 /// Everything a wait needs from the provider block, shared by all waits.
 pub struct Configured {
     pub client: Arc<CloudClient>,
-    pub endpoints: EndpointConfig,
     pub region: Option<String>,
     pub project_id: Option<String>,
     pub max_retries: u32,
@@ -269,7 +268,7 @@ pub fn configure(
     let (Some(endpoints), Some(credentials)) = (endpoints, credentials) else {
         return (None, diags);
     };
-    let client = match CloudClient::new(credentials, insecure) {
+    let client = match CloudClient::new(credentials, endpoints, insecure) {
         Ok(c) => c,
         Err(e) => {
             diags.push(Diagnostic::error("Cannot create the HTTP client", e.to_string()));
@@ -285,7 +284,6 @@ pub fn configure(
     (
         Some(Configured {
             client: Arc::new(client),
-            endpoints,
             region: region.value,
             project_id: project.value,
             max_retries,

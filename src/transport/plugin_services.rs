@@ -57,12 +57,10 @@ pub struct Stdio {
 
 #[tonic::async_trait]
 impl GrpcStdio for Stdio {
-    type StreamStdioStream = IdleStream<StdioData>;
-
     async fn stream_stdio(
         &self,
         _request: Request<()>,
-    ) -> Result<Response<Self::StreamStdioStream>, Status> {
+    ) -> Result<Response<IdleStream<StdioData>>, Status> {
         Ok(Response::new(idle_until(&self.shutdown)))
     }
 }
@@ -74,12 +72,10 @@ pub struct Broker {
 
 #[tonic::async_trait]
 impl GrpcBroker for Broker {
-    type StartStreamStream = IdleStream<ConnInfo>;
-
     async fn start_stream(
         &self,
         _request: Request<Streaming<ConnInfo>>,
-    ) -> Result<Response<Self::StartStreamStream>, Status> {
+    ) -> Result<Response<IdleStream<ConnInfo>>, Status> {
         Ok(Response::new(idle_until(&self.shutdown)))
     }
 }

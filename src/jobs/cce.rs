@@ -1,0 +1,153 @@
+//! CCE and CCE Autopilot jobs: a Kubernetes-style object whose steps live in
+//! `spec.subJobs`, each itself a full job object that may nest further.
+
+use serde_json::Value;
+
+use super::{array_at, status_at, text_at, Job, JobError, Service, SubJob};
+
+pub(super) fn parse(service: Service, v: &Value) -> Result<Job, JobError> {
+    let status = status_at(service, v, &["status", "phase"], "status.phase")?;
+    let (phase, _) = service.classify(&status);
+    Ok(Job {
+        service,
+        id: text_at(v, &["metadata", "uid"]),
+        phase,
+        status,
+        reason: text_at(v, &["status", "reason"]),
+        error_code: String::new(),
+        job_type: text_at(v, &["spec", "type"]),
+        resource_id: text_at(v, &["spec", "resourceID"]),
+        resource_name: text_at(v, &["spec", "resourceName"]),
+        created_at: text_at(v, &["metadata", "creationTimestamp"]),
+        updated_at: text_at(v, &["metadata", "updateTimestamp"]),
+        sub_jobs: sub_jobs(service, v),
+    })
+}
+
+/// A sub-job without a status is kept (as pending, status `""`) rather than
+/// failing the whole parse: the parent's status is what decides the wait.
+fn sub_jobs(service: Service, v: &Value) -> Vec<SubJob> {
+    array_at(v, &["spec", "subJobs"])
+        .iter()
+        .filter(|s| s.is_object())
+        .map(|s| {
+            let status = text_at(s, &["status", "phase"]);
+            let (phase, _) = service.classify(&status);
+            SubJob {
+                id: text_at(s, &["metadata", "uid"]),
+                job_type: text_at(s, &["spec", "type"]),
+                phase,
+                status,
+                reason: text_at(s, &["status", "reason"]),
+                error_code: String::new(),
+                resource_id: text_at(s, &["spec", "resourceID"]),
+                sub_jobs: sub_jobs(service, s),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{fixtures, parse, JobError, Phase, Service};
+
+    #[test]
+    fn parses_documented_example() {
+        for svc in [Service::Cce, Service::CceAutopilot] {
+            let job = parse(svc, fixtures::CCE_DOC_RUNNING.as_bytes()).unwrap();
+            assert_eq!(job.service, svc);
+            assert_eq!(job.id, "354331b2c-229a-11e8-9c75-0255ac100ceb");
+            assert_eq!(job.status, "Running");
+            assert_eq!(job.phase, Phase::Pending);
+            assert_eq!(job.reason, "");
+            assert_eq!(job.error_code, "");
+            assert_eq!(job.job_type, "CreateCluster");
+            assert_eq!(job.resource_id, "6f4dcb2c-229a-11e8-9c75-0255ac100ceb");
+            assert_eq!(job.resource_name, "cluster-name");
+            assert_eq!(job.created_at, "2018-08-02 08:12:40.672772389 +0000 UTC");
+            assert_eq!(job.updated_at, "2018-08-02 08:21:50.478108569 +0000 UTC");
+            assert_eq!(job.sub_jobs.len(), 2);
+            let first = &job.sub_jobs[0];
+            assert_eq!(first.id, "fd474fab-9606-11e8-baa9-0255ac10215d");
+            assert_eq!(first.job_type, "InstallMaster");
+            assert_eq!(first.status, "Success");
+            assert_eq!(first.phase, Phase::Done);
+            assert_eq!(first.resource_id, "fd3b4ac0-9606-11e8-baa8-0255ac10215d");
+            assert_eq!(job.sub_jobs[1].job_type, "CreatePSMCert");
+            assert_eq!(job.sub_jobs[1].resource_id, "");
+            assert_eq!(job.sub_job_progress().to_string(), "2 of 2 sub-jobs done");
+        }
+    }
+
+    #[test]
+    fn parses_success() {
+        let job = parse(Service::Cce, fixtures::CCE_SUCCESS.as_bytes()).unwrap();
+        assert_eq!(job.phase, Phase::Done);
+        assert_eq!(job.status, "Success");
+    }
+
+    #[test]
+    fn parses_nested_failure_with_empty_top_reason() {
+        let job = parse(Service::Cce, fixtures::CCE_NESTED_FAILURE.as_bytes()).unwrap();
+        assert_eq!(job.phase, Phase::Failed);
+        assert_eq!(job.reason, "");
+        let install = &job.sub_jobs[1];
+        assert_eq!(install.phase, Phase::Failed);
+        assert_eq!(install.sub_jobs.len(), 1);
+        let ecs = &install.sub_jobs[0];
+        assert_eq!(ecs.id, "sub-install-ecs");
+        assert_eq!(ecs.phase, Phase::Failed);
+        assert!(ecs.reason.contains("insufficient ECS quota"));
+        // The third sub-job has no status at all: kept, pending, empty.
+        assert_eq!(job.sub_jobs[2].status, "");
+        assert_eq!(job.sub_jobs[2].phase, Phase::Pending);
+    }
+
+    #[test]
+    fn missing_or_null_phase_is_an_error() {
+        for body in [
+            r#"{"metadata":{"uid":"x"}}"#,
+            r#"{"status":{}}"#,
+            r#"{"status":{"phase":null}}"#,
+            r#"{"status":"Running"}"#,
+            r#"{"status":{"phase":{"a":1}}}"#,
+        ] {
+            let e = parse(Service::Cce, body.as_bytes()).unwrap_err();
+            assert_eq!(
+                e,
+                JobError::MissingStatus {
+                    service: Service::Cce,
+                    field: "status.phase"
+                },
+                "{body}"
+            );
+            assert_eq!(e.to_string(), "CCE job response has no status.phase");
+        }
+        let e = parse(Service::CceAutopilot, b"{}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "CCE Autopilot job response has no status.phase"
+        );
+    }
+
+    #[test]
+    fn tolerates_odd_shapes() {
+        let body = r#"{"status":{"phase":"Running","reason":null},"metadata":null,
+            "spec":{"subJobs":[1,"x",null,{"status":{"phase":"Failed"}}],"type":7}}"#;
+        let job = parse(Service::Cce, body.as_bytes()).unwrap();
+        assert_eq!(job.id, "");
+        assert_eq!(job.reason, "");
+        assert_eq!(job.job_type, "7");
+        assert_eq!(job.sub_jobs.len(), 1);
+        assert_eq!(job.sub_jobs[0].phase, Phase::Failed);
+    }
+
+    #[test]
+    fn unknown_status_is_pending_and_flagged() {
+        let job = parse(Service::Cce, br#"{"status":{"phase":"Paused"}}"#).unwrap();
+        assert_eq!(job.phase, Phase::Pending);
+        assert!(!job.status_recognised());
+        let job = parse(Service::Cce, br#"{"status":{"phase":"Running"}}"#).unwrap();
+        assert!(job.status_recognised());
+    }
+}

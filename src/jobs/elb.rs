@@ -1,0 +1,104 @@
+//! ELB v3 jobs: `{"job": {...}, "request_id": ...}` with one level of
+//! `sub_jobs`. ELB is the only service that reports an `error_code`.
+
+use serde_json::Value;
+
+use super::{array_at, status_at, text_at, Job, JobError, Service, SubJob};
+
+pub(super) fn parse(v: &Value) -> Result<Job, JobError> {
+    let service = Service::Elb;
+    let status = status_at(service, v, &["job", "status"], "job.status")?;
+    let (phase, _) = service.classify(&status);
+    let job = v.get("job").unwrap_or(&Value::Null);
+    Ok(Job {
+        service,
+        id: text_at(job, &["job_id"]),
+        phase,
+        status,
+        reason: text_at(job, &["error_msg"]),
+        error_code: text_at(job, &["error_code"]),
+        job_type: text_at(job, &["job_type"]),
+        resource_id: text_at(job, &["resource_id"]),
+        resource_name: String::new(),
+        created_at: text_at(job, &["begin_time"]),
+        updated_at: text_at(job, &["end_time"]),
+        sub_jobs: array_at(job, &["sub_jobs"])
+            .iter()
+            .filter(|s| s.is_object())
+            .map(|s| {
+                let status = text_at(s, &["status"]);
+                let (phase, _) = service.classify(&status);
+                SubJob {
+                    id: text_at(s, &["job_id"]),
+                    job_type: text_at(s, &["job_type"]),
+                    phase,
+                    status,
+                    reason: text_at(s, &["error_msg"]),
+                    error_code: text_at(s, &["error_code"]),
+                    resource_id: text_at(s, &["resource_id"]),
+                    // ELB documents a single level of sub-jobs.
+                    sub_jobs: Vec::new(),
+                }
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{fixtures, parse, JobError, Phase, Service};
+
+    #[test]
+    fn parses_documented_example() {
+        let job = parse(Service::Elb, fixtures::ELB_DOC_COMPLETE.as_bytes()).unwrap();
+        assert_eq!(job.id, "ef6da45b-35d9-4c18-8c35-0b80d94ab9e6");
+        assert_eq!(job.status, "COMPLETE");
+        assert_eq!(job.phase, Phase::Done);
+        assert_eq!(job.job_type, "UPGRADE");
+        assert_eq!(job.resource_id, "9f5b432c-987e-4777-a1bc-6642be4b2b50");
+        assert_eq!(job.resource_name, "");
+        assert_eq!(job.created_at, "2024-03-23T08:20:42Z");
+        assert_eq!(job.updated_at, "2024-03-23T08:49:11Z");
+        assert_eq!(job.reason, "");
+        assert_eq!(job.error_code, "");
+        let types: Vec<&str> = job.sub_jobs.iter().map(|s| s.job_type.as_str()).collect();
+        assert_eq!(
+            types,
+            ["UPGRADE_TRAFFIC_SWITCH", "UPGRADE_INIT", "UPGRADE_COMPLETE"]
+        );
+        assert_eq!(job.sub_jobs[0].id, "481a5ab3-b3ff-46fa-b074-d3b8e09ab9cb");
+        assert_eq!(job.sub_jobs[0].phase, Phase::Done);
+        assert_eq!(
+            job.sub_jobs[0].resource_id,
+            "9f5b432c-987e-4777-a1bc-6642be4b2b50"
+        );
+        assert_eq!(job.sub_job_progress().to_string(), "3 of 3 sub-jobs done");
+    }
+
+    #[test]
+    fn parses_fail_with_error_code() {
+        let job = parse(Service::Elb, fixtures::ELB_FAIL.as_bytes()).unwrap();
+        assert_eq!(job.phase, Phase::Failed);
+        assert_eq!(job.status, "FAIL");
+        assert_eq!(job.error_code, "ELB.8902");
+        assert_eq!(job.reason, "flavor sold out");
+        let failed = job.failed_sub_jobs();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].error_code, "ELB.8903");
+        assert_eq!(failed[0].reason, "no capacity in AZ cn-north-4a");
+    }
+
+    #[test]
+    fn missing_job_or_status_is_an_error() {
+        for body in [
+            r#"{"request_id":"r"}"#,
+            r#"{"job":null}"#,
+            r#"{"job":{"job_id":"j"}}"#,
+            r#"{"status":"COMPLETE"}"#,
+        ] {
+            let e = parse(Service::Elb, body.as_bytes()).unwrap_err();
+            assert!(matches!(e, JobError::MissingStatus { .. }), "{body}");
+            assert_eq!(e.to_string(), "ELB job response has no job.status");
+        }
+    }
+}

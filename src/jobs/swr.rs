@@ -1,0 +1,66 @@
+//! SWR enterprise-instance jobs: a flat record with no sub-jobs.
+
+use serde_json::Value;
+
+use super::{status_at, text_at, Job, JobError, Service};
+
+pub(super) fn parse(v: &Value) -> Result<Job, JobError> {
+    let service = Service::Swr;
+    let status = status_at(service, v, &["status"], "status")?;
+    let (phase, _) = service.classify(&status);
+    Ok(Job {
+        service,
+        id: text_at(v, &["id"]),
+        phase,
+        status,
+        reason: text_at(v, &["reason"]),
+        error_code: String::new(),
+        job_type: text_at(v, &["type"]),
+        resource_id: text_at(v, &["resource_id"]),
+        resource_name: text_at(v, &["resource_name"]),
+        created_at: text_at(v, &["created_at"]),
+        updated_at: text_at(v, &["updated_at"]),
+        sub_jobs: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{fixtures, parse, JobError, Phase, Service};
+
+    #[test]
+    fn parses_documented_failure() {
+        let job = parse(Service::Swr, fixtures::SWR_DOC_FAILED.as_bytes()).unwrap();
+        assert_eq!(job.id, "36db69c5-b2d5-11eb-b044-0255ac101219");
+        assert_eq!(job.status, "Failed");
+        assert_eq!(job.phase, Phase::Failed);
+        assert_eq!(job.reason, "failed to select cce cluster");
+        assert_eq!(job.job_type, "CreateInstance");
+        assert_eq!(job.resource_id, "36ce7f50-b2d5-11eb-b044-0255ac101219");
+        assert_eq!(job.resource_name, "test-public");
+        assert_eq!(job.created_at, "2021-05-12T03:50:38.305978Z");
+        assert_eq!(job.updated_at, "2021-05-12T03:50:43.315473Z");
+        assert_eq!(job.error_code, "");
+        assert!(job.sub_jobs.is_empty());
+    }
+
+    #[test]
+    fn parses_success_and_creating() {
+        let job = parse(Service::Swr, fixtures::SWR_SUCCESS.as_bytes()).unwrap();
+        assert_eq!(job.phase, Phase::Done);
+        assert_eq!(job.reason, "");
+        let job = parse(Service::Swr, br#"{"id":"j","status":"Creating"}"#).unwrap();
+        assert_eq!(job.phase, Phase::Pending);
+        assert!(job.status_recognised());
+        assert_eq!(job.resource_name, "");
+    }
+
+    #[test]
+    fn missing_status_is_an_error() {
+        for body in [r#"{"id":"j"}"#, r#"{"id":"j","status":null}"#] {
+            let e = parse(Service::Swr, body.as_bytes()).unwrap_err();
+            assert!(matches!(e, JobError::MissingStatus { .. }));
+            assert_eq!(e.to_string(), "SWR job response has no status");
+        }
+    }
+}

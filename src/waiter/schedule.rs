@@ -1,0 +1,380 @@
+//! When to poll, and how long to back off after a transient error.
+//!
+//! Most jobs are either already finished (data sources are re-read on every
+//! plan) or take minutes (a CCE cluster takes 5–10). Polling fast at first
+//! catches short jobs quickly; growing the pause exponentially up to
+//! `poll_interval` keeps a 30-minute wait to a few hundred requests, well
+//! inside API rate limits even when many waits run in parallel.
+//!
+//! The exponential growth comes from the `backon` crate, the maintained
+//! successor that kube-rs adopted when `backoff` became unmaintained
+//! (RUSTSEC-2025-0012). Jitter is our own: backon's jitter *adds* up to 100 %
+//! of the delay, which would break the promise that `poll_interval` is the
+//! longest pause between two polls. Here jitter only ever shortens a delay.
+//!
+//! Everything here is a pure iterator, so a benchmark or a test can replay the
+//! exact schedule the waiter uses ([`simulate_wait`]).
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// Default longest pause between two polls. 15 s means a finished job is
+/// noticed within 15 s, and a 30-minute wait costs about 120 requests.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Default limit for the whole wait (`timeouts { read }`). CCE cluster
+/// creation usually takes 5–10 minutes and can take 20 under load; the
+/// official provider also gives cluster creation 30 minutes.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Default number of retries of one poll after transient errors (`max_retries`).
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
+
+/// First pause after a pending answer: fast enough that a job finishing within
+/// seconds is seen within about a second.
+pub const INITIAL_POLL_DELAY: Duration = Duration::from_secs(1);
+
+/// Growth factor of the poll pause: 1 s, 2 s, 4 s, 8 s, then the cap.
+pub const POLL_BACKOFF_FACTOR: f32 = 2.0;
+
+/// Each poll pause is shortened by a random 0–20 %, so that many waits started
+/// together (one `terraform apply` with several data sources) spread out.
+pub const POLL_JITTER: f64 = 0.2;
+
+/// A `poll_interval` below this is raised to it, so a mistaken `"0s"` cannot
+/// turn the waiter into a busy loop hammering the API.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+/// First pause after a transient error (429, 5xx, connection failure).
+pub const RETRY_INITIAL_DELAY: Duration = Duration::from_secs(1);
+
+/// Longest pause between retries unless the server's `Retry-After` asks for more.
+pub const RETRY_MAX_DELAY: Duration = Duration::from_secs(30);
+
+/// Retry pauses are shortened by a random 0–50 % ("equal jitter"): after a
+/// throttling burst, clients must not all come back at the same instant.
+pub const RETRY_JITTER: f64 = 0.5;
+
+/// Shortens delays by a random fraction; never lengthens them.
+#[derive(Debug, Clone)]
+struct Jitter {
+    fraction: f64,
+    rng: Option<SmallRng>,
+}
+
+impl Jitter {
+    fn random(fraction: f64) -> Self {
+        Self::seeded(fraction, rand::random())
+    }
+
+    fn seeded(fraction: f64, seed: u64) -> Self {
+        Jitter {
+            fraction,
+            rng: Some(SmallRng::seed_from_u64(seed)),
+        }
+    }
+
+    fn none() -> Self {
+        Jitter {
+            fraction: 0.0,
+            rng: None,
+        }
+    }
+
+    fn apply(&mut self, d: Duration) -> Duration {
+        match &mut self.rng {
+            Some(rng) => {
+                let cut: f64 = rng.random::<f64>() * self.fraction;
+                d.mul_f64(1.0 - cut.clamp(0.0, 1.0))
+            }
+            None => d,
+        }
+    }
+}
+
+/// The pauses between polls: an endless iterator, growing from
+/// [`INITIAL_POLL_DELAY`] by [`POLL_BACKOFF_FACTOR`] to the cap, every value
+/// in `[(1 - POLL_JITTER) * d, d]` where `d` is the unjittered pause.
+#[derive(Debug)]
+pub struct PollSchedule {
+    base: ExponentialBackoff,
+    cap: Duration,
+    jitter: Jitter,
+}
+
+impl PollSchedule {
+    /// The schedule the waiter uses, with random jitter.
+    pub fn new(poll_interval: Duration) -> Self {
+        Self::build(poll_interval, Jitter::random(POLL_JITTER))
+    }
+
+    /// Reproducible jitter, for tests and benchmarks.
+    pub fn seeded(poll_interval: Duration, seed: u64) -> Self {
+        Self::build(poll_interval, Jitter::seeded(POLL_JITTER, seed))
+    }
+
+    /// The upper bound of every pause: the worst case for detection delay.
+    pub fn without_jitter(poll_interval: Duration) -> Self {
+        Self::build(poll_interval, Jitter::none())
+    }
+
+    /// The longest pause this schedule will produce.
+    pub fn cap(&self) -> Duration {
+        self.cap
+    }
+
+    fn build(poll_interval: Duration, jitter: Jitter) -> Self {
+        let cap = poll_interval.max(MIN_POLL_INTERVAL);
+        // backon returns `min_delay` first without checking the cap.
+        let base = ExponentialBuilder::new()
+            .with_min_delay(INITIAL_POLL_DELAY.min(cap))
+            .with_max_delay(cap)
+            .with_factor(POLL_BACKOFF_FACTOR)
+            .without_max_times()
+            .build();
+        PollSchedule { base, cap, jitter }
+    }
+}
+
+impl Iterator for PollSchedule {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        // backon computes in f32; clamp so rounding can never exceed the cap.
+        let d = self.base.next().unwrap_or(self.cap).min(self.cap);
+        Some(self.jitter.apply(d))
+    }
+}
+
+/// Pauses between retries of one request after transient errors: endless,
+/// exponential from [`RETRY_INITIAL_DELAY`] up to [`RETRY_MAX_DELAY`], each
+/// shortened by up to [`RETRY_JITTER`]. Combine with the server's
+/// `Retry-After` through [`retry_delay`].
+#[derive(Debug)]
+pub struct RetryBackoff {
+    base: ExponentialBackoff,
+    jitter: Jitter,
+}
+
+impl RetryBackoff {
+    pub fn new() -> Self {
+        Self::build(Jitter::random(RETRY_JITTER))
+    }
+
+    pub fn seeded(seed: u64) -> Self {
+        Self::build(Jitter::seeded(RETRY_JITTER, seed))
+    }
+
+    pub fn without_jitter() -> Self {
+        Self::build(Jitter::none())
+    }
+
+    fn build(jitter: Jitter) -> Self {
+        let base = ExponentialBuilder::new()
+            .with_min_delay(RETRY_INITIAL_DELAY)
+            .with_max_delay(RETRY_MAX_DELAY)
+            .with_factor(2.0)
+            .without_max_times()
+            .build();
+        RetryBackoff { base, jitter }
+    }
+}
+
+impl Default for RetryBackoff {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Iterator for RetryBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let d = self
+            .base
+            .next()
+            .unwrap_or(RETRY_MAX_DELAY)
+            .min(RETRY_MAX_DELAY);
+        Some(self.jitter.apply(d))
+    }
+}
+
+/// The pause before a retry: our backoff, or the server's `Retry-After` when
+/// that is longer (a throttled client that comes back early is throttled again).
+pub fn retry_delay(backoff: Duration, retry_after: Option<Duration>) -> Duration {
+    retry_after.map_or(backoff, |ra| ra.max(backoff))
+}
+
+/// The outcome of replaying a schedule against a job of known length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimulatedWait {
+    /// Requests made, the first at time zero.
+    pub polls: u32,
+    /// When the poll that saw the job finished was made, if within the timeout.
+    pub detected_at: Option<Duration>,
+    /// `detected_at - job_duration`: how late the finish was noticed.
+    pub detection_delay: Option<Duration>,
+}
+
+/// Replays `schedule` as the waiter would, for a job that finishes
+/// `job_duration` after the first poll, with instant requests and no errors.
+/// Like the waiter, a pause never runs past `timeout`, and no poll is made at
+/// or after the deadline.
+pub fn simulate_wait(
+    schedule: impl IntoIterator<Item = Duration>,
+    job_duration: Duration,
+    timeout: Duration,
+) -> SimulatedWait {
+    let mut pauses = schedule.into_iter();
+    let mut now = Duration::ZERO;
+    let mut polls = 0u32;
+    loop {
+        if now >= timeout {
+            return SimulatedWait {
+                polls,
+                detected_at: None,
+                detection_delay: None,
+            };
+        }
+        polls += 1;
+        if now >= job_duration {
+            return SimulatedWait {
+                polls,
+                detected_at: Some(now),
+                detection_delay: Some(now - job_duration),
+            };
+        }
+        let pause = pauses.next().unwrap_or(timeout);
+        now = now.saturating_add(pause.min(timeout - now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn unjittered_schedule_doubles_then_caps() {
+        let got: Vec<Duration> = PollSchedule::without_jitter(S(15)).take(7).collect();
+        assert_eq!(got, vec![S(1), S(2), S(4), S(8), S(15), S(15), S(15)]);
+    }
+
+    #[test]
+    fn small_poll_interval_caps_the_first_pause() {
+        let got: Vec<Duration> = PollSchedule::without_jitter(Duration::from_millis(300))
+            .take(3)
+            .collect();
+        assert_eq!(got, vec![Duration::from_millis(300); 3]);
+        let got: Vec<Duration> = PollSchedule::without_jitter(Duration::ZERO)
+            .take(2)
+            .collect();
+        assert_eq!(got, vec![MIN_POLL_INTERVAL; 2]);
+    }
+
+    #[test]
+    fn jittered_schedule_stays_within_bounds_and_under_the_cap() {
+        for seed in 0..200 {
+            let cap = S(15);
+            let plain = PollSchedule::without_jitter(cap).take(40);
+            let jittered = PollSchedule::seeded(cap, seed).take(40);
+            for (d, j) in plain.zip(jittered) {
+                assert!(j <= d, "seed {seed}: {j:?} > {d:?}");
+                assert!(j <= cap, "seed {seed}: {j:?} above cap");
+                assert!(
+                    j >= d.mul_f64(1.0 - POLL_JITTER) - Duration::from_nanos(1),
+                    "seed {seed}: {j:?} too far below {d:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn jitter_really_varies() {
+        let a: Vec<Duration> = PollSchedule::seeded(S(15), 1).take(10).collect();
+        let b: Vec<Duration> = PollSchedule::seeded(S(15), 2).take(10).collect();
+        assert_ne!(a, b);
+        let again: Vec<Duration> = PollSchedule::seeded(S(15), 1).take(10).collect();
+        assert_eq!(a, again, "seeded schedules are reproducible");
+        let distinct: std::collections::HashSet<Duration> = a.iter().copied().collect();
+        assert!(distinct.len() > 5);
+    }
+
+    #[test]
+    fn unjittered_schedule_is_monotone_for_many_caps() {
+        for cap_ms in [1u64, 500, 1_000, 3_000, 15_000, 60_000, 3_600_000] {
+            let cap = Duration::from_millis(cap_ms);
+            let v: Vec<Duration> = PollSchedule::without_jitter(cap).take(50).collect();
+            assert!(v.windows(2).all(|w| w[0] <= w[1]), "cap {cap:?}: {v:?}");
+            assert!(v.iter().all(|d| *d <= cap.max(MIN_POLL_INTERVAL)));
+            assert_eq!(v.last(), Some(&cap.max(MIN_POLL_INTERVAL)));
+        }
+    }
+
+    #[test]
+    fn retry_backoff_grows_to_its_cap_with_bounded_jitter() {
+        let plain: Vec<Duration> = RetryBackoff::without_jitter().take(7).collect();
+        assert_eq!(plain, vec![S(1), S(2), S(4), S(8), S(16), S(30), S(30)]);
+        for seed in 0..100 {
+            for (d, j) in plain.iter().zip(RetryBackoff::seeded(seed).take(7)) {
+                assert!(j <= *d && j >= d.mul_f64(0.5) - Duration::from_nanos(1));
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_only_when_longer() {
+        assert_eq!(retry_delay(S(2), Some(S(10))), S(10));
+        assert_eq!(retry_delay(S(2), Some(S(1))), S(2));
+        assert_eq!(retry_delay(S(2), None), S(2));
+    }
+
+    #[test]
+    fn simulation_of_typical_jobs() {
+        let timeout = DEFAULT_READ_TIMEOUT;
+        let sim = |job: Duration| {
+            simulate_wait(
+                PollSchedule::without_jitter(DEFAULT_POLL_INTERVAL),
+                job,
+                timeout,
+            )
+        };
+        // Polls at 0, 1, 3, 7, 15, 30, 45, ...
+        let w = sim(Duration::ZERO);
+        assert_eq!((w.polls, w.detection_delay), (1, Some(Duration::ZERO)));
+        let w = sim(S(10));
+        assert_eq!((w.polls, w.detected_at), (5, Some(S(15))));
+        let w = sim(S(60));
+        assert_eq!((w.polls, w.detected_at), (8, Some(S(60))));
+        let w = sim(S(600));
+        assert_eq!((w.polls, w.detected_at), (44, Some(S(600))));
+        assert_eq!(w.detection_delay, Some(Duration::ZERO));
+        // A job longer than the timeout is never seen finishing.
+        let w = sim(S(3600));
+        assert_eq!(w.detected_at, None);
+        // Polls at 0, 1, 3, 7, then every 15 s from 15 s to 1785 s; none at 1800 s.
+        assert_eq!(w.polls, 4 + 119);
+    }
+
+    #[test]
+    fn simulation_never_exceeds_cap_delay() {
+        for seed in 0..50 {
+            for job_s in [10u64, 60, 600, 1700] {
+                let w = simulate_wait(
+                    PollSchedule::seeded(DEFAULT_POLL_INTERVAL, seed),
+                    S(job_s),
+                    DEFAULT_READ_TIMEOUT,
+                );
+                let delay = w.detection_delay.unwrap_or(Duration::MAX);
+                assert!(
+                    delay <= DEFAULT_POLL_INTERVAL,
+                    "seed {seed} job {job_s}s: {w:?}"
+                );
+            }
+        }
+    }
+}
