@@ -388,4 +388,28 @@ mod tests {
             assert_eq!(p(&format_compact(d)), d);
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,24}") {
+            let _ = parse_go_duration(&s);
+        }
+
+        #[test]
+        fn go_format_round_trips(nanos in 0u64..=i64::MAX as u64) {
+            let d = Duration::from_nanos(nanos);
+            proptest::prop_assert_eq!(parse_go_duration(&format_go_duration(d)), Ok(d));
+            proptest::prop_assert_eq!(parse_go_duration(&format_compact(d)), Ok(d));
+        }
+
+        #[test]
+        fn unit_strings_parse_to_their_value(n in 0u64..1_000_000, unit in 0usize..6) {
+            let (suffix, nanos) = [("ns", 1u64), ("us", 1_000), ("ms", 1_000_000),
+                ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000)][unit];
+            proptest::prop_assert_eq!(
+                parse_go_duration(&format!("{n}{suffix}")),
+                Ok(Duration::from_nanos(n * nanos))
+            );
+        }
+    }
 }

@@ -481,4 +481,62 @@ mod tests {
         assert_eq!(text_at(&v, &["a", "f", "g"]), "");
         assert_eq!(text_at(&v, &["zz"]), "");
     }
+
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[A-Za-z_]{0,8}".prop_map(Value::from),
+            prop_oneof![
+                Just("Success"),
+                Just("Failed"),
+                Just("FAIL"),
+                Just("RUNNING")
+            ]
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(5, 64, 6, |inner| {
+            let keys = prop_oneof![
+                Just("status".to_owned()),
+                Just("phase".to_owned()),
+                Just("spec".to_owned()),
+                Just("subJobs".to_owned()),
+                Just("job".to_owned()),
+                Just("sub_jobs".to_owned()),
+                Just("metadata".to_owned()),
+                Just("uid".to_owned()),
+                Just("reason".to_owned()),
+                "[a-z]{1,6}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(keys, inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics_on_bytes(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            for svc in Service::ALL {
+                let _ = parse(svc, &body);
+            }
+        }
+
+        #[test]
+        fn parse_never_panics_on_odd_json(v in arb_json()) {
+            let body = v.to_string();
+            for svc in Service::ALL {
+                if let Ok(job) = parse(svc, body.as_bytes()) {
+                    // Texts can always be produced for whatever was parsed.
+                    let _ = report::failure_detail(&job);
+                    let p = job.sub_job_progress();
+                    proptest::prop_assert!(p.done + p.failed <= p.total);
+                }
+            }
+        }
+    }
 }
