@@ -156,7 +156,10 @@ mod tests {
     fn level_follows_terraform_variables() {
         assert_eq!(level_from_env(None, None), None);
         assert_eq!(level_from_env(None, Some("debug")), Some(Level::DEBUG));
-        assert_eq!(level_from_env(Some("WARN"), Some("TRACE")), Some(Level::WARN));
+        assert_eq!(
+            level_from_env(Some("WARN"), Some("TRACE")),
+            Some(Level::WARN)
+        );
         assert_eq!(level_from_env(Some(""), Some("JSON")), Some(Level::TRACE));
         assert_eq!(level_from_env(None, Some("off")), None);
     }

@@ -23,7 +23,11 @@ static PROJECT_ID: LazyLock<Regex> =
 /// hostile value cannot forge lines in a diagnostic.
 fn shown(value: &str) -> String {
     let cut: String = value.chars().take(80).collect();
-    let suffix = if value.chars().count() > 80 { "…" } else { "" };
+    let suffix = if value.chars().count() > 80 {
+        "…"
+    } else {
+        ""
+    };
     format!("{:?}{suffix}", cut)
 }
 
@@ -69,7 +73,18 @@ mod tests {
             assert!(job_id(ok).is_ok(), "{ok}");
         }
         let long = "a".repeat(129);
-        for bad in ["", "..", ".hidden", "a/b", "../../x", "a?b=c", "a#b", "a%2F", "a b", long.as_str()] {
+        for bad in [
+            "",
+            "..",
+            ".hidden",
+            "a/b",
+            "../../x",
+            "a?b=c",
+            "a#b",
+            "a%2F",
+            "a b",
+            long.as_str(),
+        ] {
             assert!(job_id(bad).is_err(), "{bad}");
         }
     }

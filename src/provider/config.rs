@@ -142,7 +142,9 @@ pub fn duration(value: &str, at: AttributePath, diags: &mut Diagnostics) -> Opti
             diags.push(
                 Diagnostic::error(
                     "Invalid duration",
-                    format!("{value:?} is zero; give a positive duration such as \"15s\" or \"30m\"."),
+                    format!(
+                        "{value:?} is zero; give a positive duration such as \"15s\" or \"30m\"."
+                    ),
                 )
                 .with_attribute(at),
             );

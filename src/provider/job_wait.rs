@@ -306,6 +306,22 @@ fn single_error(
 /// from the waiter and the jobs report; this layer only decides where in the
 /// configuration the diagnostic points.
 fn diagnose(args: &WaitArgs, error: WaitError<PollError>) -> Diagnostics {
+    // The waiter only saw what was left after project discovery; the user
+    // set, and wants to read back, the whole limit.
+    let error = match error {
+        WaitError::TimedOut {
+            polls,
+            last_job,
+            last_error,
+            ..
+        } => WaitError::TimedOut {
+            after: args.timeout,
+            polls,
+            last_job,
+            last_error,
+        },
+        other => other,
+    };
     let (summary, detail) = error.diagnostic_text(args.service, &args.job_id);
     let on_job_id = match &error {
         WaitError::JobFailed { .. } => true,
@@ -345,10 +361,9 @@ pub fn state(config: &Value, job: &Job) -> Value {
         })
         .collect();
     let timeouts = match config.get("timeouts") {
-        Some(Value::Map(m)) => Value::object([(
-            "read",
-            m.get("read").cloned().unwrap_or(Value::Null),
-        )]),
+        Some(Value::Map(m)) => {
+            Value::object([("read", m.get("read").cloned().unwrap_or(Value::Null))])
+        }
         _ => Value::Null,
     };
     Value::object([

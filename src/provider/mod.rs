@@ -139,7 +139,9 @@ impl Provider for JobWaitProvider {
     ) -> Result<Response<validate_provider_config::Response>, Status> {
         let config = decode(request.get_ref().config.as_ref())?;
         let diagnostics = settings::validate(&config).into_proto();
-        Ok(Response::new(validate_provider_config::Response { diagnostics }))
+        Ok(Response::new(validate_provider_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn configure_provider(

@@ -4,7 +4,7 @@
 //! `terraform providers schema` and editors show them on hover; a wait with an
 //! undocumented knob is a wait people misconfigure.
 
-use crate::protocol::schema::{schema, Attribute, Block, Nesting, NestedBlock, Type};
+use crate::protocol::schema::{schema, Attribute, Block, NestedBlock, Nesting, Type};
 use crate::protocol::tfplugin6::Schema;
 
 /// The one data source this provider serves.
@@ -39,7 +39,9 @@ const STRING: Type = Type::String;
 pub const SUB_JOB_FIELDS: [&str; 5] = ["id", "type", "status", "reason", "resource_id"];
 
 fn sub_jobs_type() -> Type {
-    Type::list(Type::object(SUB_JOB_FIELDS.iter().map(|f| (*f, Type::String))))
+    Type::list(Type::object(
+        SUB_JOB_FIELDS.iter().map(|f| (*f, Type::String)),
+    ))
 }
 
 fn block(attributes: Vec<Attribute>, description: &str) -> Block {
@@ -185,7 +187,11 @@ mod tests {
     fn defaults_are_documented() {
         let schema = job_wait_schema("15s", "30m");
         let block = schema.block.as_ref().expect("block");
-        let poll = block.attributes.iter().find(|a| a.name == "poll_interval").expect("poll");
+        let poll = block
+            .attributes
+            .iter()
+            .find(|a| a.name == "poll_interval")
+            .expect("poll");
         assert!(poll.description.contains("\"15s\""));
         let read = &block.block_types[0].block.as_ref().expect("b").attributes[0];
         assert!(read.description.contains("\"30m\""));

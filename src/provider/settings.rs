@@ -70,7 +70,12 @@ pub fn validate(obj: &Value) -> Diagnostics {
     }
     if let Field::Known(project) = config::string(obj, "project_id", &mut diags) {
         if let Err(e) = crate::validate::project_id(&project) {
-            config::invalid(&mut diags, "project_id", "Invalid project_id", e.to_string());
+            config::invalid(
+                &mut diags,
+                "project_id",
+                "Invalid project_id",
+                e.to_string(),
+            );
         }
     }
     let _ = config::boolean(obj, "insecure", &mut diags);
@@ -218,7 +223,9 @@ pub fn configure(
                         diags.push(
                             Diagnostic::error(
                                 "Endpoint is not known yet",
-                                format!("endpoints[{k:?}] depends on a value known only after apply."),
+                                format!(
+                                    "endpoints[{k:?}] depends on a value known only after apply."
+                                ),
                             )
                             .with_attribute(AttributePath::root("endpoints").key(&k)),
                         );
@@ -246,7 +253,10 @@ pub fn configure(
     ) {
         Ok(e) => Some(e),
         Err(e) => {
-            diags.push(Diagnostic::error("Invalid endpoint settings", e.to_string()));
+            diags.push(Diagnostic::error(
+                "Invalid endpoint settings",
+                e.to_string(),
+            ));
             None
         }
     };
@@ -258,7 +268,10 @@ pub fn configure(
     ) {
         Ok(c) => Some(c),
         Err(e) => {
-            diags.push(Diagnostic::error("Invalid or missing credentials", e.to_string()));
+            diags.push(Diagnostic::error(
+                "Invalid or missing credentials",
+                e.to_string(),
+            ));
             None
         }
     };
@@ -271,7 +284,10 @@ pub fn configure(
     let client = match CloudClient::new(credentials, endpoints, insecure) {
         Ok(c) => c,
         Err(e) => {
-            diags.push(Diagnostic::error("Cannot create the HTTP client", e.to_string()));
+            diags.push(Diagnostic::error(
+                "Cannot create the HTTP client",
+                e.to_string(),
+            ));
             return (None, diags);
         }
     };

@@ -17,7 +17,8 @@ pub const CORE_PROTOCOL_VERSION: u32 = 1;
 pub const PLUGIN_PROTOCOL_VERSION: u32 = 6;
 
 /// What a person sees when they run the binary by hand.
-pub const NOT_A_COMMAND: &str = "This binary is a plugin. These are not meant to be executed directly.\n\
+pub const NOT_A_COMMAND: &str =
+    "This binary is a plugin. These are not meant to be executed directly.\n\
 Please execute the program that consumes these plugins, which will load any\n\
 plugins automatically (terraform-provider-huaweicloud is loaded by Terraform).";
 
@@ -60,9 +61,7 @@ pub fn handshake_line(socket_path: &str, server_cert_der: Option<&[u8]>) -> Stri
     let cert = server_cert_der
         .map(|der| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der))
         .unwrap_or_default();
-    format!(
-        "{CORE_PROTOCOL_VERSION}|{PLUGIN_PROTOCOL_VERSION}|unix|{socket_path}|grpc|{cert}"
-    )
+    format!("{CORE_PROTOCOL_VERSION}|{PLUGIN_PROTOCOL_VERSION}|unix|{socket_path}|grpc|{cert}")
 }
 
 #[cfg(test)]

@@ -176,7 +176,9 @@ fn accept_loop(
                                 let _ = tx.send(Ok(Connection::Tls(Box::new(tls)))).await;
                             }
                             Ok(Err(e)) => tracing::warn!("refused a plugin connection: {e}"),
-                            Err(_) => tracing::warn!("refused a plugin connection: TLS handshake timed out"),
+                            Err(_) => tracing::warn!(
+                                "refused a plugin connection: TLS handshake timed out"
+                            ),
                         }
                     });
                 }
@@ -227,6 +229,7 @@ pub async fn serve<P: Provider>(
         .await;
 
     spawn_signal_handlers(shutdown.clone());
+    spawn_parent_watch(shutdown.clone());
 
     let incoming = tokio_stream::wrappers::ReceiverStream::new(accept_loop(
         listener,
@@ -268,6 +271,32 @@ pub async fn serve<P: Provider>(
     }
     drop(dir);
     Ok(())
+}
+
+/// How often we check that Terraform is still alive.
+const PARENT_CHECK_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Exits when Terraform is gone. A second Ctrl-C makes Terraform exit at
+/// once without calling `Shutdown`, and a killed Terraform cannot call it
+/// either; without this check the provider would live on as an orphan,
+/// polling for nobody.
+fn spawn_parent_watch(shutdown: CancellationToken) {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(PARENT_CHECK_INTERVAL) => {}
+            }
+            if std::os::unix::process::parent_id() != parent {
+                tracing::warn!(
+                    "Terraform (pid {parent}) exited without shutting the provider down; exiting"
+                );
+                shutdown.cancel();
+                return;
+            }
+        }
+    });
 }
 
 /// SIGINT is ignored, as go-plugin plugins do: a Ctrl-C reaches the whole

@@ -46,7 +46,9 @@ pub fn generate_server_identity() -> Result<ServerIdentity, TransportError> {
     params
         .distinguished_name
         .push(DnType::OrganizationName, "HashiCorp");
-    params.distinguished_name.push(DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,

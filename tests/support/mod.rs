@@ -208,7 +208,10 @@ impl Workdir {
         );
         let base = &sim.base_url;
         let env = vec![
-            ("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string()),
+            (
+                "TF_CLI_CONFIG_FILE".into(),
+                cli_config.display().to_string(),
+            ),
             ("TF_IN_AUTOMATION".into(), "1".into()),
             ("CHECKPOINT_DISABLE".into(), "1".into()),
             ("TF_INPUT".into(), "0".into()),
@@ -293,10 +296,7 @@ impl Workdir {
                 continue;
             };
             let needle = format!("HUAWEICLOUD_E2E_MARKER={}", self.marker);
-            if environ
-                .split(|b| *b == 0)
-                .any(|kv| kv == needle.as_bytes())
-            {
+            if environ.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
                 let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
                 let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
                 found.push(format!("{name}: {cmdline}"));
