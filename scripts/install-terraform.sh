@@ -36,6 +36,8 @@ PYTHON="${PYTHON:-python3}"
 # Terraform phones home for update checks unless told not to; this machine has no
 # route out, and tests must not depend on it anyway.
 export CHECKPOINT_DISABLE=1
+# Installing into our own folders as root is intended; keep pip quiet about it.
+export PIP_ROOT_USER_ACTION=ignore
 
 say() { [[ $QUIET == 1 ]] || echo "install-terraform: $*" >&2; }
 die() {

@@ -27,9 +27,11 @@ command -v python3 >/dev/null || fail "python3 not found: it is needed to instal
 
 banner "Installing Terraform 1.15 and 1.0.3 into .tools/ (cached after the first run)"
 "$ROOT/scripts/install-terraform.sh"
-# The end-to-end tests find Terraform through these.
-export TF_1_15="$ROOT/.tools/bin/terraform-1.15"
-export TF_1_0="$ROOT/.tools/bin/terraform-1.0.3"
+# The end-to-end tests find Terraform through these (set them to test other builds).
+export TF_1_15="${TF_1_15:-$ROOT/.tools/bin/terraform-1.15}"
+export TF_1_0="${TF_1_0:-$ROOT/.tools/bin/terraform-1.0.3}"
+echo "TF_1_15=$TF_1_15"
+echo "TF_1_0=$TF_1_0"
 # No update checks from Terraform, and output meant for machines.
 export CHECKPOINT_DISABLE=1
 export TF_IN_AUTOMATION=1
