@@ -1,0 +1,53 @@
+# Wait for a CCE job, such as the one returned by a create-cluster or
+# create-node call, before anything that needs the cluster.
+terraform {
+  required_providers {
+    huaweicloud = {
+      source = "terraform.local/jobwait/huaweicloud"
+    }
+  }
+}
+
+# Credentials and region from HW_ACCESS_KEY, HW_SECRET_KEY, HW_REGION_NAME (see
+# ../provider-env). `endpoints` is only for pointing at a test server such as the
+# bundled simulator: -var 'endpoints={cce="http://127.0.0.1:PORT"}'.
+provider "huaweicloud" {
+  endpoints = var.endpoints
+}
+
+variable "endpoints" {
+  description = "Optional endpoint overrides keyed cce, swr, elb, iam; null keeps the public endpoints."
+  type        = map(string)
+  default     = null
+}
+
+variable "job_id" {
+  description = "The CCE job id (the jobid in the API's response)."
+  type        = string
+}
+
+data "huaweicloud_job_wait" "cluster" {
+  service = "cce"
+  job_id  = var.job_id
+  # Polling starts fast and backs off to at most this pause between two polls.
+  poll_interval = "15s"
+
+  # Cluster creation usually takes 5 to 15 minutes.
+  timeouts {
+    read = "30m"
+  }
+}
+
+output "cluster_id" {
+  value = data.huaweicloud_job_wait.cluster.resource_id
+}
+
+output "status" {
+  value = data.huaweicloud_job_wait.cluster.status
+}
+
+output "sub_jobs" {
+  # A failed job reports every failed sub-job in its error; on success the list
+  # shows what was done, e.g. CreateMaster, InstallAddons.
+  value = data.huaweicloud_job_wait.cluster.sub_jobs
+}
