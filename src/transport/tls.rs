@@ -32,12 +32,12 @@ impl std::fmt::Debug for ServerIdentity {
 
 /// Makes the self-signed certificate go-plugin will pin. The client checks it
 /// against server name `localhost` and for server authentication, so the SAN
-/// and extended key usage are both required; the CA flag mirrors go-plugin's
-/// own certificates, which Go's verifier accepts as their own root.
+/// and extended key usage are both required. It is a plain end-entity
+/// certificate: Go's verifier accepts a leaf that is itself in the root pool,
+/// and strict verifiers (webpki) refuse a CA certificate used as a leaf.
 pub fn generate_server_identity() -> Result<ServerIdentity, TransportError> {
     use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose,
+        CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
     };
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
         .map_err(|e| TransportError::Certificate(e.to_string()))?;
@@ -49,12 +49,8 @@ pub fn generate_server_identity() -> Result<ServerIdentity, TransportError> {
     params
         .distinguished_name
         .push(DnType::CommonName, "localhost");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyCertSign,
-    ];
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![
         ExtendedKeyUsagePurpose::ServerAuth,
         ExtendedKeyUsagePurpose::ClientAuth,

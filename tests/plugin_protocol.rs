@@ -1,0 +1,466 @@
+//! The plugin as Terraform's go-plugin client sees it: the handshake line,
+//! mutual TLS on the unix socket, the housekeeping services, and the
+//! provider RPCs, driven through a real gRPC client against the real binary.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use hwjobs::protocol::tfplugin6::provider_client::ProviderClient;
+use hwjobs::protocol::tfplugin6::{
+    configure_provider, get_provider_schema, read_data_source, stop_provider,
+    validate_data_resource_config, validate_provider_config, DynamicValue,
+};
+use hwjobs::protocol::value::{encode, Value};
+use hwjobs::transport::plugin_services::generated::grpc_controller_client::GrpcControllerClient;
+use hwjobs::transport::plugin_services::generated::Empty;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tonic::transport::{Channel, Endpoint};
+
+const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+/// A client identity like the one Terraform makes: ECDSA P-521 / SHA-512.
+struct Identity {
+    cert: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+    pem: String,
+}
+
+fn identity() -> Identity {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.self_signed(&key).expect("cert");
+    Identity {
+        pem: cert.pem(),
+        cert: cert.der().clone(),
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+    }
+}
+
+struct Plugin {
+    child: Child,
+    socket: PathBuf,
+    server_cert: CertificateDer<'static>,
+    client: Identity,
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_plugin() -> Plugin {
+    let client = identity();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"))
+        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("PLUGIN_CLIENT_CERT", &client.pem)
+        .env("HW_ACCESS_KEY", support::ACCESS_KEY)
+        .env("HW_SECRET_KEY", support::SECRET_KEY)
+        .env("HW_PROJECT_ID", support::PROJECT_ID)
+        .env("HW_REGION_NAME", support::REGION)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start provider");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("handshake line");
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    assert_eq!(fields.len(), 6, "handshake {line:?}");
+    assert_eq!(&fields[..3], &["1", "6", "unix"]);
+    assert_eq!(fields[4], "grpc");
+    assert!(
+        !fields[5].contains('='),
+        "the certificate must be unpadded base64"
+    );
+    let der = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(fields[5])
+        .expect("certificate is standard base64");
+    let socket = PathBuf::from(fields[3]);
+    assert!(socket.exists(), "socket bound before the handshake line");
+    Plugin {
+        child,
+        socket,
+        server_cert: CertificateDer::from(der),
+        client,
+    }
+}
+
+/// Connects like go-plugin: TLS to `localhost`, trusting only the server
+/// certificate from the handshake, ALPN h2, with or without a client cert.
+async fn connect(
+    plugin: &Plugin,
+    client: Option<&Identity>,
+) -> Result<Channel, tonic::transport::Error> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(plugin.server_cert.clone())
+        .expect("trust server cert");
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots);
+    let mut config = match client {
+        Some(id) => builder
+            .with_client_auth_cert(
+                vec![id.cert.clone()],
+                PrivateKeyDer::Pkcs8(id.key.clone_key()),
+            )
+            .expect("client auth"),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let path = plugin.socket.clone();
+    Endpoint::from_static("http://localhost")
+        .connect_timeout(Duration::from_secs(10))
+        .connect_with_connector(tower::service_fn(move |_| {
+            let connector = connector.clone();
+            let path = path.clone();
+            async move {
+                let stream = tokio::net::UnixStream::connect(path).await?;
+                let name = ServerName::try_from("localhost").expect("name");
+                let tls = connector.connect(name, stream).await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
+            }
+        }))
+        .await
+}
+
+fn dv(value: &Value) -> Option<DynamicValue> {
+    Some(DynamicValue {
+        msgpack: encode(value),
+        json: vec![],
+    })
+}
+
+fn s(v: &str) -> Value {
+    Value::String(v.to_string())
+}
+
+fn job_config(service: &str, job_id: Value, read: &str) -> Value {
+    Value::object([
+        ("service", s(service)),
+        ("job_id", job_id),
+        ("region", Value::Null),
+        ("project_id", Value::Null),
+        ("poll_interval", s("1s")),
+        ("id", Value::Null),
+        ("status", Value::Null),
+        ("reason", Value::Null),
+        ("error_code", Value::Null),
+        ("job_type", Value::Null),
+        ("resource_id", Value::Null),
+        ("resource_name", Value::Null),
+        ("created_at", Value::Null),
+        ("updated_at", Value::Null),
+        ("sub_jobs", Value::Null),
+        ("timeouts", Value::object([("read", s(read))])),
+    ])
+}
+
+fn provider_config(base_url: &str) -> Value {
+    let keys = [
+        "region",
+        "access_key",
+        "secret_key",
+        "security_token",
+        "token",
+        "project_id",
+        "auth_url",
+        "cloud",
+        "insecure",
+        "max_retries",
+    ];
+    let mut pairs: Vec<(String, Value)> =
+        keys.iter().map(|k| (k.to_string(), Value::Null)).collect();
+    pairs.push((
+        "endpoints".into(),
+        Value::object(["cce", "swr", "elb", "iam"].map(|k| (k, s(base_url)))),
+    ));
+    Value::object(pairs)
+}
+
+#[test]
+fn refuses_to_run_outside_terraform() {
+    let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"))
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "no handshake for a human");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plugin"));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"))
+        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "4,5")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("protocol 6") && err.contains("4,5"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_health_schema_and_shuts_down_cleanly() {
+    let mut plugin = start_plugin();
+    let dir = plugin.socket.parent().expect("dir").to_path_buf();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&dir).expect("dir").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "socket directory must be private");
+    }
+    let channel = connect(&plugin, Some(&plugin.client))
+        .await
+        .expect("connect");
+
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        })
+        .await
+        .expect("health")
+        .into_inner();
+    assert_eq!(
+        status.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+
+    let mut provider = ProviderClient::new(channel.clone());
+    let schema = provider
+        .get_provider_schema(get_provider_schema::Request {})
+        .await
+        .expect("schema")
+        .into_inner();
+    assert!(
+        schema
+            .server_capabilities
+            .expect("caps")
+            .get_provider_schema_optional
+    );
+    let ds = &schema.data_source_schemas["huaweicloud_job_wait"];
+    let block = ds.block.as_ref().expect("block");
+    let names: Vec<&str> = block.attributes.iter().map(|a| a.name.as_str()).collect();
+    for n in [
+        "service",
+        "job_id",
+        "status",
+        "reason",
+        "error_code",
+        "sub_jobs",
+    ] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    assert_eq!(block.block_types[0].type_name, "timeouts");
+    let sensitive: Vec<String> = schema
+        .provider
+        .expect("provider schema")
+        .block
+        .expect("block")
+        .attributes
+        .into_iter()
+        .filter(|a| a.sensitive)
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(sensitive, ["secret_key", "security_token", "token"]);
+
+    let mut controller = GrpcControllerClient::new(channel);
+    let asked = Instant::now();
+    controller
+        .shutdown(Empty {})
+        .await
+        .expect("shutdown answers");
+    let exited = support::eventually(Duration::from_secs(10), || {
+        matches!(plugin.child.try_wait(), Ok(Some(_)))
+    });
+    assert!(exited, "the plugin must exit after Shutdown");
+    let status = plugin.child.wait().expect("status");
+    assert!(status.success(), "clean exit expected, got {status}");
+    eprintln!("exited {:?} after Shutdown", asked.elapsed());
+    assert!(!dir.exists(), "socket directory must be removed on exit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_pinned_client_certificate_is_accepted() {
+    let plugin = start_plugin();
+    // No certificate at all: the TLS handshake (or the first call) fails.
+    if let Ok(channel) = connect(&plugin, None).await {
+        let mut p = ProviderClient::new(channel);
+        assert!(p
+            .get_provider_schema(get_provider_schema::Request {})
+            .await
+            .is_err());
+    }
+    // Another self-signed certificate: refused the same way.
+    let stranger = identity();
+    if let Ok(channel) = connect(&plugin, Some(&stranger)).await {
+        let mut p = ProviderClient::new(channel);
+        assert!(p
+            .get_provider_schema(get_provider_schema::Request {})
+            .await
+            .is_err());
+    }
+    // Terraform's own certificate still works afterwards.
+    let channel = connect(&plugin, Some(&plugin.client))
+        .await
+        .expect("connect");
+    let mut p = ProviderClient::new(channel);
+    assert!(p
+        .get_provider_schema(get_provider_schema::Request {})
+        .await
+        .is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_values_are_accepted_by_validation() {
+    let plugin = start_plugin();
+    let channel = connect(&plugin, Some(&plugin.client))
+        .await
+        .expect("connect");
+    let mut p = ProviderClient::new(channel);
+    // ext 0 (plain unknown) and ext 12 (refined unknown with a map payload).
+    let refined = hwjobs::protocol::value::decode(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc3])
+        .unwrap_or(Value::Unknown);
+    assert_eq!(refined, Value::Unknown);
+    for job_id in [Value::Unknown, refined] {
+        let resp = p
+            .validate_data_resource_config(validate_data_resource_config::Request {
+                type_name: "huaweicloud_job_wait".into(),
+                config: dv(&job_config("cce", job_id, "30m")),
+            })
+            .await
+            .expect("validate")
+            .into_inner();
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    }
+    let mut cfg = provider_config("http://127.0.0.1:9");
+    if let Value::Map(m) = &mut cfg {
+        m.insert("region".into(), Value::Unknown);
+        m.insert("endpoints".into(), Value::Unknown);
+    }
+    let resp = p
+        .validate_provider_config(validate_provider_config::Request { config: dv(&cfg) })
+        .await
+        .expect("validate provider")
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+
+    // And a bad value is a diagnostic on its attribute, with severity ERROR.
+    let resp = p
+        .validate_data_resource_config(validate_data_resource_config::Request {
+            type_name: "huaweicloud_job_wait".into(),
+            config: dv(&job_config("cce", s("../etc"), "30m")),
+        })
+        .await
+        .expect("validate")
+        .into_inner();
+    assert_eq!(resp.diagnostics.len(), 1, "{:?}", resp.diagnostics);
+    assert_eq!(resp.diagnostics[0].severity, 1);
+    let path = resp.diagnostics[0].attribute.as_ref().expect("path");
+    assert_eq!(path.steps.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_provider_cancels_every_wait_and_keeps_serving() {
+    let sim = support::Simulator::start();
+    let plugin = start_plugin();
+    let channel = connect(&plugin, Some(&plugin.client))
+        .await
+        .expect("connect");
+    let mut p = ProviderClient::new(channel.clone());
+    let resp = p
+        .configure_provider(configure_provider::Request {
+            config: dv(&provider_config(&sim.base_url)),
+            ..Default::default()
+        })
+        .await
+        .expect("configure")
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+
+    let waits: Vec<_> = (0..20)
+        .map(|i| {
+            let mut p = ProviderClient::new(channel.clone());
+            tokio::spawn(async move {
+                p.read_data_source(read_data_source::Request {
+                    type_name: "huaweicloud_job_wait".into(),
+                    config: dv(&job_config("cce", s(&format!("forever-stop-{i}")), "30m")),
+                    ..Default::default()
+                })
+                .await
+                .map(|r| r.into_inner())
+            })
+        })
+        .collect();
+    let all_polling = support::eventually(Duration::from_secs(30), || {
+        let stats = sim.stats();
+        (0..20).all(|i| {
+            stats["jobs"][format!("cce/forever-stop-{i}")]
+                .as_u64()
+                .unwrap_or(0)
+                >= 1
+        })
+    });
+    if !all_polling {
+        for w in waits {
+            if w.is_finished() {
+                panic!("a wait ended early: {:?}", w.await);
+            }
+        }
+        panic!("waits never polled: {}", sim.stats());
+    }
+
+    let stopped = Instant::now();
+    p.stop_provider(stop_provider::Request {})
+        .await
+        .expect("stop");
+    for wait in waits {
+        let resp = tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .expect("a wait did not end after StopProvider")
+            .expect("join")
+            .expect("read answers with diagnostics, not a gRPC error");
+        assert!(resp.state.is_none());
+        assert_eq!(resp.diagnostics.len(), 1);
+        assert!(
+            resp.diagnostics[0].summary.contains("cancelled"),
+            "{:?}",
+            resp.diagnostics[0]
+        );
+    }
+    eprintln!(
+        "20 waits returned {:?} after StopProvider",
+        stopped.elapsed()
+    );
+
+    // The process is still there and a new wait works.
+    let resp = p
+        .read_data_source(read_data_source::Request {
+            type_name: "huaweicloud_job_wait".into(),
+            config: dv(&job_config("elb", s("done-after-stop"), "1m")),
+            ..Default::default()
+        })
+        .await
+        .expect("read")
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let state = hwjobs::protocol::value::decode_dynamic(resp.state.as_ref().expect("state"))
+        .expect("state decodes");
+    assert!(state.is_wholly_known());
+    assert_eq!(state.get("status"), Some(&s("COMPLETE")));
+    assert_eq!(state.get("id"), Some(&s("done-after-stop")));
+}
