@@ -386,3 +386,141 @@ pub fn state(config: &Value, job: &Job) -> Value {
         ("timeouts", timeouts),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::{Phase, SubJob};
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        Value::object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())))
+    }
+
+    fn errors_on(diags: &Diagnostics) -> Vec<String> {
+        diags
+            .iter()
+            .filter_map(|d| d.attribute.as_ref().map(|p| p.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_bad_argument_is_reported_on_its_attribute() {
+        let obj = config(&[
+            ("service", text("rds")),
+            ("job_id", text("../x")),
+            ("region", text("cn-north-4.evil.example")),
+            ("project_id", text("a/b")),
+            ("poll_interval", text("5 minutes")),
+            ("timeouts", Value::object([("read", text("0s"))])),
+        ]);
+        let diags = validate(&obj);
+        let paths = errors_on(&diags);
+        for p in [
+            "service",
+            "job_id",
+            "region",
+            "project_id",
+            "poll_interval",
+            "timeouts.read",
+        ] {
+            assert!(paths.iter().any(|x| x == p), "{p} not in {paths:?}");
+        }
+        assert!(diags.has_errors());
+    }
+
+    #[test]
+    fn unknown_arguments_are_not_errors_and_defaults_apply() {
+        let obj = config(&[
+            ("service", text("elb")),
+            ("job_id", Value::Unknown),
+            ("poll_interval", Value::Unknown),
+            ("timeouts", Value::Unknown),
+        ]);
+        assert!(validate(&obj).is_empty());
+
+        let obj = config(&[("service", text("swr")), ("job_id", text("job-1"))]);
+        let mut diags = Diagnostics::default();
+        let args = check(&obj, &mut diags).expect("complete");
+        assert_eq!(args.poll_interval, waiter::DEFAULT_POLL_INTERVAL);
+        assert_eq!(args.timeout, waiter::DEFAULT_READ_TIMEOUT);
+        assert_eq!(args.service, Service::Swr);
+    }
+
+    #[test]
+    fn go_durations_are_accepted() {
+        let obj = config(&[
+            ("service", text("cce")),
+            ("job_id", text("job-1")),
+            ("poll_interval", text("1m30s")),
+            ("timeouts", Value::object([("read", text("1h30m"))])),
+        ]);
+        let mut diags = Diagnostics::default();
+        let args = check(&obj, &mut diags).expect("complete");
+        assert_eq!(args.poll_interval, Duration::from_secs(90));
+        assert_eq!(args.timeout, Duration::from_secs(5400));
+    }
+
+    #[test]
+    fn state_has_every_schema_attribute_and_is_wholly_known() {
+        let job = Job {
+            service: Service::Cce,
+            id: "api-id".into(),
+            status: "Success".into(),
+            phase: Phase::Done,
+            reason: String::new(),
+            error_code: String::new(),
+            job_type: "CreateCluster".into(),
+            resource_id: "rid".into(),
+            resource_name: "name".into(),
+            created_at: "t0".into(),
+            updated_at: "t1".into(),
+            sub_jobs: vec![SubJob {
+                id: "s1".into(),
+                job_type: "InstallMaster".into(),
+                status: "Success".into(),
+                phase: Phase::Done,
+                reason: String::new(),
+                error_code: String::new(),
+                resource_id: "r1".into(),
+                sub_jobs: vec![],
+            }],
+        };
+        let cfg = config(&[("service", text("cce")), ("job_id", text("job-1"))]);
+        let state = state(&cfg, &job);
+        assert!(state.is_wholly_known());
+        let schema = super::super::schema::job_wait_schema("15s", "30m");
+        let block = schema.block.expect("block");
+        let map = state.as_map().expect("object");
+        let mut expected: Vec<String> = block.attributes.iter().map(|a| a.name.clone()).collect();
+        expected.extend(block.block_types.iter().map(|b| b.type_name.clone()));
+        let mut got: Vec<String> = map.keys().cloned().collect();
+        expected.sort();
+        got.sort();
+        assert_eq!(got, expected);
+        assert_eq!(state.get("id"), Some(&text("job-1")));
+        assert_eq!(state.get("region"), Some(&Value::Null));
+        let sub = &state
+            .get("sub_jobs")
+            .and_then(Value::as_list)
+            .expect("list")[0];
+        assert_eq!(sub.get("type"), Some(&text("InstallMaster")));
+        assert_eq!(sub.as_map().map(|m| m.len()), Some(SUB_JOB_FIELDS.len()));
+    }
+
+    #[test]
+    fn parse_errors_are_permanent_and_cloud_errors_keep_their_class() {
+        let e = PollError::Job(JobError::NotObject {
+            service: Service::Cce,
+        });
+        assert!(!e.is_transient());
+        let throttled = PollError::Cloud(CloudError::Api {
+            status: 429,
+            code: "APIGW.0308".into(),
+            message: String::new(),
+            request_id: None,
+            retry_after: Some(Duration::from_secs(3)),
+        });
+        assert!(throttled.is_transient());
+        assert_eq!(throttled.retry_after(), Some(Duration::from_secs(3)));
+    }
+}

@@ -308,3 +308,106 @@ pub fn configure(
         diags,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())))
+    }
+
+    fn env_of(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn environment_fills_what_the_block_leaves_unset() {
+        let env = env_of(&[
+            ("HW_REGION_NAME", "ap-southeast-1"),
+            ("HW_ACCESS_KEY", "AKENV"),
+            ("HW_SECRET_KEY", "SKENV"),
+            ("HW_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
+            ("HW_MAX_RETRIES", "7"),
+        ]);
+        let (c, diags) = configure(&obj(&[]), &env);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let c = c.expect("configured");
+        assert_eq!(c.region.as_deref(), Some("ap-southeast-1"));
+        assert_eq!(c.max_retries, 7);
+        assert_eq!(c.client.credentials().kind(), "AK/SK");
+
+        // The block wins over the environment.
+        let (c, _) = configure(
+            &obj(&[
+                ("region", Value::String("cn-north-4".into())),
+                ("max_retries", Value::from(2i64)),
+            ]),
+            &env,
+        );
+        let c = c.expect("configured");
+        assert_eq!(c.region.as_deref(), Some("cn-north-4"));
+        assert_eq!(c.max_retries, 2);
+    }
+
+    #[test]
+    fn missing_credentials_and_bad_env_values_are_clear_errors() {
+        let (c, diags) = configure(&obj(&[]), &env_of(&[("HW_REGION_NAME", "cn-north-4")]));
+        assert!(c.is_none());
+        let text: String = diags
+            .iter()
+            .map(|d| format!("{} {}", d.summary, d.detail))
+            .collect();
+        assert!(text.contains("HW_ACCESS_KEY"), "{text}");
+
+        let (c, diags) = configure(
+            &obj(&[]),
+            &env_of(&[
+                ("HW_REGION_NAME", "cn-north-4/evil"),
+                ("HW_ACCESS_KEY", "AK"),
+                ("HW_SECRET_KEY", "SK-super-secret"),
+                ("HW_MAX_RETRIES", "many"),
+            ]),
+        );
+        assert!(c.is_none());
+        let text: String = diags
+            .iter()
+            .map(|d| format!("{} {}", d.summary, d.detail))
+            .collect();
+        assert!(text.contains("HW_REGION_NAME"), "{text}");
+        assert!(text.contains("HW_MAX_RETRIES"), "{text}");
+        assert!(!text.contains("SK-super-secret"), "{text}");
+    }
+
+    #[test]
+    fn unknowns_pass_validation_but_not_configure() {
+        let o = obj(&[
+            ("region", Value::Unknown),
+            ("endpoints", Value::Unknown),
+            ("max_retries", Value::Unknown),
+        ]);
+        assert!(validate(&o).is_empty());
+        let env = env_of(&[("HW_ACCESS_KEY", "AK"), ("HW_SECRET_KEY", "SK")]);
+        let (c, diags) = configure(&o, &env);
+        assert!(c.is_none());
+        assert!(diags
+            .iter()
+            .any(|d| d.summary.contains("region is not known yet")));
+    }
+
+    #[test]
+    fn bad_endpoints_are_reported_on_the_attribute() {
+        let o = obj(&[(
+            "endpoints",
+            Value::object([("rds", Value::String("https://x.example".into()))]),
+        )]);
+        let diags = validate(&o);
+        assert!(diags
+            .iter()
+            .any(|d| d.attribute.as_ref().map(|p| p.to_string()) == Some("endpoints".into())));
+    }
+}
