@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Simulator, Terraform, Workdir, SECRET_KEY};
+use support::{Simulator, Terraform, Workdir, SECRET_KEY, TOKEN};
 
 /// The provider block every test uses: all endpoints on the simulator.
 const PROVIDER: &str = r#"
@@ -437,6 +437,43 @@ fn secrets_never_reach_the_trace_log(tf: Terraform) {
     assert_eq!(sim.stats()["iam_requests"], 1);
 }
 
+fn unparseable_body_fails_cleanly(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!("{PROVIDER}{}", wait_block("job", "swr", "bad-json-e2e", ""));
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(!run.success());
+    let text = run.diagnostics();
+    assert!(text.contains("not JSON"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    assert_eq!(
+        sim.stats()["jobs"]["swr/bad-json-e2e"],
+        1,
+        "a bad body is not retried"
+    );
+}
+
+fn iam_token_auth_works_and_stays_secret(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}",
+        wait_block("job", "elb", "run1-e2e-token", "")
+    );
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    wd.remove_env("HW_ACCESS_KEY");
+    wd.remove_env("HW_SECRET_KEY");
+    wd.set_env("HW_AUTH_TOKEN", TOKEN);
+    let log = wd.dir.path().join("trace.log");
+    wd.set_env("TF_LOG", "TRACE");
+    wd.set_env("TF_LOG_PATH", &log.display().to_string());
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    let text = std::fs::read_to_string(&log).expect("trace log");
+    assert!(!text.contains(TOKEN), "the IAM token is in the TRACE log");
+    assert!(!run.diagnostics().contains(TOKEN));
+    assert_eq!(sim.stats()["auth_failures"], 0);
+}
+
 macro_rules! for_each_terraform {
     ($($name:ident),* $(,)?) => {
         mod terraform_1_15 {
@@ -461,4 +498,6 @@ for_each_terraform!(
     interrupt_stops_a_long_wait_during_plan,
     interrupt_stops_a_long_wait_during_apply,
     secrets_never_reach_the_trace_log,
+    unparseable_body_fails_cleanly,
+    iam_token_auth_works_and_stays_secret,
 );
