@@ -39,6 +39,10 @@ export TF_IN_AUTOMATION=1
 banner "cargo fmt --check"
 cargo fmt --all -- --check || fail "formatting differs: run 'cargo fmt --all'"
 
+banner "terraform fmt -check -recursive examples"
+TF_CLI_CONFIG_FILE=/dev/null "$TF_1_15" fmt -check -recursive -diff examples ||
+	fail "examples/ is not formatted: run '.tools/bin/terraform-1.15 fmt -recursive examples'"
+
 banner "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 
