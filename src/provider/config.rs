@@ -26,10 +26,6 @@ impl<T> Field<T> {
             _ => None,
         }
     }
-
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Field::Unknown)
-    }
 }
 
 fn path(name: &str) -> AttributePath {

@@ -17,10 +17,6 @@ use super::config::{self, Field};
 use super::schema::SUB_JOB_FIELDS;
 use super::settings::Configured;
 
-/// One HTTP request never waits longer than this, whatever the wait's
-/// timeout: a stalled connection must not eat the whole wait.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// A validated wait, ready to run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitArgs {
@@ -276,7 +272,8 @@ async fn run(
                     &refs,
                     &[],
                     Some(&project_id),
-                    remaining.min(REQUEST_TIMEOUT),
+                    // A stalled connection must not eat the whole wait.
+                    remaining.min(client.default_timeout()),
                 )
                 .await?;
             Ok::<Job, PollError>(crate::jobs::parse(service, &response.body)?)

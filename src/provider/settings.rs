@@ -9,11 +9,9 @@ use crate::cloud::endpoints::{validate_region, EndpointConfig};
 use crate::cloud::CloudClient;
 use crate::protocol::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::value::Value;
+use crate::waiter::DEFAULT_MAX_RETRIES;
 
 use super::config::{self, Field};
-
-/// Retries of one poll when neither HCL nor `HW_MAX_RETRIES` says otherwise.
-pub const DEFAULT_MAX_RETRIES: u32 = 5;
 
 /// Where a value came from, so an error can say which one to fix.
 fn origin(name: &str, env: &str, from_env: bool) -> String {
