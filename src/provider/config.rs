@@ -32,56 +32,25 @@ fn path(name: &str) -> AttributePath {
     AttributePath::root(name)
 }
 
-/// Reads a string attribute; a value of another type (which Terraform's own
-/// type checking should prevent) is reported, not trusted.
-pub fn string(obj: &Value, name: &str, diags: &mut Diagnostics) -> Field<String> {
+/// Reads one attribute with `read`. A value of another type (which
+/// Terraform's own type checking should prevent) is reported, not trusted.
+fn field<T>(
+    obj: &Value,
+    name: &str,
+    expected: &str,
+    diags: &mut Diagnostics,
+    read: impl FnOnce(&Value) -> Option<T>,
+) -> Field<T> {
     match obj.get(name) {
         None | Some(Value::Null) => Field::Null,
         Some(Value::Unknown) => Field::Unknown,
-        Some(Value::String(s)) => Field::Known(s.clone()),
-        Some(_) => {
-            diags.push(
-                Diagnostic::error(
-                    format!("Invalid type for {name}"),
-                    format!("{name} must be a string."),
-                )
-                .with_attribute(path(name)),
-            );
-            Field::Null
-        }
-    }
-}
-
-pub fn boolean(obj: &Value, name: &str, diags: &mut Diagnostics) -> Field<bool> {
-    match obj.get(name) {
-        None | Some(Value::Null) => Field::Null,
-        Some(Value::Unknown) => Field::Unknown,
-        Some(Value::Bool(b)) => Field::Known(*b),
-        Some(_) => {
-            diags.push(
-                Diagnostic::error(
-                    format!("Invalid type for {name}"),
-                    format!("{name} must be true or false."),
-                )
-                .with_attribute(path(name)),
-            );
-            Field::Null
-        }
-    }
-}
-
-/// Reads a whole, non-negative number that fits `u32` (a retry count).
-pub fn count(obj: &Value, name: &str, diags: &mut Diagnostics) -> Field<u32> {
-    match obj.get(name) {
-        None | Some(Value::Null) => Field::Null,
-        Some(Value::Unknown) => Field::Unknown,
-        Some(v) => match v.as_i64().and_then(|n| u32::try_from(n).ok()) {
-            Some(n) if n <= MAX_RETRIES_LIMIT => Field::Known(n),
-            _ => {
+        Some(v) => match read(v) {
+            Some(t) => Field::Known(t),
+            None => {
                 diags.push(
                     Diagnostic::error(
                         format!("Invalid {name}"),
-                        format!("{name} must be a whole number from 0 to {MAX_RETRIES_LIMIT}."),
+                        format!("{name} must be {expected}."),
                     )
                     .with_attribute(path(name)),
                 );
@@ -91,19 +60,37 @@ pub fn count(obj: &Value, name: &str, diags: &mut Diagnostics) -> Field<u32> {
     }
 }
 
+pub fn string(obj: &Value, name: &str, diags: &mut Diagnostics) -> Field<String> {
+    field(obj, name, "a string", diags, |v| {
+        v.as_str().map(str::to_string)
+    })
+}
+
+pub fn boolean(obj: &Value, name: &str, diags: &mut Diagnostics) -> Field<bool> {
+    field(obj, name, "true or false", diags, Value::as_bool)
+}
+
+/// Reads a whole, non-negative number that fits `u32` (a retry count).
+pub fn count(obj: &Value, name: &str, diags: &mut Diagnostics) -> Field<u32> {
+    let expected = format!("a whole number from 0 to {MAX_RETRIES_LIMIT}");
+    field(obj, name, &expected, diags, |v| {
+        v.as_i64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n <= MAX_RETRIES_LIMIT)
+    })
+}
+
 /// More retries than this per poll would only hide a broken endpoint.
 pub const MAX_RETRIES_LIMIT: u32 = 100;
 
-/// Reads a `map(string)`; unknown elements are reported as unknown keys.
+/// Reads a `map(string)`, keeping unknown elements as unknown.
 pub fn string_map(
     obj: &Value,
     name: &str,
     diags: &mut Diagnostics,
 ) -> Field<BTreeMap<String, Field<String>>> {
-    match obj.get(name) {
-        None | Some(Value::Null) => Field::Null,
-        Some(Value::Unknown) => Field::Unknown,
-        Some(Value::Map(m)) => Field::Known(
+    field(obj, name, "a map of strings", diags, |v| {
+        v.as_map().map(|m| {
             m.iter()
                 .map(|(k, v)| {
                     let f = match v {
@@ -113,19 +100,9 @@ pub fn string_map(
                     };
                     (k.clone(), f)
                 })
-                .collect(),
-        ),
-        Some(_) => {
-            diags.push(
-                Diagnostic::error(
-                    format!("Invalid type for {name}"),
-                    format!("{name} must be a map of strings."),
-                )
-                .with_attribute(path(name)),
-            );
-            Field::Null
-        }
-    }
+                .collect()
+        })
+    })
 }
 
 /// Parses a Go duration attribute, reporting a bad one on its path. Zero is

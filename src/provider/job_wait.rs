@@ -59,59 +59,36 @@ fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
         },
         _ => None,
     };
-    let mut complete = service.is_some() && job_id.is_some();
-    let region = match config::string(obj, "region", diags) {
-        Field::Known(r) => {
-            if let Err(e) = crate::cloud::endpoints::validate_region(&r) {
-                config::invalid(diags, "region", "Invalid region", e.to_string());
-            }
-            Some(r)
+    let region = config::string(obj, "region", diags).known();
+    if let Some(r) = &region {
+        if let Err(e) = crate::cloud::endpoints::validate_region(r) {
+            config::invalid(diags, "region", "Invalid region", e.to_string());
         }
-        Field::Unknown => {
-            complete = false;
-            None
+    }
+    let project_id = config::string(obj, "project_id", diags).known();
+    if let Some(p) = &project_id {
+        if let Err(e) = crate::validate::project_id(p) {
+            config::invalid(diags, "project_id", "Invalid project_id", e.to_string());
         }
-        Field::Null => None,
-    };
-    let project_id = match config::string(obj, "project_id", diags) {
-        Field::Known(p) => {
-            if let Err(e) = crate::validate::project_id(&p) {
-                config::invalid(diags, "project_id", "Invalid project_id", e.to_string());
-            }
-            Some(p)
-        }
-        Field::Unknown => {
-            complete = false;
-            None
-        }
-        Field::Null => None,
-    };
+    }
     let poll_interval = match config::string(obj, "poll_interval", diags) {
         Field::Known(p) => config::duration(&p, AttributePath::root("poll_interval"), diags),
-        Field::Unknown => {
-            complete = false;
-            None
-        }
+        Field::Unknown => None,
         Field::Null => Some(waiter::DEFAULT_POLL_INTERVAL),
     };
     let timeout = match obj.get("timeouts") {
         None | Some(Value::Null) => Some(waiter::DEFAULT_READ_TIMEOUT),
-        Some(Value::Unknown) => {
-            complete = false;
-            None
-        }
+        Some(Value::Unknown) => None,
         Some(block) => match config::string(block, "read", diags) {
             Field::Known(r) => {
                 config::duration(&r, AttributePath::root("timeouts").attr("read"), diags)
             }
-            Field::Unknown => {
-                complete = false;
-                None
-            }
+            Field::Unknown => None,
             Field::Null => Some(waiter::DEFAULT_READ_TIMEOUT),
         },
     };
-    if diags.has_errors() || !complete {
+    // An unknown argument only postpones the read; it is never an error.
+    if diags.has_errors() || !obj.is_wholly_known() {
         return None;
     }
     Some(WaitArgs {

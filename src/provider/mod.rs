@@ -10,7 +10,7 @@ pub mod job_wait;
 pub mod schema;
 pub mod settings;
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
@@ -47,17 +47,17 @@ impl JobWaitProvider {
     }
 
     fn current_stop(&self) -> CancellationToken {
-        match self.stop.lock() {
-            Ok(t) => t.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.stop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn configured(&self) -> Option<Arc<settings::Configured>> {
-        match self.configured.read() {
-            Ok(c) => c.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.configured
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -151,10 +151,10 @@ impl Provider for JobWaitProvider {
         let config = decode(request.get_ref().config.as_ref())?;
         let (configured, diags) = settings::configure(&config, &|k| std::env::var(k).ok());
         if let Some(c) = configured {
-            match self.configured.write() {
-                Ok(mut slot) => *slot = Some(Arc::new(c)),
-                Err(poisoned) => *poisoned.into_inner() = Some(Arc::new(c)),
-            }
+            *self
+                .configured
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(c));
         }
         Ok(Response::new(configure_provider::Response {
             diagnostics: diags.into_proto(),
@@ -211,10 +211,10 @@ impl Provider for JobWaitProvider {
     ) -> Result<Response<stop_provider::Response>, Status> {
         tracing::info!("StopProvider received; cancelling in-flight waits");
         let fresh = self.shutdown.child_token();
-        let old = match self.stop.lock() {
-            Ok(mut t) => std::mem::replace(&mut *t, fresh),
-            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
-        };
+        let old = std::mem::replace(
+            &mut *self.stop.lock().unwrap_or_else(PoisonError::into_inner),
+            fresh,
+        );
         old.cancel();
         Ok(Response::new(stop_provider::Response {
             error: String::new(),
