@@ -13,15 +13,6 @@ use crate::waiter::DEFAULT_MAX_RETRIES;
 
 use super::config::{self, Field};
 
-/// Where a value came from, so an error can say which one to fix.
-fn origin(name: &str, env: &str, from_env: bool) -> String {
-    if from_env {
-        format!("environment variable {env}")
-    } else {
-        format!("provider argument {name}")
-    }
-}
-
 /// A string argument with its environment fallback. Empty strings count as
 /// unset, as in the official provider.
 struct Merged {
@@ -56,26 +47,87 @@ fn merged(
     }
 }
 
+/// Checks a value that goes into host names or URL paths, reporting it on
+/// the attribute when it came from HCL and naming the variable otherwise.
+fn check_value<E: std::fmt::Display>(
+    diags: &mut Diagnostics,
+    name: &str,
+    env_name: &str,
+    value: Option<&str>,
+    from_env: bool,
+    check: impl FnOnce(&str) -> Result<(), E>,
+) {
+    let Some(v) = value else { return };
+    if let Err(e) = check(v) {
+        let summary = format!("Invalid {name}");
+        if from_env {
+            diags.push(Diagnostic::error(
+                summary,
+                format!("environment variable {env_name}: {e}"),
+            ));
+        } else {
+            config::invalid(diags, name, &summary, e.to_string());
+        }
+    }
+}
+
+fn check_region(diags: &mut Diagnostics, value: Option<&str>, from_env: bool) {
+    check_value(
+        diags,
+        "region",
+        "HW_REGION_NAME",
+        value,
+        from_env,
+        validate_region,
+    );
+}
+
+fn check_project(diags: &mut Diagnostics, value: Option<&str>, from_env: bool) {
+    check_value(
+        diags,
+        "project_id",
+        "HW_PROJECT_ID",
+        value,
+        from_env,
+        crate::validate::project_id,
+    );
+}
+
+/// Builds the endpoint settings. Validation points at `endpoints`; at
+/// configure time the culprit may be `cloud`, `auth_url` or their
+/// environment variables, so no single attribute is blamed.
+fn endpoint_config(
+    diags: &mut Diagnostics,
+    on_attribute: bool,
+    cloud: Option<&str>,
+    auth_url: Option<&str>,
+    overrides: &BTreeMap<String, String>,
+) -> Option<EndpointConfig> {
+    match EndpointConfig::new(cloud, auth_url, overrides) {
+        Ok(e) => Some(e),
+        Err(e) if on_attribute => {
+            config::invalid(diags, "endpoints", "Invalid endpoints", e.to_string());
+            None
+        }
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Invalid endpoint settings",
+                e.to_string(),
+            ));
+            None
+        }
+    }
+}
+
 /// Validates what is known of the provider block, for
 /// `ValidateProviderConfig`. Environment variables are checked at configure
 /// time, since validation must judge the configuration alone.
 pub fn validate(obj: &Value) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    if let Field::Known(region) = config::string(obj, "region", &mut diags) {
-        if let Err(e) = validate_region(&region) {
-            config::invalid(&mut diags, "region", "Invalid region", e.to_string());
-        }
-    }
-    if let Field::Known(project) = config::string(obj, "project_id", &mut diags) {
-        if let Err(e) = crate::validate::project_id(&project) {
-            config::invalid(
-                &mut diags,
-                "project_id",
-                "Invalid project_id",
-                e.to_string(),
-            );
-        }
-    }
+    let region = config::string(obj, "region", &mut diags).known();
+    check_region(&mut diags, region.as_deref(), false);
+    let project = config::string(obj, "project_id", &mut diags).known();
+    check_project(&mut diags, project.as_deref(), false);
     let _ = config::boolean(obj, "insecure", &mut diags);
     let _ = config::count(obj, "max_retries", &mut diags);
     if let Field::Known(map) = config::string_map(obj, "endpoints", &mut diags) {
@@ -85,9 +137,13 @@ pub fn validate(obj: &Value) -> Diagnostics {
             .collect();
         let cloud = config::string(obj, "cloud", &mut diags).known();
         let auth_url = config::string(obj, "auth_url", &mut diags).known();
-        if let Err(e) = EndpointConfig::new(cloud.as_deref(), auth_url.as_deref(), &known) {
-            config::invalid(&mut diags, "endpoints", "Invalid endpoints", e.to_string());
-        }
+        endpoint_config(
+            &mut diags,
+            true,
+            cloud.as_deref(),
+            auth_url.as_deref(),
+            &known,
+        );
     }
     diags
 }
@@ -135,7 +191,7 @@ pub fn configure(
     obj: &Value,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> (Option<Configured>, Diagnostics) {
-    let mut diags = validate(obj);
+    let mut diags = Diagnostics::default();
     let region = merged(obj, "region", "HW_REGION_NAME", env, &mut diags);
     let access_key = merged(obj, "access_key", "HW_ACCESS_KEY", env, &mut diags);
     let secret_key = merged(obj, "secret_key", "HW_SECRET_KEY", env, &mut diags);
@@ -169,22 +225,8 @@ pub fn configure(
         }
     }
 
-    if let (Some(r), true) = (&region.value, region.from_env) {
-        if let Err(e) = validate_region(r) {
-            diags.push(Diagnostic::error(
-                "Invalid region",
-                format!("{}: {e}", origin("region", "HW_REGION_NAME", true)),
-            ));
-        }
-    }
-    if let (Some(p), true) = (&project.value, project.from_env) {
-        if let Err(e) = crate::validate::project_id(p) {
-            diags.push(Diagnostic::error(
-                "Invalid project_id",
-                format!("{}: {e}", origin("project_id", "HW_PROJECT_ID", true)),
-            ));
-        }
-    }
+    check_region(&mut diags, region.value.as_deref(), region.from_env);
+    check_project(&mut diags, project.value.as_deref(), project.from_env);
 
     let insecure = match config::boolean(obj, "insecure", &mut diags) {
         Field::Known(b) => b,
@@ -395,6 +437,31 @@ mod tests {
         assert!(diags
             .iter()
             .any(|d| d.summary.contains("region is not known yet")));
+    }
+
+    #[test]
+    fn configure_reports_each_problem_once() {
+        let o = obj(&[
+            ("max_retries", Value::String("x".into())),
+            ("region", Value::String("a/b".into())),
+            (
+                "endpoints",
+                Value::object([("rds", Value::String("https://x.example".into()))]),
+            ),
+        ]);
+        let env = env_of(&[("HW_ACCESS_KEY", "AK"), ("HW_SECRET_KEY", "SK")]);
+        let (c, diags) = configure(&o, &env);
+        assert!(c.is_none());
+        let summaries: Vec<&str> = diags.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(summaries.len(), 3, "{summaries:?}");
+        let region = diags
+            .iter()
+            .find(|d| d.summary == "Invalid region")
+            .expect("region");
+        assert_eq!(
+            region.attribute.as_ref().map(|p| p.to_string()),
+            Some("region".into())
+        );
     }
 
     #[test]
