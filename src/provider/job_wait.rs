@@ -178,11 +178,6 @@ async fn run(
         .endpoints()
         .resolve(&region)
         .map_err(|e| single_error("Invalid endpoint settings", e.to_string(), None))?;
-    let wait_cfg = WaitConfig {
-        timeout: args.timeout,
-        poll_interval: args.poll_interval,
-        max_retries: configured.max_retries,
-    };
 
     // A project id belongs to one region, so the provider's project id only
     // applies when the wait uses the provider's region.
@@ -232,9 +227,11 @@ async fn run(
         .clone();
     let segments = args.service.path_segments(&project_id, &args.job_id);
     let service = args.service;
-    let remaining_cfg = WaitConfig {
+    // Project discovery came out of the same time budget.
+    let wait_cfg = WaitConfig {
         timeout: args.timeout.saturating_sub(started.elapsed()),
-        ..wait_cfg
+        poll_interval: args.poll_interval,
+        max_retries: configured.max_retries,
     };
     let probe = |remaining: Duration| {
         let client = client.clone();
@@ -256,7 +253,7 @@ async fn run(
             Ok::<Job, PollError>(crate::jobs::parse(service, &response.body)?)
         }
     };
-    match waiter::wait_for_job(probe, &remaining_cfg, cancel).await {
+    match waiter::wait_for_job(probe, &wait_cfg, cancel).await {
         Ok(waited) => Ok(waited.job),
         Err(e) => Err(diagnose(args, e)),
     }
