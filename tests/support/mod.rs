@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod plugin;
+
 pub const ACCESS_KEY: &str = "AKE2ETEST0000000001";
 pub const SECRET_KEY: &str = "SKe2eSecretValue-never-log-me-7f3a";
 pub const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";

@@ -1,0 +1,187 @@
+//! A client for the plugin as Terraform's go-plugin client is: it starts the
+//! real binary with a fresh P-521 client certificate, reads the handshake
+//! line, and connects over mutual TLS on the unix socket. Shared by the
+//! protocol tests and the benchmark.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use hwjobs::protocol::tfplugin6::DynamicValue;
+use hwjobs::protocol::value::{encode, Value};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tonic::transport::{Channel, Endpoint};
+
+pub const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+/// A client identity like the one Terraform makes: ECDSA P-521 / SHA-512.
+pub struct Identity {
+    pub cert: CertificateDer<'static>,
+    pub key: PrivatePkcs8KeyDer<'static>,
+    pub pem: String,
+}
+
+pub fn identity() -> Identity {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.self_signed(&key).expect("cert");
+    Identity {
+        pem: cert.pem(),
+        cert: cert.der().clone(),
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+    }
+}
+
+pub struct Plugin {
+    pub child: Child,
+    pub socket: PathBuf,
+    pub server_cert: CertificateDer<'static>,
+    pub client: Identity,
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_plugin() -> Plugin {
+    let client = identity();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"))
+        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("PLUGIN_CLIENT_CERT", &client.pem)
+        .env("HW_ACCESS_KEY", super::ACCESS_KEY)
+        .env("HW_SECRET_KEY", super::SECRET_KEY)
+        .env("HW_PROJECT_ID", super::PROJECT_ID)
+        .env("HW_REGION_NAME", super::REGION)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start provider");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("handshake line");
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    assert_eq!(fields.len(), 6, "handshake {line:?}");
+    assert_eq!(&fields[..3], &["1", "6", "unix"]);
+    assert_eq!(fields[4], "grpc");
+    assert!(
+        !fields[5].contains('='),
+        "the certificate must be unpadded base64"
+    );
+    let der = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(fields[5])
+        .expect("certificate is standard base64");
+    let socket = PathBuf::from(fields[3]);
+    assert!(socket.exists(), "socket bound before the handshake line");
+    Plugin {
+        child,
+        socket,
+        server_cert: CertificateDer::from(der),
+        client,
+    }
+}
+
+/// Connects like go-plugin: TLS to `localhost`, trusting only the server
+/// certificate from the handshake, ALPN h2, with or without a client cert.
+pub async fn connect(
+    plugin: &Plugin,
+    client: Option<&Identity>,
+) -> Result<Channel, tonic::transport::Error> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(plugin.server_cert.clone())
+        .expect("trust server cert");
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots);
+    let mut config = match client {
+        Some(id) => builder
+            .with_client_auth_cert(
+                vec![id.cert.clone()],
+                PrivateKeyDer::Pkcs8(id.key.clone_key()),
+            )
+            .expect("client auth"),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let path = plugin.socket.clone();
+    Endpoint::from_static("http://localhost")
+        .connect_timeout(Duration::from_secs(10))
+        .connect_with_connector(tower::service_fn(move |_| {
+            let connector = connector.clone();
+            let path = path.clone();
+            async move {
+                let stream = tokio::net::UnixStream::connect(path).await?;
+                let name = ServerName::try_from("localhost").expect("name");
+                let tls = connector.connect(name, stream).await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
+            }
+        }))
+        .await
+}
+
+pub fn dv(value: &Value) -> Option<DynamicValue> {
+    Some(DynamicValue {
+        msgpack: encode(value),
+        json: vec![],
+    })
+}
+
+pub fn s(v: &str) -> Value {
+    Value::String(v.to_string())
+}
+
+pub fn job_config(service: &str, job_id: Value, read: &str) -> Value {
+    Value::object([
+        ("service", s(service)),
+        ("job_id", job_id),
+        ("region", Value::Null),
+        ("project_id", Value::Null),
+        ("poll_interval", s("1s")),
+        ("id", Value::Null),
+        ("status", Value::Null),
+        ("reason", Value::Null),
+        ("error_code", Value::Null),
+        ("job_type", Value::Null),
+        ("resource_id", Value::Null),
+        ("resource_name", Value::Null),
+        ("created_at", Value::Null),
+        ("updated_at", Value::Null),
+        ("sub_jobs", Value::Null),
+        ("timeouts", Value::object([("read", s(read))])),
+    ])
+}
+
+pub fn provider_config(base_url: &str) -> Value {
+    let keys = [
+        "region",
+        "access_key",
+        "secret_key",
+        "security_token",
+        "token",
+        "project_id",
+        "auth_url",
+        "cloud",
+        "insecure",
+        "max_retries",
+    ];
+    let mut pairs: Vec<(String, Value)> =
+        keys.iter().map(|k| (k.to_string(), Value::Null)).collect();
+    pairs.push((
+        "endpoints".into(),
+        Value::object(["cce", "swr", "elb", "iam"].map(|k| (k, s(base_url)))),
+    ));
+    Value::object(pairs)
+}
