@@ -11,6 +11,7 @@ use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
+use super::budget::{RequestBudget, DEFAULT_MAX_REQUESTS_PER_SECOND};
 use super::credentials::Credentials;
 use super::endpoints::EndpointConfig;
 use super::{signer, CloudError};
@@ -48,6 +49,9 @@ pub struct CloudClient {
     endpoints: EndpointConfig,
     max_body_bytes: usize,
     default_timeout: Duration,
+    /// Shared by every clone, so all waits of the process share one budget
+    /// per endpoint.
+    budget: Arc<RequestBudget>,
 }
 
 /// The HTTP client settings that matter for safety: redirects are never
@@ -100,6 +104,7 @@ impl CloudClient {
             endpoints,
             max_body_bytes: MAX_BODY_BYTES,
             default_timeout: DEFAULT_REQUEST_TIMEOUT,
+            budget: Arc::new(RequestBudget::new(DEFAULT_MAX_REQUESTS_PER_SECOND)),
         }
     }
 
@@ -111,6 +116,16 @@ impl CloudClient {
     pub fn with_default_timeout(mut self, timeout: Duration) -> CloudClient {
         self.default_timeout = timeout;
         self
+    }
+
+    /// Cap requests to each endpoint at `max_requests_per_second`.
+    pub fn with_max_requests_per_second(mut self, max_requests_per_second: u32) -> CloudClient {
+        self.budget = Arc::new(RequestBudget::new(max_requests_per_second));
+        self
+    }
+
+    pub fn budget(&self) -> &RequestBudget {
+        &self.budget
     }
 
     pub fn default_timeout(&self) -> Duration {
@@ -178,6 +193,11 @@ impl CloudClient {
 
     /// One authenticated GET of a JSON document. Returns the body of a 2xx
     /// response; every other outcome is a classified [`CloudError`].
+    ///
+    /// The request first waits for a slot in its endpoint's [`RequestBudget`];
+    /// `timeout` starts only once it has one, so a long queue behind a
+    /// throttled endpoint is never mistaken for a slow server. A 429 pauses
+    /// the whole endpoint for every wait of the process.
     pub async fn get_json(
         &self,
         base: &Url,
@@ -188,6 +208,8 @@ impl CloudClient {
     ) -> Result<ApiResponse, CloudError> {
         let url = CloudClient::build_url(base, segments, query)?;
         let host = authority(&url)?;
+        self.budget.acquire(&host).await;
+        // Signed after the queue, so X-Sdk-Date is fresh whatever the wait.
         let headers = self.request_headers(&url, &host, project_id, SystemTime::now())?;
 
         let started = Instant::now();
@@ -200,6 +222,11 @@ impl CloudClient {
                 })
             });
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if let Err(e) = &outcome {
+            if e.is_throttled() {
+                self.budget.throttled(&host, e.retry_after());
+            }
+        }
         match &outcome {
             Ok(r) => tracing::debug!(
                 method = "GET",

@@ -97,6 +97,13 @@ impl CloudError {
         }
     }
 
+    /// The gateway throttled us (HTTP 429, `APIGW.0308`). Throttling says
+    /// nothing about the job, so the waiter retries it for as long as the
+    /// wait's timeout lasts rather than counting it against `max_retries`.
+    pub fn is_throttled(&self) -> bool {
+        self.status() == Some(429)
+    }
+
     /// The server's requested pause before the next attempt, if it gave one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

@@ -2,6 +2,7 @@
 //! error bodies. It knows nothing of gRPC or of job semantics, so the waiter
 //! can treat every call as an opaque, classifiable probe.
 
+pub mod budget;
 pub mod client;
 pub mod credentials;
 pub mod endpoints;
@@ -12,6 +13,7 @@ pub mod signer;
 #[cfg(test)]
 mod test_server;
 
+pub use budget::RequestBudget;
 pub use client::{build_http_client, ApiResponse, CloudClient};
 pub use credentials::{Credentials, Secret};
 pub use endpoints::{EndpointConfig, EndpointKey, Endpoints};

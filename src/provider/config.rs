@@ -6,6 +6,7 @@
 //! request would need the value.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::protocol::diagnostics::{AttributePath, Diagnostic, Diagnostics};
@@ -70,18 +71,26 @@ pub fn boolean(obj: &Value, name: &str, diags: &mut Diagnostics) -> Field<bool> 
     field(obj, name, "true or false", diags, Value::as_bool)
 }
 
-/// Reads a whole, non-negative number that fits `u32` (a retry count).
-pub fn count(obj: &Value, name: &str, diags: &mut Diagnostics) -> Field<u32> {
-    let expected = format!("a whole number from 0 to {MAX_RETRIES_LIMIT}");
+/// Reads a whole number within `range` (a retry count, a rate cap).
+pub fn whole(
+    obj: &Value,
+    name: &str,
+    range: RangeInclusive<u32>,
+    diags: &mut Diagnostics,
+) -> Field<u32> {
+    let expected = format!("a whole number from {} to {}", range.start(), range.end());
     field(obj, name, &expected, diags, |v| {
         v.as_i64()
             .and_then(|n| u32::try_from(n).ok())
-            .filter(|n| *n <= MAX_RETRIES_LIMIT)
+            .filter(|n| range.contains(n))
     })
 }
 
 /// More retries than this per poll would only hide a broken endpoint.
 pub const MAX_RETRIES_LIMIT: u32 = 100;
+pub const MAX_RETRIES_RANGE: RangeInclusive<u32> = 0..=MAX_RETRIES_LIMIT;
+pub const MAX_REQUESTS_PER_SECOND_RANGE: RangeInclusive<u32> =
+    1..=crate::cloud::budget::MAX_REQUESTS_PER_SECOND_LIMIT;
 
 /// Reads a `map(string)`, keeping unknown elements as unknown.
 pub fn string_map(

@@ -120,6 +120,13 @@ impl RetryableError for PollError {
         }
     }
 
+    fn is_throttled(&self) -> bool {
+        match self {
+            PollError::Cloud(e) => e.is_throttled(),
+            PollError::Job(_) => false,
+        }
+    }
+
     fn retry_after(&self) -> Option<Duration> {
         match self {
             PollError::Cloud(e) => e.retry_after(),

@@ -2,8 +2,10 @@
 //! huaweicloud provider reads, and turned into one shared cloud client.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 
+use crate::cloud::budget::DEFAULT_MAX_REQUESTS_PER_SECOND;
 use crate::cloud::credentials::Credentials;
 use crate::cloud::endpoints::{validate_region, EndpointConfig};
 use crate::cloud::CloudClient;
@@ -71,6 +73,39 @@ fn check_value<E: std::fmt::Display>(
     }
 }
 
+/// A whole-number argument with its environment fallback and default. A bad
+/// environment value is an error naming the variable, never silently ignored.
+fn whole_setting(
+    obj: &Value,
+    name: &str,
+    env_name: &str,
+    range: RangeInclusive<u32>,
+    default: u32,
+    env: &dyn Fn(&str) -> Option<String>,
+    diags: &mut Diagnostics,
+) -> u32 {
+    if let Field::Known(n) = config::whole(obj, name, range.clone(), diags) {
+        return n;
+    }
+    let Some(raw) = env(env_name).filter(|v| !v.trim().is_empty()) else {
+        return default;
+    };
+    match raw.trim().parse::<u32>() {
+        Ok(n) if range.contains(&n) => n,
+        _ => {
+            diags.push(Diagnostic::error(
+                format!("Invalid {name}"),
+                format!(
+                    "environment variable {env_name} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            ));
+            default
+        }
+    }
+}
+
 fn check_region(diags: &mut Diagnostics, value: Option<&str>, from_env: bool) {
     check_value(
         diags,
@@ -129,7 +164,13 @@ pub fn validate(obj: &Value) -> Diagnostics {
     let project = config::string(obj, "project_id", &mut diags).known();
     check_project(&mut diags, project.as_deref(), false);
     let _ = config::boolean(obj, "insecure", &mut diags);
-    let _ = config::count(obj, "max_retries", &mut diags);
+    let _ = config::whole(obj, "max_retries", config::MAX_RETRIES_RANGE, &mut diags);
+    let _ = config::whole(
+        obj,
+        "max_requests_per_second",
+        config::MAX_REQUESTS_PER_SECOND_RANGE,
+        &mut diags,
+    );
     if let Field::Known(map) = config::string_map(obj, "endpoints", &mut diags) {
         let known: BTreeMap<String, String> = map
             .into_iter()
@@ -234,25 +275,24 @@ pub fn configure(
             .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
             .unwrap_or(false),
     };
-    let max_retries = match config::count(obj, "max_retries", &mut diags) {
-        Field::Known(n) => n,
-        _ => match env("HW_MAX_RETRIES").filter(|v| !v.trim().is_empty()) {
-            None => DEFAULT_MAX_RETRIES,
-            Some(v) => match v.trim().parse::<u32>() {
-                Ok(n) if n <= config::MAX_RETRIES_LIMIT => n,
-                _ => {
-                    diags.push(Diagnostic::error(
-                        "Invalid max_retries",
-                        format!(
-                            "environment variable HW_MAX_RETRIES must be a whole number from 0 to {}",
-                            config::MAX_RETRIES_LIMIT
-                        ),
-                    ));
-                    DEFAULT_MAX_RETRIES
-                }
-            },
-        },
-    };
+    let max_retries = whole_setting(
+        obj,
+        "max_retries",
+        "HW_MAX_RETRIES",
+        config::MAX_RETRIES_RANGE,
+        DEFAULT_MAX_RETRIES,
+        &env,
+        &mut diags,
+    );
+    let max_requests_per_second = whole_setting(
+        obj,
+        "max_requests_per_second",
+        "HW_MAX_REQUESTS_PER_SECOND",
+        config::MAX_REQUESTS_PER_SECOND_RANGE,
+        DEFAULT_MAX_REQUESTS_PER_SECOND,
+        &env,
+        &mut diags,
+    );
     let endpoints_map: BTreeMap<String, String> =
         match config::string_map(obj, "endpoints", &mut diags) {
             Field::Known(m) => m
@@ -322,7 +362,7 @@ pub fn configure(
         return (None, diags);
     };
     let client = match CloudClient::new(credentials, endpoints, insecure) {
-        Ok(c) => c,
+        Ok(c) => c.with_max_requests_per_second(max_requests_per_second),
         Err(e) => {
             diags.push(Diagnostic::error(
                 "Cannot create the HTTP client",
@@ -335,6 +375,7 @@ pub fn configure(
         region = region.value.as_deref().unwrap_or(""),
         insecure,
         max_retries,
+        max_requests_per_second,
         "provider configured"
     );
     (
@@ -392,6 +433,55 @@ mod tests {
         let c = c.expect("configured");
         assert_eq!(c.region.as_deref(), Some("cn-north-4"));
         assert_eq!(c.max_retries, 2);
+    }
+
+    #[test]
+    fn request_rate_cap_from_block_env_or_default() {
+        let rate = |block: &[(&str, Value)], extra: Option<(&'static str, &'static str)>| {
+            let mut vars: Vec<(&'static str, &'static str)> = vec![
+                ("HW_REGION_NAME", "cn-north-4"),
+                ("HW_ACCESS_KEY", "AK"),
+                ("HW_SECRET_KEY", "SK"),
+                ("HW_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
+            ];
+            vars.extend(extra);
+            let vars: &'static [(&str, &str)] = Vec::leak(vars);
+            let (c, diags) = configure(&obj(block), &env_of(vars));
+            (c.map(|c| c.client.budget().max_rate()), diags)
+        };
+        assert_eq!(
+            rate(&[], None).0,
+            Some(f64::from(DEFAULT_MAX_REQUESTS_PER_SECOND))
+        );
+        assert_eq!(
+            rate(&[], Some(("HW_MAX_REQUESTS_PER_SECOND", "25"))).0,
+            Some(25.0)
+        );
+        assert_eq!(
+            rate(
+                &[("max_requests_per_second", Value::from(3i64))],
+                Some(("HW_MAX_REQUESTS_PER_SECOND", "25"))
+            )
+            .0,
+            Some(3.0)
+        );
+        for bad in ["0", "10001", "fast", "-1", "2.5"] {
+            let extra: &'static str = String::leak(bad.to_string());
+            let (c, diags) = rate(&[], Some(("HW_MAX_REQUESTS_PER_SECOND", extra)));
+            assert!(c.is_none(), "{bad}");
+            let text = format!("{diags:?}");
+            assert!(text.contains("HW_MAX_REQUESTS_PER_SECOND"), "{text}");
+            assert!(text.contains("from 1 to 10000"), "{text}");
+        }
+        for bad in [
+            Value::from(0i64),
+            Value::from(20000i64),
+            Value::String("x".into()),
+        ] {
+            let block = [("max_requests_per_second", bad)];
+            assert!(validate(&obj(&block)).has_errors());
+            assert!(rate(&block, None).0.is_none());
+        }
     }
 
     #[test]

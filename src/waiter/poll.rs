@@ -13,7 +13,8 @@
 //! | job [`Phase::Done`]                   | return [`Waited`]                      |
 //! | job [`Phase::Failed`]                 | [`WaitError::JobFailed`]               |
 //! | job [`Phase::Pending`] (or unknown)   | sleep per [`PollSchedule`], poll again |
-//! | transient error                       | retry with backoff, ≤ `max_retries`    |
+//! | throttled (429)                       | retry with backoff until the deadline  |
+//! | other transient error                 | retry with backoff, ≤ `max_retries`    |
 //! | permanent error                       | [`WaitError::Request`] at once         |
 //! | deadline reached                      | [`WaitError::TimedOut`]                |
 //! | token cancelled                       | [`WaitError::Cancelled`]               |
@@ -40,6 +41,13 @@ use crate::jobs::{Job, Phase, Service};
 pub trait RetryableError {
     /// Worth trying again: throttling, 5xx, connection failures, timeouts.
     fn is_transient(&self) -> bool;
+    /// The server throttled us (HTTP 429). Throttling is retried for as long
+    /// as the wait's deadline allows, never counted against `max_retries`:
+    /// it says the API is busy, not that this job cannot be read, and with
+    /// hundreds of waits on one endpoint some of them will always see it.
+    fn is_throttled(&self) -> bool {
+        false
+    }
     /// The server's `Retry-After`, if it sent one.
     fn retry_after(&self) -> Option<Duration> {
         None
@@ -361,10 +369,13 @@ where
             Err(e) if !e.is_transient() => return Err(Stop::Permanent(e)),
             Err(e) => e,
         };
-        if retries >= max_retries {
-            return Err(Stop::Exhausted { retries, error });
+        let throttled = error.is_throttled();
+        if !throttled {
+            if retries >= max_retries {
+                return Err(Stop::Exhausted { retries, error });
+            }
+            retries += 1;
         }
-        retries += 1;
         let pause = retry_delay(
             backoff.next().unwrap_or(super::schedule::RETRY_MAX_DELAY),
             error.retry_after(),
@@ -374,6 +385,7 @@ where
             request = tally.requests,
             retry = retries,
             max_retries,
+            throttled,
             retry_in_ms = u64::try_from(pause.min(left).as_millis()).unwrap_or(u64::MAX),
             error = %error,
             "transient error; will retry"
@@ -414,6 +426,7 @@ mod tests {
     #[derive(Debug, Clone, PartialEq, Eq)]
     struct TestErr {
         transient: bool,
+        throttled: bool,
         retry_after: Option<Duration>,
         msg: &'static str,
     }
@@ -428,6 +441,9 @@ mod tests {
         fn is_transient(&self) -> bool {
             self.transient
         }
+        fn is_throttled(&self) -> bool {
+            self.throttled
+        }
         fn retry_after(&self) -> Option<Duration> {
             self.retry_after
         }
@@ -436,6 +452,7 @@ mod tests {
     fn transient(msg: &'static str) -> Step {
         Step::Reply(Box::new(Err(TestErr {
             transient: true,
+            throttled: false,
             retry_after: None,
             msg,
         })))
@@ -444,8 +461,18 @@ mod tests {
     fn permanent(msg: &'static str) -> Step {
         Step::Reply(Box::new(Err(TestErr {
             transient: false,
+            throttled: false,
             retry_after: None,
             msg,
+        })))
+    }
+
+    fn throttled(retry_after_s: u64) -> Step {
+        Step::Reply(Box::new(Err(TestErr {
+            transient: true,
+            throttled: true,
+            retry_after: Some(Duration::from_secs(retry_after_s)),
+            msg: "HTTP 429: APIGW.0308",
         })))
     }
 
@@ -711,6 +738,50 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn throttling_is_retried_past_max_retries_until_the_deadline() {
+        // Twelve 429s in a row with max_retries 2: the wait still succeeds.
+        let mut steps: Vec<Step> = (0..12).map(|_| throttled(1)).collect();
+        steps.push(cce("Success"));
+        let script = Script::new(steps);
+        let w = wait_for_job(script.probe(), &cfg(1800, 15, 2), &CancellationToken::new())
+            .await
+            .expect("throttling alone never fails a wait");
+        assert_eq!(w.polls, 13);
+        // Throttling mixed with other transient errors: only those count.
+        let script = Script::new(vec![
+            throttled(1),
+            transient("503"),
+            throttled(1),
+            transient("503"),
+            throttled(1),
+            transient("503"),
+        ]);
+        let err = wait_for_job(script.probe(), &cfg(1800, 15, 2), &CancellationToken::new())
+            .await
+            .expect_err("the third 503 exhausts max_retries 2");
+        match err {
+            WaitError::RetriesExhausted { retries, polls, .. } => {
+                assert_eq!((retries, polls), (2, 6));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Throttled until the deadline: a timeout that names the throttling.
+        let script = Script::new(vec![throttled(1)]);
+        let err = wait_for_job(script.probe(), &cfg(60, 15, 2), &CancellationToken::new())
+            .await
+            .expect_err("deadline");
+        match &err {
+            WaitError::TimedOut { last_error, .. } => {
+                assert_eq!(
+                    last_error.as_ref().map(|e| e.msg),
+                    Some("HTTP 429: APIGW.0308")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn zero_max_retries_fails_on_first_transient_error() {
         let script = Script::new(vec![transient("503"), cce("Success")]);
         let err = wait_for_job(script.probe(), &cfg(1800, 15, 0), &CancellationToken::new())
@@ -746,6 +817,7 @@ mod tests {
     async fn retry_after_is_honoured() {
         let throttled = Step::Reply(Box::new(Err(TestErr {
             transient: true,
+            throttled: false,
             retry_after: Some(Duration::from_secs(40)),
             msg: "429",
         })));
@@ -762,6 +834,7 @@ mod tests {
     async fn retry_after_beyond_deadline_times_out_with_the_error() {
         let throttled = Step::Reply(Box::new(Err(TestErr {
             transient: true,
+            throttled: false,
             retry_after: Some(Duration::from_secs(3600)),
             msg: "429 slow down",
         })));
@@ -871,6 +944,7 @@ mod tests {
                 if n < 3 {
                     Err(TestErr {
                         transient: true,
+                        throttled: false,
                         retry_after: None,
                         msg: "503",
                     })
@@ -892,6 +966,7 @@ mod tests {
         let op = |_left: Duration| async {
             Err::<(), _>(TestErr {
                 transient: false,
+                throttled: false,
                 retry_after: None,
                 msg: "403",
             })
