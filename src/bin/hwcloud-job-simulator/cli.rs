@@ -14,6 +14,7 @@ hwcloud-job-simulator: a loopback simulator of the Huawei Cloud job APIs
 USAGE:
     hwcloud-job-simulator --access-key AK --secret-key SK --project-id PID
                           [--listen 127.0.0.1:0] [--token TOKEN] [--region cn-north-4]
+                          [--rate-limit N]
 
 OPTIONS:
     --listen ADDR       loopback address to listen on (default 127.0.0.1:0)
@@ -22,6 +23,10 @@ OPTIONS:
     --project-id PID    the only project id the job paths accept
     --token TOKEN       also accept `X-Auth-Token: TOKEN`
     --region REGION     region returned by the IAM lookup (default cn-north-4)
+    --rate-limit N      throttle like the API gateway's per-user quota 'N/1(s)':
+                        job requests beyond N in one second get HTTP 429
+                        APIGW.0308 with Retry-After: 1, and do not advance
+                        the job (default: no limit)
     -h, --help          print this help
 
 The first stdout line is `listening on http://HOST:PORT`. Requests are
@@ -63,6 +68,8 @@ pub struct Config {
     pub credentials: Credentials,
     pub project_id: String,
     pub region: String,
+    /// Job requests allowed per one-second window; `None` is unlimited.
+    pub rate_limit: Option<u32>,
 }
 
 impl fmt::Debug for Config {
@@ -72,6 +79,7 @@ impl fmt::Debug for Config {
             .field("credentials", &self.credentials)
             .field("project_id", &self.project_id)
             .field("region", &self.region)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -103,15 +111,18 @@ pub enum CliError {
     BadRegion,
     #[error("--project-id may contain only letters, digits, '-' and '_'")]
     BadProjectId,
+    #[error("--rate-limit must be a whole number from 1 to 1000000")]
+    BadRateLimit,
 }
 
-const OPTIONS: [&str; 6] = [
+const OPTIONS: [&str; 7] = [
     "--listen",
     "--access-key",
     "--secret-key",
     "--project-id",
     "--token",
     "--region",
+    "--rate-limit",
 ];
 
 fn valid_region(region: &str) -> bool {
@@ -125,7 +136,7 @@ fn valid_region(region: &str) -> bool {
 /// Parse the arguments after the program name. Accepts `--opt value` and
 /// `--opt=value`.
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, CliError> {
-    let mut values: [Option<String>; 6] = Default::default();
+    let mut values: [Option<String>; OPTIONS.len()] = Default::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
@@ -149,7 +160,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, CliErro
             return Err(CliError::Repeated(option));
         }
     }
-    let [listen, access_key, secret_key, project_id, token, region] = values;
+    let [listen, access_key, secret_key, project_id, token, region, rate_limit] = values;
 
     let listen_text = listen.unwrap_or_else(|| "127.0.0.1:0".to_owned());
     let listen: SocketAddr = listen_text
@@ -184,6 +195,14 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, CliErro
         return Err(CliError::BadRegion);
     }
 
+    let rate_limit = match rate_limit {
+        None => None,
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if (1..=1_000_000).contains(&n) => Some(n),
+            _ => return Err(CliError::BadRateLimit),
+        },
+    };
+
     Ok(Command::Run(Config {
         listen,
         credentials: Credentials {
@@ -193,6 +212,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, CliErro
         },
         project_id,
         region,
+        rate_limit,
     }))
 }
 
@@ -214,6 +234,19 @@ mod tests {
     ];
 
     #[test]
+    fn rate_limit_must_be_a_positive_whole_number() {
+        for bad in ["0", "-1", "1.5", "lots", "1000001"] {
+            let mut a = args(&BASE);
+            a.extend(args(&["--rate-limit", bad]));
+            assert!(matches!(parse(a), Err(CliError::BadRateLimit)), "{bad}");
+        }
+        let Ok(Command::Run(c)) = parse(args(&BASE)) else {
+            panic!("expected a configuration");
+        };
+        assert_eq!(c.rate_limit, None);
+    }
+
+    #[test]
     fn parses_a_full_command_line() {
         let mut a = args(&BASE);
         a.extend(args(&[
@@ -222,6 +255,8 @@ mod tests {
             "T",
             "--region",
             "ap-southeast-1",
+            "--rate-limit",
+            "20",
         ]));
         let Ok(Command::Run(c)) = parse(a) else {
             panic!("expected a configuration");
@@ -232,6 +267,7 @@ mod tests {
         assert_eq!(c.credentials.token.as_deref(), Some("T"));
         assert_eq!(c.project_id, "pid1");
         assert_eq!(c.region, "ap-southeast-1");
+        assert_eq!(c.rate_limit, Some(20));
         let shown = format!("{c:?}");
         assert!(!shown.contains("SK-SECRET"));
         assert!(!shown.contains("\"T\""));

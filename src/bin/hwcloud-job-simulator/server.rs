@@ -49,6 +49,11 @@ pub struct Stats {
     pub not_found: u64,
     /// IAM project lookups, including refused ones.
     pub iam_requests: u64,
+    /// 429 answers because `--rate-limit` was exceeded (also in `throttled`).
+    pub rate_limited: u64,
+    /// Most job requests received in one one-second window, refused or not:
+    /// how fast clients really came.
+    pub busiest_second: u64,
     /// Requests per `service/job_id` (e.g. `cce/run2-a`), including refused
     /// ones, so a test can prove that a job was never polled or polled once.
     pub jobs: BTreeMap<String, u64>,
@@ -65,6 +70,13 @@ pub struct AppState {
     stats: Mutex<Stats>,
     jobs: Mutex<HashMap<(Service, String), JobRecord>>,
     request_counter: AtomicU64,
+    window: Mutex<Window>,
+}
+
+/// A fixed one-second window, the way the gateway counts "N/1(s)" quotas.
+struct Window {
+    started: Instant,
+    seen: u64,
 }
 
 /// A poisoned lock only means another request panicked mid-update of plain
@@ -80,7 +92,35 @@ impl AppState {
             stats: Mutex::new(Stats::default()),
             jobs: Mutex::new(HashMap::new()),
             request_counter: AtomicU64::new(0),
+            window: Mutex::new(Window {
+                started: Instant::now(),
+                seen: 0,
+            }),
         })
+    }
+
+    /// Counts a job request in the current window; `false` when it is over
+    /// the rate limit and must be throttled.
+    fn admit(&self) -> bool {
+        let seen = {
+            let mut w = lock(&self.window);
+            if w.started.elapsed() >= Duration::from_secs(1) {
+                w.started = Instant::now();
+                w.seen = 0;
+            }
+            w.seen += 1;
+            w.seen
+        };
+        let mut stats = lock(&self.stats);
+        stats.busiest_second = stats.busiest_second.max(seen);
+        match self.config.rate_limit {
+            Some(limit) if seen > u64::from(limit) => {
+                stats.throttled += 1;
+                stats.rate_limited += 1;
+                false
+            }
+            _ => true,
+        }
     }
 
     pub fn stats(&self) -> Stats {
@@ -271,6 +311,11 @@ async fn job(
         return into_response(reply, format!("{key}: unknown project"));
     }
 
+    if !state.admit() {
+        let reply = responses::throttled(&request_id);
+        return into_response(reply, format!("{key}: over the rate limit"));
+    }
+
     let now = OffsetDateTime::now_utc();
     let scenario = Scenario::parse(&job_id);
     let (poll, created) = state.poll(service, &job_id, now);
@@ -389,6 +434,10 @@ mod tests {
     }
 
     async fn start() -> Option<Sim> {
+        start_with(None).await
+    }
+
+    async fn start_with(rate_limit: Option<u32>) -> Option<Sim> {
         let config = Config {
             listen: "127.0.0.1:0".parse().ok()?,
             credentials: Credentials {
@@ -398,6 +447,7 @@ mod tests {
             },
             project_id: PID.to_owned(),
             region: "cn-north-4".to_owned(),
+            rate_limit,
         };
         let listener = tokio::net::TcpListener::bind(config.listen).await.ok()?;
         let addr = listener.local_addr().ok()?;
@@ -459,6 +509,44 @@ mod tests {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned()
+    }
+
+    #[tokio::test]
+    async fn requests_over_the_rate_limit_are_throttled_without_advancing_the_job() {
+        let Some(sim) = start_with(Some(3)).await else {
+            panic!("simulator did not start");
+        };
+        let path = format!("/api/v3/projects/{PID}/jobs/run5-quota");
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            let Some((status, headers, body)) = sim.get(&path).await else {
+                panic!("request failed");
+            };
+            if status == 429 {
+                assert_eq!(headers.get(RETRY_AFTER).map(|v| v.as_bytes()), Some(&b"1"[..]));
+                assert_eq!(json(&body)["error_code"], "APIGW.0308");
+            }
+            statuses.push(status);
+        }
+        let stats = sim.state.stats();
+        // Six requests inside one second (the client timeout is far below it
+        // only if the machine is very slow; then fewer are refused).
+        let refused = statuses.iter().filter(|s| **s == 429).count() as u64;
+        assert_eq!(stats.rate_limited, refused);
+        assert_eq!(stats.throttled, refused);
+        assert!(stats.busiest_second >= 3, "{stats:?}");
+        if stats.busiest_second == 6 {
+            assert_eq!(statuses, [200, 200, 200, 429, 429, 429]);
+        }
+        // Only admitted requests advanced the job: after the window it is at
+        // poll 4 of run5 (still pending), not finished.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let Some((status, _, body)) = sim.get(&path).await else {
+            panic!("request failed");
+        };
+        assert_eq!(status, 200);
+        let expected_phase = if 7 - refused > 5 { "Success" } else { "Running" };
+        assert_eq!(json(&body)["status"]["phase"], expected_phase, "{body}");
     }
 
     #[tokio::test]
