@@ -16,7 +16,8 @@ use hwjobs::protocol::value::Value;
 use hwjobs::transport::plugin_services::generated::grpc_controller_client::GrpcControllerClient;
 use hwjobs::transport::plugin_services::generated::Empty;
 use support::plugin::{
-    connect, dv, identity, job_config, provider_config, s, start_plugin, COOKIE,
+    connect, dv, identity, job_config, provider_config, provider_config_with, s, start_plugin,
+    COOKIE,
 };
 
 #[test]
@@ -104,6 +105,45 @@ async fn serves_health_schema_and_shuts_down_cleanly() {
         .collect();
     assert_eq!(sensitive, ["secret_key", "security_token", "token"]);
 
+    // Shut down while waits are in flight, as when Terraform is interrupted.
+    let sim = support::Simulator::start();
+    let resp = provider
+        .configure_provider(configure_provider::Request {
+            config: dv(&provider_config(&sim.base_url)),
+            ..Default::default()
+        })
+        .await
+        .expect("configure")
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let waits: Vec<_> = (0..5)
+        .map(|i| {
+            let mut p = ProviderClient::new(channel.clone());
+            tokio::spawn(async move {
+                p.read_data_source(read_data_source::Request {
+                    type_name: "huaweicloud_job_wait".into(),
+                    config: dv(&job_config("swr", s(&format!("forever-shut-{i}")), "30m")),
+                    ..Default::default()
+                })
+                .await
+            })
+        })
+        .collect();
+    assert!(
+        support::eventually(Duration::from_secs(30), || {
+            sim.stats()["total_requests"].as_u64().unwrap_or(0) >= 5
+        }),
+        "waits never polled"
+    );
+    // The plugin never starts a process of its own, so none can outlive it.
+    let pid = plugin.child.id();
+    let children: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .expect("task dir")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
+        .filter(|c| !c.trim().is_empty())
+        .collect();
+    assert!(children.is_empty(), "child processes: {children:?}");
+
     let mut controller = GrpcControllerClient::new(channel);
     let asked = Instant::now();
     controller
@@ -114,10 +154,25 @@ async fn serves_health_schema_and_shuts_down_cleanly() {
         matches!(plugin.child.try_wait(), Ok(Some(_)))
     });
     assert!(exited, "the plugin must exit after Shutdown");
+    let took = asked.elapsed();
     let status = plugin.child.wait().expect("status");
     assert!(status.success(), "clean exit expected, got {status}");
-    eprintln!("exited {:?} after Shutdown", asked.elapsed());
+    eprintln!("exited {took:?} after Shutdown with 5 waits in flight");
+    // The goal is 2 s; the process's own grace period is 1.5 s.
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(!plugin.socket.exists(), "socket file must be removed on exit");
     assert!(!dir.exists(), "socket directory must be removed on exit");
+    for w in waits {
+        let r = tokio::time::timeout(Duration::from_secs(10), w)
+            .await
+            .expect("in-flight wait ends with the process")
+            .expect("join");
+        // Either the wait was cancelled with a diagnostic or the connection
+        // closed; it must not have succeeded.
+        if let Ok(r) = r {
+            assert!(r.into_inner().state.is_none());
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,15 +257,21 @@ async fn unknown_values_are_accepted_by_validation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_provider_cancels_every_wait_and_keeps_serving() {
+    const WAITS: usize = 500;
     let sim = support::Simulator::start();
     let plugin = start_plugin();
     let channel = connect(&plugin, Some(&plugin.client))
         .await
         .expect("connect");
     let mut p = ProviderClient::new(channel.clone());
+    // A cap high enough that all 500 waits are polling within a second.
+    let config = provider_config_with(
+        &sim.base_url,
+        &[("max_requests_per_second", Value::from(2000i64))],
+    );
     let resp = p
         .configure_provider(configure_provider::Request {
-            config: dv(&provider_config(&sim.base_url)),
+            config: dv(&config),
             ..Default::default()
         })
         .await
@@ -218,7 +279,7 @@ async fn stop_provider_cancels_every_wait_and_keeps_serving() {
         .into_inner();
     assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
 
-    let waits: Vec<_> = (0..20)
+    let waits: Vec<_> = (0..WAITS)
         .map(|i| {
             let mut p = ProviderClient::new(channel.clone());
             tokio::spawn(async move {
@@ -232,9 +293,9 @@ async fn stop_provider_cancels_every_wait_and_keeps_serving() {
             })
         })
         .collect();
-    let all_polling = support::eventually(Duration::from_secs(30), || {
+    let all_polling = support::eventually(Duration::from_secs(60), || {
         let stats = sim.stats();
-        (0..20).all(|i| {
+        (0..WAITS).all(|i| {
             stats["jobs"][format!("cce/forever-stop-{i}")]
                 .as_u64()
                 .unwrap_or(0)
@@ -268,10 +329,11 @@ async fn stop_provider_cancels_every_wait_and_keeps_serving() {
             resp.diagnostics[0]
         );
     }
-    eprintln!(
-        "20 waits returned {:?} after StopProvider",
-        stopped.elapsed()
-    );
+    let took = stopped.elapsed();
+    eprintln!("{WAITS} waits returned {took:?} after StopProvider");
+    // The goal is one second (see docs/benchmarks.md); the bound here is
+    // generous so a loaded CI machine cannot make it flaky.
+    assert!(took < Duration::from_secs(5), "{took:?}");
 
     // The process is still there and a new wait works.
     let resp = p

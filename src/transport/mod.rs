@@ -26,6 +26,12 @@ use crate::protocol::tfplugin6::provider_server::{Provider, ProviderServer};
 /// big schemas and states, so we match it instead of tonic's 4 MiB default.
 pub const MAX_MESSAGE_BYTES: usize = 256 << 20;
 
+/// Each in-flight wait is one gRPC stream on Terraform's single connection,
+/// and `terraform apply -parallelism=500` is a real use. hyper would cap a
+/// connection at 200 streams if asked to; we allow thousands (an idle wait
+/// costs a few KiB) while still bounding what one client can open.
+pub const MAX_CONCURRENT_STREAMS: u32 = 4096;
+
 /// go-plugin gives a plugin two seconds to exit after `Shutdown` before it
 /// kills it; we stop draining a little earlier so we always exit on our own.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
@@ -240,6 +246,7 @@ pub async fn serve<P: Provider>(
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let server = tonic::transport::Server::builder()
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
         .add_service(health_service)
         .add_service(plugin_services::controller_server(&shutdown))
         .add_service(plugin_services::stdio_server(&shutdown))

@@ -78,6 +78,11 @@ pub struct Simulator {
 
 impl Simulator {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// With extra options, e.g. `["--rate-limit", "50"]`.
+    pub fn start_with(extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hwcloud-job-simulator"))
             .args([
                 "--listen",
@@ -93,6 +98,7 @@ impl Simulator {
                 "--token",
                 TOKEN,
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

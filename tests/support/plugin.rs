@@ -165,6 +165,12 @@ pub fn job_config(service: &str, job_id: Value, read: &str) -> Value {
 }
 
 pub fn provider_config(base_url: &str) -> Value {
+    provider_config_with(base_url, &[])
+}
+
+/// The provider block with every endpoint at `base_url` and `extra`
+/// arguments set (the rest null, as Terraform sends them).
+pub fn provider_config_with(base_url: &str, extra: &[(&str, Value)]) -> Value {
     let keys = [
         "region",
         "access_key",
@@ -176,9 +182,19 @@ pub fn provider_config(base_url: &str) -> Value {
         "cloud",
         "insecure",
         "max_retries",
+        "max_requests_per_second",
     ];
-    let mut pairs: Vec<(String, Value)> =
-        keys.iter().map(|k| (k.to_string(), Value::Null)).collect();
+    let mut pairs: Vec<(String, Value)> = keys
+        .iter()
+        .map(|k| {
+            let v = extra
+                .iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Value::Null);
+            (k.to_string(), v)
+        })
+        .collect();
     pairs.push((
         "endpoints".into(),
         Value::object(["cce", "swr", "elb", "iam"].map(|k| (k, s(base_url)))),

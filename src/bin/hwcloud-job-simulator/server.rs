@@ -523,7 +523,10 @@ mod tests {
                 panic!("request failed");
             };
             if status == 429 {
-                assert_eq!(headers.get(RETRY_AFTER).map(|v| v.as_bytes()), Some(&b"1"[..]));
+                assert_eq!(
+                    headers.get(RETRY_AFTER).map(|v| v.as_bytes()),
+                    Some(&b"1"[..])
+                );
                 assert_eq!(json(&body)["error_code"], "APIGW.0308");
             }
             statuses.push(status);
@@ -545,7 +548,11 @@ mod tests {
             panic!("request failed");
         };
         assert_eq!(status, 200);
-        let expected_phase = if 7 - refused > 5 { "Success" } else { "Running" };
+        let expected_phase = if 7 - refused > 5 {
+            "Success"
+        } else {
+            "Running"
+        };
         assert_eq!(json(&body)["status"]["phase"], expected_phase, "{body}");
     }
 
