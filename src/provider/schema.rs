@@ -99,7 +99,7 @@ pub fn job_wait_schema(default_poll_interval: &str, default_timeout: &str) -> Sc
         attribute("project_id", STRING, Optional, false,
             "Project of this job, overriding the provider's `project_id`."),
         attribute("poll_interval", STRING, Optional, false,
-            &format!("Longest pause between two polls, as a Go duration (e.g. `\"15s\"`). Polling starts fast and backs off up to this value. Default `\"{default_poll_interval}\"`.")),
+            &format!("Longest pause between two polls, as a Go duration (e.g. `\"15s\"`). The first poll is made at once; after that every pause is this value shortened by a random 0–20 %, so a finish is noticed at most this late. Default `\"{default_poll_interval}\"`.")),
         attribute("id", STRING, Computed, false, "The job ID."),
         attribute("status", STRING, Computed, false,
             "Final status exactly as the API returned it, e.g. `Success` (CCE, SWR) or `COMPLETE` (ELB)."),

@@ -1,16 +1,29 @@
 //! When to poll, and how long to back off after a transient error.
 //!
-//! Most jobs are either already finished (data sources are re-read on every
-//! plan) or take minutes (a CCE cluster takes 5–10). Polling fast at first
-//! catches short jobs quickly; growing the pause exponentially up to
-//! `poll_interval` keeps a 30-minute wait to a few hundred requests, well
-//! inside API rate limits even when many waits run in parallel.
+//! **Polls.** The first poll is made at once, so a finished job (the common
+//! case at plan time) costs one request. After that every pause is
+//! `poll_interval`, shortened by a random 0–20 %. We measured the
+//! alternatives (`docs/benchmarks.md`): starting fast and doubling up to the
+//! cap noticed short jobs sooner but cost more requests than a plain fixed
+//! 20-second loop for every job shorter than about ten minutes, and each of
+//! those requests comes out of the endpoint's shared rate budget that
+//! hundreds of waits may be queueing for. A flat, jittered pause near the cap
+//! is the cheapest schedule that still notices every finish within
+//! `poll_interval`.
 //!
-//! The exponential growth comes from the `backon` crate, the maintained
-//! successor that kube-rs adopted when `backoff` became unmaintained
-//! (RUSTSEC-2025-0012). Jitter is our own: backon's jitter *adds* up to 100 %
-//! of the delay, which would break the promise that `poll_interval` is the
-//! longest pause between two polls. Here jitter only ever shortens a delay.
+//! The default `poll_interval` of 40 s keeps the jittered pause between 32 s
+//! and 40 s. Two pauses then always cover a minute, so a one-minute job takes
+//! three polls where a fixed 20 s loop takes four; a 10-minute job takes
+//! about 18 instead of 31. Detection is never later than `poll_interval`.
+//!
+//! **Retries.** Exponential growth after transient errors comes from the
+//! `backon` crate, the maintained successor that kube-rs adopted when
+//! `backoff` became unmaintained (RUSTSEC-2025-0012).
+//!
+//! **Jitter** is our own and only ever shortens a pause: backon's jitter
+//! *adds* up to 100 %, which would break the promise that `poll_interval` is
+//! the longest pause between two polls. It keeps waits that start together
+//! from polling in lockstep.
 //!
 //! Everything here is a pure iterator, so a benchmark or a test can replay the
 //! exact schedule the waiter uses ([`simulate_wait`]).
@@ -21,9 +34,10 @@ use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-/// Default longest pause between two polls. 15 s means a finished job is
-/// noticed within 15 s, and a 30-minute wait costs about 120 requests.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15);
+/// Default longest pause between two polls. With the 20 % jitter every
+/// pause is 32–40 s: fewer polls than a fixed 20 s loop for jobs of a minute
+/// or more, and 500 waits poll at about 14 requests a second in all.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(40);
 
 /// Default limit for the whole wait (`timeouts { read }`). CCE cluster
 /// creation usually takes 5–10 minutes and can take 20 under load; the
@@ -33,15 +47,8 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Default number of retries of one poll after transient errors (`max_retries`).
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 
-/// First pause after a pending answer: fast enough that a job finishing within
-/// seconds is seen within about a second.
-pub const INITIAL_POLL_DELAY: Duration = Duration::from_secs(1);
-
-/// Growth factor of the poll pause: 1 s, 2 s, 4 s, 8 s, then the cap.
-pub const POLL_BACKOFF_FACTOR: f32 = 2.0;
-
 /// Each poll pause is shortened by a random 0–20 %, so that many waits started
-/// together (one `terraform apply` with several data sources) spread out.
+/// together (one `terraform apply` with a `for_each`) spread out.
 pub const POLL_JITTER: f64 = 0.2;
 
 /// A `poll_interval` below this is raised to it, so a mistaken `"0s"` cannot
@@ -95,12 +102,10 @@ impl Jitter {
     }
 }
 
-/// The pauses between polls: an endless iterator, growing from
-/// [`INITIAL_POLL_DELAY`] by [`POLL_BACKOFF_FACTOR`] to the cap, every value
-/// in `[(1 - POLL_JITTER) * d, d]` where `d` is the unjittered pause.
+/// The pauses between polls: an endless iterator of `poll_interval`, each
+/// value in `[(1 - POLL_JITTER) * poll_interval, poll_interval]`.
 #[derive(Debug)]
 pub struct PollSchedule {
-    base: ExponentialBackoff,
     cap: Duration,
     jitter: Jitter,
 }
@@ -127,15 +132,10 @@ impl PollSchedule {
     }
 
     fn build(poll_interval: Duration, jitter: Jitter) -> Self {
-        let cap = poll_interval.max(MIN_POLL_INTERVAL);
-        // backon returns `min_delay` first without checking the cap.
-        let base = ExponentialBuilder::new()
-            .with_min_delay(INITIAL_POLL_DELAY.min(cap))
-            .with_max_delay(cap)
-            .with_factor(POLL_BACKOFF_FACTOR)
-            .without_max_times()
-            .build();
-        PollSchedule { base, cap, jitter }
+        PollSchedule {
+            cap: poll_interval.max(MIN_POLL_INTERVAL),
+            jitter,
+        }
     }
 }
 
@@ -143,9 +143,7 @@ impl Iterator for PollSchedule {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
-        // backon computes in f32; clamp so rounding can never exceed the cap.
-        let d = self.base.next().unwrap_or(self.cap).min(self.cap);
-        Some(self.jitter.apply(d))
+        Some(self.jitter.apply(self.cap))
     }
 }
 
@@ -259,9 +257,9 @@ mod tests {
     const S: fn(u64) -> Duration = Duration::from_secs;
 
     #[test]
-    fn unjittered_schedule_doubles_then_caps() {
-        let got: Vec<Duration> = PollSchedule::without_jitter(S(15)).take(7).collect();
-        assert_eq!(got, vec![S(1), S(2), S(4), S(8), S(15), S(15), S(15)]);
+    fn unjittered_schedule_is_the_interval() {
+        let got: Vec<Duration> = PollSchedule::without_jitter(S(40)).take(4).collect();
+        assert_eq!(got, vec![S(40); 4]);
     }
 
     #[test]
@@ -279,7 +277,7 @@ mod tests {
     #[test]
     fn jittered_schedule_stays_within_bounds_and_under_the_cap() {
         for seed in 0..200 {
-            let cap = S(15);
+            let cap = S(40);
             let plain = PollSchedule::without_jitter(cap).take(40);
             let jittered = PollSchedule::seeded(cap, seed).take(40);
             for (d, j) in plain.zip(jittered) {
@@ -295,24 +293,13 @@ mod tests {
 
     #[test]
     fn jitter_really_varies() {
-        let a: Vec<Duration> = PollSchedule::seeded(S(15), 1).take(10).collect();
-        let b: Vec<Duration> = PollSchedule::seeded(S(15), 2).take(10).collect();
+        let a: Vec<Duration> = PollSchedule::seeded(S(40), 1).take(10).collect();
+        let b: Vec<Duration> = PollSchedule::seeded(S(40), 2).take(10).collect();
         assert_ne!(a, b);
-        let again: Vec<Duration> = PollSchedule::seeded(S(15), 1).take(10).collect();
+        let again: Vec<Duration> = PollSchedule::seeded(S(40), 1).take(10).collect();
         assert_eq!(a, again, "seeded schedules are reproducible");
         let distinct: std::collections::HashSet<Duration> = a.iter().copied().collect();
         assert!(distinct.len() > 5);
-    }
-
-    #[test]
-    fn unjittered_schedule_is_monotone_for_many_caps() {
-        for cap_ms in [1u64, 500, 1_000, 3_000, 15_000, 60_000, 3_600_000] {
-            let cap = Duration::from_millis(cap_ms);
-            let v: Vec<Duration> = PollSchedule::without_jitter(cap).take(50).collect();
-            assert!(v.windows(2).all(|w| w[0] <= w[1]), "cap {cap:?}: {v:?}");
-            assert!(v.iter().all(|d| *d <= cap.max(MIN_POLL_INTERVAL)));
-            assert_eq!(v.last(), Some(&cap.max(MIN_POLL_INTERVAL)));
-        }
     }
 
     #[test]
@@ -333,6 +320,11 @@ mod tests {
         assert_eq!(retry_delay(S(2), None), S(2));
     }
 
+    /// Polls a fixed-interval loop makes for a job of `job` (first at once).
+    fn fixed_polls(interval: Duration, job: Duration) -> u32 {
+        simulate_wait(std::iter::repeat(interval), job, Duration::MAX).polls
+    }
+
     #[test]
     fn simulation_of_typical_jobs() {
         let timeout = DEFAULT_READ_TIMEOUT;
@@ -343,27 +335,52 @@ mod tests {
                 timeout,
             )
         };
-        // Polls at 0, 1, 3, 7, 15, 30, 45, ...
+        // Polls at 0, 40, 80, ...
         let w = sim(Duration::ZERO);
         assert_eq!((w.polls, w.detection_delay), (1, Some(Duration::ZERO)));
         let w = sim(S(10));
-        assert_eq!((w.polls, w.detected_at), (5, Some(S(15))));
+        assert_eq!((w.polls, w.detected_at), (2, Some(S(40))));
         let w = sim(S(60));
-        assert_eq!((w.polls, w.detected_at), (8, Some(S(60))));
+        assert_eq!((w.polls, w.detected_at), (3, Some(S(80))));
         let w = sim(S(600));
-        assert_eq!((w.polls, w.detected_at), (44, Some(S(600))));
-        assert_eq!(w.detection_delay, Some(Duration::ZERO));
-        // A job longer than the timeout is never seen finishing.
+        assert_eq!((w.polls, w.detected_at), (16, Some(S(600))));
+        // A job longer than the timeout is never seen finishing: polls at
+        // 0, 40, ..., 1760 s; none at the 1800 s deadline.
         let w = sim(S(3600));
-        assert_eq!(w.detected_at, None);
-        // Polls at 0, 1, 3, 7, then every 15 s from 15 s to 1785 s; none at 1800 s.
-        assert_eq!(w.polls, 4 + 119);
+        assert_eq!((w.polls, w.detected_at), (45, None));
+    }
+
+    #[test]
+    fn default_schedule_needs_fewer_polls_than_a_fixed_20s_loop() {
+        let fixed = |job| fixed_polls(S(20), job);
+        assert_eq!(
+            [S(10), S(60), S(600), S(3600)].map(fixed),
+            [2, 4, 31, 181]
+        );
+        for seed in 0..200 {
+            for job_s in [60u64, 600, 3600] {
+                let w = simulate_wait(
+                    PollSchedule::seeded(DEFAULT_POLL_INTERVAL, seed),
+                    S(job_s),
+                    Duration::MAX,
+                );
+                assert!(w.polls < fixed(S(job_s)), "seed {seed} job {job_s}s: {w:?}");
+            }
+            // No schedule that polls at once can see a 10 s job in fewer than
+            // two polls; this one never needs more.
+            let w = simulate_wait(
+                PollSchedule::seeded(DEFAULT_POLL_INTERVAL, seed),
+                S(10),
+                Duration::MAX,
+            );
+            assert_eq!(w.polls, 2, "seed {seed}");
+        }
     }
 
     #[test]
     fn simulation_never_exceeds_cap_delay() {
         for seed in 0..50 {
-            for job_s in [10u64, 60, 600, 1700] {
+            for job_s in [1u64, 10, 59, 60, 61, 600, 1700] {
                 let w = simulate_wait(
                     PollSchedule::seeded(DEFAULT_POLL_INTERVAL, seed),
                     S(job_s),
