@@ -168,6 +168,44 @@ fn throttling_and_unavailability_are_retried(tf: Terraform) {
     assert_eq!(stats["jobs"]["swr/throttle2-e2e"], 3, "{stats}");
 }
 
+/// A `for_each` of waits against a gateway whose quota is below the
+/// provider's default cap: the provider learns it from the first 429s and
+/// every wait slows down together, so all complete with few refusals.
+fn for_each_waits_share_a_throttled_gateway(tf: Terraform) {
+    const WAITS: u64 = 30;
+    let sim = Simulator::start_with(&["--rate-limit", "5"]);
+    let hcl = format!(
+        r#"{PROVIDER}
+data "huaweicloud_job_wait" "pool" {{
+  for_each      = toset([for i in range({WAITS}) : "run1-e2e-pool-${{i}}"])
+  service       = "cce"
+  job_id        = each.value
+  poll_interval = "1s"
+}}
+
+output "succeeded" {{
+  value = length([for w in data.huaweicloud_job_wait.pool : w.id if w.status == "Success"])
+}}
+"#
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    assert_eq!(wd.outputs()["succeeded"]["value"], WAITS);
+    let stats = sim.stats();
+    let throttled = stats["rate_limited"].as_u64().expect("rate_limited");
+    assert_eq!(
+        stats["total_requests"].as_u64().expect("total") - throttled,
+        2 * WAITS,
+        "{stats}"
+    );
+    assert!(throttled <= 20, "{throttled} throttled: {stats}");
+    eprintln!(
+        "{}: {WAITS} waits, {throttled} requests throttled",
+        tf.label
+    );
+}
+
 fn not_found_fails_fast(tf: Terraform) {
     let sim = Simulator::start();
     let hcl = format!(
@@ -491,6 +529,7 @@ for_each_terraform!(
     elb_failure_shows_error_code,
     timeout_is_reported_in_words,
     throttling_and_unavailability_are_retried,
+    for_each_waits_share_a_throttled_gateway,
     not_found_fails_fast,
     wrong_secret_key_is_rejected,
     job_id_unknown_at_plan_is_read_during_apply,

@@ -160,7 +160,10 @@ async fn serves_health_schema_and_shuts_down_cleanly() {
     eprintln!("exited {took:?} after Shutdown with 5 waits in flight");
     // The goal is 2 s; the process's own grace period is 1.5 s.
     assert!(took < Duration::from_secs(5), "{took:?}");
-    assert!(!plugin.socket.exists(), "socket file must be removed on exit");
+    assert!(
+        !plugin.socket.exists(),
+        "socket file must be removed on exit"
+    );
     assert!(!dir.exists(), "socket directory must be removed on exit");
     for w in waits {
         let r = tokio::time::timeout(Duration::from_secs(10), w)

@@ -353,10 +353,7 @@ mod tests {
     #[test]
     fn default_schedule_needs_fewer_polls_than_a_fixed_20s_loop() {
         let fixed = |job| fixed_polls(S(20), job);
-        assert_eq!(
-            [S(10), S(60), S(600), S(3600)].map(fixed),
-            [2, 4, 31, 181]
-        );
+        assert_eq!([S(10), S(60), S(600), S(3600)].map(fixed), [2, 4, 31, 181]);
         for seed in 0..200 {
             for job_s in [60u64, 600, 3600] {
                 let w = simulate_wait(
