@@ -208,7 +208,17 @@ impl CloudClient {
     ) -> Result<ApiResponse, CloudError> {
         let url = CloudClient::build_url(base, segments, query)?;
         let host = authority(&url)?;
+        let queued = Instant::now();
         self.budget.acquire(&host).await;
+        let queued_ms = u64::try_from(queued.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if queued_ms >= 100 {
+            // Explains a slow wait in TF_LOG=DEBUG: the endpoint's budget, not the API.
+            tracing::debug!(
+                endpoint = %host,
+                queued_ms,
+                "waited for the endpoint's request budget"
+            );
+        }
         // Signed after the queue, so X-Sdk-Date is fresh whatever the wait.
         let headers = self.request_headers(&url, &host, project_id, SystemTime::now())?;
 
