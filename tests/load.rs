@@ -6,10 +6,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use hwjobs::protocol::tfplugin6::provider_client::ProviderClient;
-use hwjobs::protocol::tfplugin6::{configure_provider, read_data_source};
 use hwjobs::protocol::value::{decode_dynamic, Value};
-use support::plugin::{connect, dv, job_config, provider_config_with, s, start_plugin};
+use support::plugin::{configure, connect, provider_config_with, s, spawn_read, start_plugin};
 
 const WAITS: usize = 500;
 /// The simulated gateway's quota: job requests per one-second window.
@@ -28,7 +26,6 @@ async fn five_hundred_waits_share_one_politeness_budget_under_throttling() {
     let channel = connect(&plugin, Some(&plugin.client))
         .await
         .expect("connect");
-    let mut p = ProviderClient::new(channel.clone());
     // max_retries 1: before throttling stopped counting as a retry, any wait
     // that met two 429s in a row failed.
     let config = provider_config_with(
@@ -38,39 +35,20 @@ async fn five_hundred_waits_share_one_politeness_budget_under_throttling() {
             ("max_retries", Value::from(1i64)),
         ],
     );
-    let resp = p
-        .configure_provider(configure_provider::Request {
-            config: dv(&config),
-            ..Default::default()
-        })
-        .await
-        .expect("configure")
-        .into_inner();
-    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    configure(&channel, &config).await;
 
     let started = Instant::now();
     let waits: Vec<_> = (0..WAITS)
         .map(|i| {
-            let mut p = ProviderClient::new(channel.clone());
-            let service = SERVICES[i % SERVICES.len()];
             let id = format!("run1-load-{i}");
-            tokio::spawn(async move {
-                let resp = p
-                    .read_data_source(read_data_source::Request {
-                        type_name: "huaweicloud_job_wait".into(),
-                        config: dv(&job_config(service, s(&id), "10m")),
-                        ..Default::default()
-                    })
-                    .await
-                    .map(|r| r.into_inner());
-                (id, resp)
-            })
+            let read = spawn_read(&channel, SERVICES[i % SERVICES.len()], &id, "10m");
+            (id, read)
         })
         .collect();
 
     let mut failures = Vec::new();
-    for wait in waits {
-        let (id, resp) = tokio::time::timeout(Duration::from_secs(300), wait)
+    for (id, wait) in waits {
+        let resp = tokio::time::timeout(Duration::from_secs(300), wait)
             .await
             .expect("a wait hung")
             .expect("join");

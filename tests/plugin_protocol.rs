@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 
 use hwjobs::protocol::tfplugin6::provider_client::ProviderClient;
 use hwjobs::protocol::tfplugin6::{
-    configure_provider, get_provider_schema, read_data_source, stop_provider,
-    validate_data_resource_config, validate_provider_config,
+    get_provider_schema, read_data_source, stop_provider, validate_data_resource_config,
+    validate_provider_config,
 };
 use hwjobs::protocol::value::Value;
 use hwjobs::transport::plugin_services::generated::grpc_controller_client::GrpcControllerClient;
 use hwjobs::transport::plugin_services::generated::Empty;
 use support::plugin::{
-    connect, dv, identity, job_config, provider_config, provider_config_with, s, start_plugin,
-    COOKIE,
+    configure, connect, dv, identity, job_config, provider_config, provider_config_with, s,
+    spawn_read, start_plugin, COOKIE,
 };
 
 #[test]
@@ -107,27 +107,9 @@ async fn serves_health_schema_and_shuts_down_cleanly() {
 
     // Shut down while waits are in flight, as when Terraform is interrupted.
     let sim = support::Simulator::start();
-    let resp = provider
-        .configure_provider(configure_provider::Request {
-            config: dv(&provider_config(&sim.base_url)),
-            ..Default::default()
-        })
-        .await
-        .expect("configure")
-        .into_inner();
-    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    configure(&channel, &provider_config(&sim.base_url)).await;
     let waits: Vec<_> = (0..5)
-        .map(|i| {
-            let mut p = ProviderClient::new(channel.clone());
-            tokio::spawn(async move {
-                p.read_data_source(read_data_source::Request {
-                    type_name: "huaweicloud_job_wait".into(),
-                    config: dv(&job_config("swr", s(&format!("forever-shut-{i}")), "30m")),
-                    ..Default::default()
-                })
-                .await
-            })
-        })
+        .map(|i| spawn_read(&channel, "swr", &format!("forever-shut-{i}"), "30m"))
         .collect();
     assert!(
         support::eventually(Duration::from_secs(30), || {
@@ -173,7 +155,7 @@ async fn serves_health_schema_and_shuts_down_cleanly() {
         // Either the wait was cancelled with a diagnostic or the connection
         // closed; it must not have succeeded.
         if let Ok(r) = r {
-            assert!(r.into_inner().state.is_none());
+            assert!(r.state.is_none());
         }
     }
 }
@@ -272,29 +254,10 @@ async fn stop_provider_cancels_every_wait_and_keeps_serving() {
         &sim.base_url,
         &[("max_requests_per_second", Value::from(2000i64))],
     );
-    let resp = p
-        .configure_provider(configure_provider::Request {
-            config: dv(&config),
-            ..Default::default()
-        })
-        .await
-        .expect("configure")
-        .into_inner();
-    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    configure(&channel, &config).await;
 
     let waits: Vec<_> = (0..WAITS)
-        .map(|i| {
-            let mut p = ProviderClient::new(channel.clone());
-            tokio::spawn(async move {
-                p.read_data_source(read_data_source::Request {
-                    type_name: "huaweicloud_job_wait".into(),
-                    config: dv(&job_config("cce", s(&format!("forever-stop-{i}")), "30m")),
-                    ..Default::default()
-                })
-                .await
-                .map(|r| r.into_inner())
-            })
-        })
+        .map(|i| spawn_read(&channel, "cce", &format!("forever-stop-{i}"), "30m"))
         .collect();
     let all_polling = support::eventually(Duration::from_secs(60), || {
         let stats = sim.stats();

@@ -10,9 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use hwjobs::protocol::tfplugin6::DynamicValue;
+use hwjobs::protocol::tfplugin6::provider_client::ProviderClient;
+use hwjobs::protocol::tfplugin6::{configure_provider, read_data_source, DynamicValue};
 use hwjobs::protocol::value::{encode, Value};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tokio::task::JoinHandle;
 use tonic::transport::{Channel, Endpoint};
 
 pub const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
@@ -200,4 +202,39 @@ pub fn provider_config_with(base_url: &str, extra: &[(&str, Value)]) -> Value {
         Value::object(["cce", "swr", "elb", "iam"].map(|k| (k, s(base_url)))),
     ));
     Value::object(pairs)
+}
+
+/// Sends `ConfigureProvider` and insists that it produced no diagnostics.
+pub async fn configure(channel: &Channel, config: &Value) {
+    let mut p = ProviderClient::new(channel.clone());
+    let resp = p
+        .configure_provider(configure_provider::Request {
+            config: dv(config),
+            ..Default::default()
+        })
+        .await
+        .expect("configure")
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+}
+
+/// Starts one `huaweicloud_job_wait` read in its own task, as Terraform runs
+/// reads in parallel on one connection.
+pub fn spawn_read(
+    channel: &Channel,
+    service: &str,
+    job_id: &str,
+    read_timeout: &str,
+) -> JoinHandle<Result<read_data_source::Response, tonic::Status>> {
+    let mut p = ProviderClient::new(channel.clone());
+    let config = job_config(service, s(job_id), read_timeout);
+    tokio::spawn(async move {
+        p.read_data_source(read_data_source::Request {
+            type_name: "huaweicloud_job_wait".into(),
+            config: dv(&config),
+            ..Default::default()
+        })
+        .await
+        .map(|r| r.into_inner())
+    })
 }
