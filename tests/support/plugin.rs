@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use hwjobs::protocol::tfplugin6::provider_client::ProviderClient;
@@ -53,7 +53,14 @@ impl Drop for Plugin {
 }
 
 pub fn start_plugin() -> Plugin {
-    let client = identity();
+    start_plugin_timed(identity()).0
+}
+
+/// [`start_plugin`] with a given client identity, also returning the time
+/// from just before the process is spawned to the handshake line being read
+/// (what Terraform waits for before it can connect).
+pub fn start_plugin_timed(client: Identity) -> (Plugin, Duration) {
+    let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"))
         .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
@@ -71,6 +78,7 @@ pub fn start_plugin() -> Plugin {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("handshake line");
+    let elapsed = started.elapsed();
     let fields: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(fields.len(), 6, "handshake {line:?}");
     assert_eq!(&fields[..3], &["1", "6", "unix"]);
@@ -84,12 +92,13 @@ pub fn start_plugin() -> Plugin {
         .expect("certificate is standard base64");
     let socket = PathBuf::from(fields[3]);
     assert!(socket.exists(), "socket bound before the handshake line");
-    Plugin {
+    let plugin = Plugin {
         child,
         socket,
         server_cert: CertificateDer::from(der),
         client,
-    }
+    };
+    (plugin, elapsed)
 }
 
 /// Connects like go-plugin: TLS to `localhost`, trusting only the server

@@ -1,0 +1,1028 @@
+//! The provider's benchmark: `cargo bench --bench provider` (or
+//! `scripts/bench.sh`, which installs Terraform first) prints one table of
+//! figures; `docs/benchmarks.md` records a run and explains each figure.
+//!
+//! It drives the real provider binary the way Terraform does (through
+//! `tests/support`), against the job API simulator, and replays the real poll
+//! schedule through `hwjobs::waiter::simulate_wait`.
+//!
+//! Without `--bench` among the arguments (as under `cargo test --all-targets`)
+//! it only does a smoke run of a second or two: the schedule table and one
+//! handshake, checked for sane numbers. The smoke run needs no Terraform.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use hwjobs::protocol::tfplugin6::provider_client::ProviderClient;
+use hwjobs::protocol::tfplugin6::{
+    configure_provider, get_provider_schema, read_data_source, stop_provider,
+};
+use hwjobs::protocol::value::{Number, Value};
+use hwjobs::transport::plugin_services::generated::grpc_controller_client::GrpcControllerClient;
+use hwjobs::transport::plugin_services::generated::Empty;
+use hwjobs::waiter::schedule::{simulate_wait, PollSchedule, DEFAULT_POLL_INTERVAL};
+use support::plugin::{
+    connect, dv, identity, job_config, provider_config, s, start_plugin_timed, Plugin,
+};
+use support::Simulator;
+use tonic::transport::Channel;
+
+/// Handshakes timed (after one discarded warm-up).
+const HANDSHAKES: usize = 30;
+/// Sequential calls timed on one open connection, per RPC.
+const CALLS: usize = 200;
+/// Waits in flight at once for the memory and CPU figures.
+const WAITS: usize = 1_000;
+/// How long the CPU-per-poll window lasts.
+const CPU_WINDOW: Duration = Duration::from_secs(10);
+/// Data sources (and `terraform_data` resources) in the plan comparison.
+const PLAN_BLOCKS: usize = 100;
+/// Job lengths in the schedule table.
+const JOB_LENGTHS: [u64; 4] = [10, 60, 600, 3600];
+/// Fixed interval the schedule is compared with.
+const FIXED_INTERVAL: Duration = Duration::from_secs(20);
+/// The provider argument a request-rate cap goes by, if this build has one.
+const RATE_CAP_ARG: &str = "max_requests_per_second";
+/// What the benchmark sets that cap to, so it does not throttle 1,000 waits.
+const RATE_CAP_VALUE: i64 = 1_000;
+
+fn main() {
+    let full = std::env::args().skip(1).any(|a| a == "--bench");
+    if full {
+        full_run();
+    } else {
+        smoke_run();
+    }
+}
+
+// ---------------------------------------------------------------- the table
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Met,
+    Missed,
+    Equal,
+    Info,
+    NotMeasured,
+}
+
+impl Verdict {
+    fn text(self) -> &'static str {
+        match self {
+            Verdict::Met => "met",
+            Verdict::Missed => "missed",
+            Verdict::Equal => "equal",
+            Verdict::Info => "",
+            Verdict::NotMeasured => "not measured",
+        }
+    }
+
+    fn of(ok: bool) -> Self {
+        if ok {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        }
+    }
+}
+
+struct Row {
+    figure: String,
+    value: String,
+    target: String,
+    verdict: Verdict,
+}
+
+#[derive(Default)]
+struct Table {
+    rows: Vec<Row>,
+}
+
+impl Table {
+    fn add(
+        &mut self,
+        figure: impl Into<String>,
+        value: impl Into<String>,
+        target: &str,
+        v: Verdict,
+    ) {
+        self.rows.push(Row {
+            figure: figure.into(),
+            value: value.into(),
+            target: target.to_string(),
+            verdict: v,
+        });
+    }
+
+    fn info(&mut self, figure: impl Into<String>, value: impl Into<String>) {
+        self.add(figure, value, "", Verdict::Info);
+    }
+
+    /// A Markdown table, so the output can go into the docs as printed.
+    fn render(&self) -> String {
+        let head = ["figure", "measured", "target", "verdict"];
+        let cells: Vec<[&str; 4]> = self
+            .rows
+            .iter()
+            .map(|r| [&*r.figure, &*r.value, &*r.target, r.verdict.text()])
+            .collect();
+        let mut width = head.map(|h| h.chars().count());
+        for row in &cells {
+            for (w, c) in width.iter_mut().zip(row) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |row: [&str; 4]| {
+            let mut out = String::from("|");
+            for (c, w) in row.iter().zip(width) {
+                let _ = write!(out, " {c}{} |", " ".repeat(w - c.chars().count()));
+            }
+            out.push('\n');
+            out
+        };
+        let mut out = line(head);
+        out.push('|');
+        for w in width {
+            let _ = write!(out, "{}|", "-".repeat(w + 2));
+        }
+        out.push('\n');
+        for row in cells {
+            out.push_str(&line(row));
+        }
+        out
+    }
+}
+
+// ----------------------------------------------------------- small helpers
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 100.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+fn job_len(seconds: u64) -> String {
+    match seconds {
+        s if s >= 3600 && s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+/// Nearest-rank percentile of a sorted, non-empty slice.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+struct Summary {
+    min: Duration,
+    median: Duration,
+    p90: Duration,
+    max: Duration,
+}
+
+fn summarize(mut v: Vec<Duration>) -> Summary {
+    assert!(!v.is_empty(), "nothing measured");
+    v.sort();
+    Summary {
+        min: v[0],
+        median: percentile(&v, 50.0),
+        p90: percentile(&v, 90.0),
+        max: v[v.len() - 1],
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Ends a plugin as Terraform's go-plugin client would when it has no
+/// connection: SIGTERM (the plugin then removes its socket directory), and a
+/// kill only if it has not gone within five seconds.
+fn terminate(mut plugin: Plugin) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(plugin.child.id().to_string())
+        .status();
+    support::eventually(Duration::from_secs(5), || {
+        matches!(plugin.child.try_wait(), Ok(Some(_)))
+    });
+    drop(plugin);
+}
+
+/// Connects, like Terraform, with the identity the plugin was started with.
+async fn open(plugin: &Plugin) -> Channel {
+    connect(plugin, Some(&plugin.client))
+        .await
+        .expect("mTLS connection to the plugin")
+}
+
+/// `GRPCController.Shutdown`, then wait for the process to exit.
+fn shutdown(rt: &tokio::runtime::Runtime, mut plugin: Plugin, channel: Channel) {
+    let _ = rt.block_on(GrpcControllerClient::new(channel).shutdown(Empty {}));
+    support::eventually(Duration::from_secs(10), || {
+        matches!(plugin.child.try_wait(), Ok(Some(_)))
+    });
+    drop(plugin);
+}
+
+/// One field of `/proc/<pid>/status` in kB (`VmHWM`, `VmRSS`).
+fn status_kb(pid: u32, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// utime + stime of a process, in clock ticks (`/proc/<pid>/stat` fields 14, 15).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (state), so field 14 is index 11.
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Clock ticks per second, from `getconf CLK_TCK`; `None` if that fails.
+fn clock_ticks() -> Option<u64> {
+    let out = Command::new("getconf").arg("CLK_TCK").output().ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+/// Job requests the simulator served for ids starting with `prefix`
+/// (stats keys are `service/job_id`), and how many distinct jobs they were.
+fn job_requests(stats: &serde_json::Value, prefix: &str) -> (u64, usize) {
+    let mut total = 0;
+    let mut jobs = 0;
+    if let Some(map) = stats["jobs"].as_object() {
+        for (k, v) in map {
+            if k.split_once('/')
+                .is_some_and(|(_, id)| id.starts_with(prefix))
+            {
+                total += v.as_u64().unwrap_or(0);
+                jobs += 1;
+            }
+        }
+    }
+    (total, jobs)
+}
+
+fn command_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The machine, printed above the table so a run documents itself.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
+        .map_or("unknown".into(), |(_, m)| m.trim().to_string());
+    let mem_kb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .unwrap_or(0);
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let mut out = String::new();
+    let _ = writeln!(out, "nproc:     {}", command_line("nproc", &[]));
+    let _ = writeln!(out, "cpu:       {model}");
+    let _ = writeln!(out, "memory:    {:.1} GiB", mem_kb as f64 / 1024.0 / 1024.0);
+    let _ = writeln!(
+        out,
+        "os:        {os}, kernel {}",
+        command_line("uname", &["-r"])
+    );
+    let _ = writeln!(out, "rustc:     {}", command_line("rustc", &["--version"]));
+    let _ = writeln!(
+        out,
+        "provider:  {} ({})",
+        env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"),
+        if cfg!(debug_assertions) {
+            "debug build"
+        } else {
+            "release build"
+        }
+    );
+    for (label, tf) in [("1.15", terraform(true)), ("1.0.3", terraform(false))] {
+        let version = tf.map_or("not installed".into(), |tf| {
+            command_line(&tf.path.to_string_lossy(), &["version"])
+        });
+        let _ = writeln!(out, "terraform {label}: {version}");
+    }
+    let _ = write!(out, "load average at start: {}", loadavg());
+    out
+}
+
+/// The harness's Terraform, or `None` instead of its panic when missing.
+fn terraform(v1_15: bool) -> Option<support::Terraform> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let tf = std::panic::catch_unwind(|| {
+        if v1_15 {
+            support::Terraform::v1_15()
+        } else {
+            support::Terraform::v1_0()
+        }
+    })
+    .ok();
+    std::panic::set_hook(hook);
+    tf
+}
+
+// ------------------------------------------------------- 6. poll schedule
+
+struct ScheduleRow {
+    job: Duration,
+    /// The unjittered schedule: every pause at its upper bound.
+    plain_polls: u32,
+    plain_delay: Duration,
+    mean_polls: f64,
+    max_polls: u32,
+    mean_delay: Duration,
+    max_delay: Duration,
+    fixed_polls: u32,
+    fixed_delay: Duration,
+}
+
+/// Replays the default schedule (real code, current constants) for each job
+/// length, unjittered and with `seeds` jitter seeds, next to a fixed 20 s
+/// interval. The timeout is the job length plus an hour, so that even the
+/// 1 h job is seen finishing (the default 30 m read timeout would end it).
+fn schedule_rows(seeds: u64) -> Vec<ScheduleRow> {
+    JOB_LENGTHS
+        .iter()
+        .map(|&len| {
+            let job = Duration::from_secs(len);
+            let timeout = job + Duration::from_secs(3600);
+            let detected = |w: hwjobs::waiter::schedule::SimulatedWait| {
+                (
+                    w.polls,
+                    w.detection_delay.expect("the job is seen finishing"),
+                )
+            };
+            let (plain_polls, plain_delay) = detected(simulate_wait(
+                PollSchedule::without_jitter(DEFAULT_POLL_INTERVAL),
+                job,
+                timeout,
+            ));
+            let (mut sum_polls, mut max_polls) = (0u64, 0u32);
+            let (mut sum_delay, mut max_delay) = (Duration::ZERO, Duration::ZERO);
+            for seed in 0..seeds {
+                let (polls, delay) = detected(simulate_wait(
+                    PollSchedule::seeded(DEFAULT_POLL_INTERVAL, seed),
+                    job,
+                    timeout,
+                ));
+                sum_polls += u64::from(polls);
+                max_polls = max_polls.max(polls);
+                sum_delay += delay;
+                max_delay = max_delay.max(delay);
+            }
+            let (fixed_polls, fixed_delay) = detected(simulate_wait(
+                std::iter::repeat(FIXED_INTERVAL),
+                job,
+                timeout,
+            ));
+            ScheduleRow {
+                job,
+                plain_polls,
+                plain_delay,
+                mean_polls: sum_polls as f64 / seeds as f64,
+                max_polls,
+                mean_delay: sum_delay / seeds as u32,
+                max_delay,
+                fixed_polls,
+                fixed_delay,
+            }
+        })
+        .collect()
+}
+
+fn add_schedule(table: &mut Table, rows: &[ScheduleRow], seeds: u64) {
+    let cap = DEFAULT_POLL_INTERVAL;
+    for r in rows {
+        let len = job_len(r.job.as_secs());
+        let worst_delay = r.max_delay.max(r.plain_delay);
+        table.add(
+            format!("6. schedule, {len} job: detection delay"),
+            format!(
+                "unjittered {}, mean {}, max {} ({seeds} seeds); fixed 20 s: {}",
+                secs(r.plain_delay),
+                secs(r.mean_delay),
+                secs(r.max_delay),
+                secs(r.fixed_delay)
+            ),
+            &format!("never above poll_interval ({})", secs(cap)),
+            Verdict::of(worst_delay <= cap),
+        );
+        let worst_polls = r.max_polls.max(r.plain_polls);
+        table.add(
+            format!("6. schedule, {len} job: polls"),
+            format!(
+                "unjittered {}, mean {:.1}, max {}; fixed 20 s: {}",
+                r.plain_polls, r.mean_polls, r.max_polls, r.fixed_polls
+            ),
+            "fewer than fixed 20 s (worst case)",
+            match worst_polls.cmp(&r.fixed_polls) {
+                std::cmp::Ordering::Less => Verdict::Met,
+                std::cmp::Ordering::Equal => Verdict::Equal,
+                std::cmp::Ordering::Greater => Verdict::Missed,
+            },
+        );
+    }
+}
+
+// ------------------------------------------------------------ 1. handshake
+
+fn handshakes(n: usize) -> Vec<Duration> {
+    // The first start pays for cold caches; it is run and discarded.
+    (0..=n)
+        .map(|_| {
+            // The client identity is made before the clock starts, as
+            // Terraform makes it before it starts the plugin.
+            let (plugin, took) = start_plugin_timed(identity());
+            terminate(plugin);
+            took
+        })
+        .skip(1)
+        .collect()
+}
+
+fn add_handshake(table: &mut Table, times: Vec<Duration>) {
+    let n = times.len();
+    let sm = summarize(times);
+    table.add(
+        format!("1. handshake: start → handshake line, median of {n}"),
+        format!(
+            "{} (p90 {}, min {}, max {})",
+            ms(sm.median),
+            ms(sm.p90),
+            ms(sm.min),
+            ms(sm.max)
+        ),
+        "< 10 ms",
+        Verdict::of(sm.median < Duration::from_millis(10)),
+    );
+}
+
+// ------------------------------------------------ 2. schema and a read
+
+/// The provider arguments the schema offers, with their type (JSON text).
+fn provider_arguments(schema: &get_provider_schema::Response) -> BTreeMap<String, String> {
+    schema
+        .provider
+        .as_ref()
+        .and_then(|p| p.block.as_ref())
+        .map(|b| {
+            b.attributes
+                .iter()
+                .map(|a| {
+                    (
+                        a.name.clone(),
+                        String::from_utf8_lossy(&a.r#type).into_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `provider_config` pointing at the simulator, with the request-rate cap
+/// raised when this build of the provider has one.
+fn bench_provider_config(base_url: &str, args: &BTreeMap<String, String>) -> Value {
+    let mut cfg = provider_config(base_url);
+    if let (Some(ty), Value::Map(m)) = (args.get(RATE_CAP_ARG), &mut cfg) {
+        let value = if ty.contains("string") {
+            s(&RATE_CAP_VALUE.to_string())
+        } else {
+            Value::Number(Number::Int(RATE_CAP_VALUE))
+        };
+        m.insert(RATE_CAP_ARG.into(), value);
+    }
+    cfg
+}
+
+async fn configure(p: &mut ProviderClient<Channel>, cfg: &Value) {
+    let resp = p
+        .configure_provider(configure_provider::Request {
+            config: dv(cfg),
+            ..Default::default()
+        })
+        .await
+        .expect("ConfigureProvider")
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+}
+
+fn read_request(job_id: &str, read_timeout: &str) -> read_data_source::Request {
+    read_data_source::Request {
+        type_name: "huaweicloud_job_wait".into(),
+        config: dv(&job_config("cce", s(job_id), read_timeout)),
+        ..Default::default()
+    }
+}
+
+struct RpcFigures {
+    schema: Summary,
+    read_first: Duration,
+    read: Summary,
+    arguments: BTreeMap<String, String>,
+}
+
+fn rpc_latency(rt: &tokio::runtime::Runtime, sim: &Simulator) -> RpcFigures {
+    let (plugin, _) = start_plugin_timed(identity());
+    let channel = rt.block_on(open(&plugin));
+    let figures = rt.block_on(async {
+        let mut p = ProviderClient::new(channel.clone());
+        let mut schema_times = Vec::with_capacity(CALLS);
+        let mut arguments = BTreeMap::new();
+        for _ in 0..CALLS {
+            let started = Instant::now();
+            let schema = p
+                .get_provider_schema(get_provider_schema::Request {})
+                .await
+                .expect("GetProviderSchema")
+                .into_inner();
+            schema_times.push(started.elapsed());
+            assert!(schema.diagnostics.is_empty(), "{:?}", schema.diagnostics);
+            arguments = provider_arguments(&schema);
+        }
+        configure(&mut p, &bench_provider_config(&sim.base_url, &arguments)).await;
+        let mut read_times = Vec::with_capacity(CALLS + 1);
+        for i in 0..=CALLS {
+            let started = Instant::now();
+            let resp = p
+                .read_data_source(read_request(&format!("done-rpc-{i}"), "1m"))
+                .await
+                .expect("ReadDataSource")
+                .into_inner();
+            read_times.push(started.elapsed());
+            assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+            assert!(resp.state.is_some(), "a finished job gives a state");
+        }
+        // The first read also opens the HTTP connection to the simulator.
+        let read_first = read_times.remove(0);
+        RpcFigures {
+            schema: summarize(schema_times),
+            read_first,
+            read: summarize(read_times),
+            arguments,
+        }
+    });
+    let (served, _) = job_requests(&sim.stats(), "done-rpc-");
+    assert_eq!(
+        served,
+        CALLS as u64 + 1,
+        "one request per read of a finished job"
+    );
+    shutdown(rt, plugin, channel);
+    figures
+}
+
+fn add_rpc(table: &mut Table, f: &RpcFigures) {
+    table.add(
+        format!("2. GetProviderSchema, median of {CALLS} on one connection"),
+        format!(
+            "{} (p90 {}, max {})",
+            us(f.schema.median),
+            us(f.schema.p90),
+            us(f.schema.max)
+        ),
+        "",
+        Verdict::Info,
+    );
+    table.add(
+        format!("2. ReadDataSource on a finished job, median of {CALLS}"),
+        format!(
+            "{} (p90 {}, max {}; first read {})",
+            us(f.read.median),
+            us(f.read.p90),
+            us(f.read.max),
+            us(f.read_first)
+        ),
+        "",
+        Verdict::Info,
+    );
+}
+
+// --------------------------------------- 3 and 4. 1,000 waits: RSS and CPU
+
+struct ManyWaits {
+    in_flight: usize,
+    all_in_flight_after: Option<Duration>,
+    hwm_kb_in_flight: Option<u64>,
+    rss_kb_in_flight: Option<u64>,
+    hwm_kb: Option<u64>,
+    rss_kb: Option<u64>,
+    window: Duration,
+    cpu_seconds: Option<f64>,
+    clk_tck: u64,
+    clk_tck_assumed: bool,
+    polls_in_window: u64,
+    stopped_after: Duration,
+    cancelled: usize,
+}
+
+fn many_waits(
+    rt: &tokio::runtime::Runtime,
+    sim: &Simulator,
+    arguments: &BTreeMap<String, String>,
+) -> ManyWaits {
+    let (plugin, _) = start_plugin_timed(identity());
+    let pid = plugin.child.id();
+    let channel = rt.block_on(open(&plugin));
+    let mut p = ProviderClient::new(channel.clone());
+    rt.block_on(configure(
+        &mut p,
+        &bench_provider_config(&sim.base_url, arguments),
+    ));
+
+    // All waits share the one connection, as Terraform's do.
+    let prefix = "forever-rss-";
+    let started = Instant::now();
+    let waits: Vec<_> = (0..WAITS)
+        .map(|i| {
+            let mut p = ProviderClient::new(channel.clone());
+            rt.spawn(async move {
+                p.read_data_source(read_request(&format!("{prefix}{i}"), "2h"))
+                    .await
+                    .map(|r| r.into_inner())
+            })
+        })
+        .collect();
+
+    // In flight = polled at least once and not returned.
+    let mut all_in_flight_after = None;
+    let mut in_flight = 0;
+    while started.elapsed() < Duration::from_secs(120) {
+        let (_, polled) = job_requests(&sim.stats(), prefix);
+        let returned = waits.iter().filter(|w| w.is_finished()).count();
+        in_flight = polled.saturating_sub(returned);
+        if polled == WAITS && returned == 0 {
+            all_in_flight_after = Some(started.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let hwm_kb_in_flight = status_kb(pid, "VmHWM");
+    let rss_kb_in_flight = status_kb(pid, "VmRSS");
+
+    // Let every wait poll a few more times, then measure CPU over a window.
+    std::thread::sleep(Duration::from_secs(5));
+    let (clk_tck, clk_tck_assumed) = clock_ticks().map_or((100, true), |t| (t, false));
+    let (polls_before, _) = job_requests(&sim.stats(), prefix);
+    let ticks_before = cpu_ticks(pid);
+    let window_start = Instant::now();
+    std::thread::sleep(CPU_WINDOW);
+    let ticks_after = cpu_ticks(pid);
+    let window = window_start.elapsed();
+    let (polls_after, _) = job_requests(&sim.stats(), prefix);
+    let hwm_kb = status_kb(pid, "VmHWM");
+    let rss_kb = status_kb(pid, "VmRSS");
+    let cpu_seconds = match (ticks_before, ticks_after) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / clk_tck as f64),
+        _ => None,
+    };
+
+    // StopProvider ends every wait.
+    let stop = Instant::now();
+    rt.block_on(p.stop_provider(stop_provider::Request {}))
+        .expect("StopProvider");
+    let mut cancelled = 0;
+    for w in waits {
+        if let Ok(Ok(Ok(resp))) = rt.block_on(tokio::time::timeout(Duration::from_secs(30), w)) {
+            if resp
+                .diagnostics
+                .iter()
+                .any(|d| d.summary.contains("cancelled"))
+            {
+                cancelled += 1;
+            }
+        }
+    }
+    let stopped_after = stop.elapsed();
+    shutdown(rt, plugin, channel);
+    ManyWaits {
+        in_flight,
+        all_in_flight_after,
+        hwm_kb_in_flight,
+        rss_kb_in_flight,
+        hwm_kb,
+        rss_kb,
+        window,
+        cpu_seconds,
+        clk_tck,
+        clk_tck_assumed,
+        polls_in_window: polls_after.saturating_sub(polls_before),
+        stopped_after,
+        cancelled,
+    }
+}
+
+fn mib(kb: Option<u64>) -> String {
+    kb.map_or("unreadable".into(), |kb| {
+        format!("{:.1} MiB", kb as f64 / 1024.0)
+    })
+}
+
+fn add_many_waits(table: &mut Table, m: &ManyWaits, rate_cap: Option<&str>) {
+    let cap_note = rate_cap.map_or(format!("no `{RATE_CAP_ARG}` in this build"), |v| {
+        format!("`{RATE_CAP_ARG}` = {v}")
+    });
+    table.info(
+        format!("3. waits in flight at once (one gRPC connection, {cap_note})"),
+        match m.all_in_flight_after {
+            Some(t) => format!("{}/{WAITS}, all polling after {}", m.in_flight, secs(t)),
+            None => format!("{}/{WAITS}: not all were polling within 120 s", m.in_flight),
+        },
+    );
+    let all = m.all_in_flight_after.is_some();
+    let verdict = match m.hwm_kb {
+        Some(kb) if all => Verdict::of(kb < 30 * 1024),
+        _ => Verdict::NotMeasured,
+    };
+    table.add(
+        format!("3. peak RSS (VmHWM) with {WAITS} waits in flight"),
+        format!(
+            "{} (VmRSS {}; when all were in flight: VmHWM {}, VmRSS {})",
+            mib(m.hwm_kb),
+            mib(m.rss_kb),
+            mib(m.hwm_kb_in_flight),
+            mib(m.rss_kb_in_flight)
+        ),
+        "< 30 MiB",
+        verdict,
+    );
+    let per_poll = match m.cpu_seconds {
+        Some(cpu) if m.polls_in_window > 0 => format!(
+            "{:.0} µs CPU/poll ({cpu:.2} s CPU for {} polls in {}, {:.0} polls/s; CLK_TCK {}{})",
+            cpu * 1e6 / m.polls_in_window as f64,
+            m.polls_in_window,
+            secs(m.window),
+            m.polls_in_window as f64 / m.window.as_secs_f64(),
+            m.clk_tck,
+            if m.clk_tck_assumed { ", assumed" } else { "" }
+        ),
+        _ => "not measured (no polls or /proc unreadable)".into(),
+    };
+    table.info(
+        "4. provider CPU time per poll (utime+stime / job requests)",
+        per_poll,
+    );
+    table.info(
+        format!("3. StopProvider with {WAITS} waits in flight"),
+        format!(
+            "{}/{WAITS} ended \"cancelled\" within {}",
+            m.cancelled,
+            ms(m.stopped_after)
+        ),
+    );
+}
+
+// ------------------------------------------------------- 5. terraform plan
+
+const PROVIDER_HCL: &str = r#"
+variable "api" {
+  type = string
+}
+
+provider "huaweicloud" {
+  endpoints = {
+    cce = var.api
+    swr = var.api
+    elb = var.api
+    iam = var.api
+  }
+  EXTRA
+}
+"#;
+
+struct PlanFigures {
+    waits: Duration,
+    data: Duration,
+    /// The same data-source plan with the rate cap raised, if there is one.
+    waits_uncapped: Option<Duration>,
+}
+
+/// One untimed warm-up plan, then one timed plan, in a fresh workdir.
+fn timed_plan(tf: &support::Terraform, sim: &Simulator, hcl: &dyn Fn(&str) -> String) -> Duration {
+    for (round, timed) in [("w", false), ("t", true)] {
+        let wd = support::Workdir::new(tf, sim, &hcl(round));
+        let run = wd.plan();
+        assert!(
+            run.success(),
+            "terraform plan failed:\n{}\n{}",
+            run.stdout(),
+            run.stderr()
+        );
+        if timed {
+            return run.elapsed;
+        }
+    }
+    unreachable!("the timed round returns")
+}
+
+fn plans(sim: &Simulator, arguments: &BTreeMap<String, String>) -> Option<PlanFigures> {
+    let tf = terraform(true)?;
+    let waits_hcl = |extra: String, tag: &'static str| {
+        move |round: &str| {
+            let mut hcl = PROVIDER_HCL.replace("EXTRA", &extra);
+            for i in 0..PLAN_BLOCKS {
+                let _ = write!(
+                    hcl,
+                    "\ndata \"huaweicloud_job_wait\" \"w{i}\" {{\n  service = \"cce\"\n  job_id  = \"done-plan{tag}{round}-{i}\"\n}}\n"
+                );
+            }
+            hcl
+        }
+    };
+    let data_hcl = |_: &str| {
+        let mut hcl = String::new();
+        for i in 0..PLAN_BLOCKS {
+            let _ = write!(
+                hcl,
+                "\nresource \"terraform_data\" \"r{i}\" {{\n  input = \"{i}\"\n}}\n"
+            );
+        }
+        hcl
+    };
+    let waits = timed_plan(&tf, sim, &waits_hcl(String::new(), "d"));
+    let data = timed_plan(&tf, sim, &data_hcl);
+    let waits_uncapped = arguments.contains_key(RATE_CAP_ARG).then(|| {
+        let extra = format!("{RATE_CAP_ARG} = {RATE_CAP_VALUE}");
+        timed_plan(&tf, sim, &waits_hcl(extra, "u"))
+    });
+    let (served, jobs) = job_requests(&sim.stats(), "done-plandt-");
+    assert_eq!(
+        jobs, PLAN_BLOCKS,
+        "every data source was read in the timed plan"
+    );
+    assert!(served >= PLAN_BLOCKS as u64);
+    Some(PlanFigures {
+        waits,
+        data,
+        waits_uncapped,
+    })
+}
+
+fn add_plans(table: &mut Table, p: Option<&PlanFigures>) {
+    let target = "ratio < 1.5";
+    let figure = format!(
+        "5. terraform 1.15 plan: {PLAN_BLOCKS} job waits (finished jobs) vs {PLAN_BLOCKS} terraform_data"
+    );
+    let Some(p) = p else {
+        table.add(
+            figure,
+            "Terraform 1.15 not found (run scripts/bench.sh or set TF_1_15)",
+            target,
+            Verdict::NotMeasured,
+        );
+        return;
+    };
+    let ratio = p.waits.as_secs_f64() / p.data.as_secs_f64();
+    table.add(
+        figure,
+        format!(
+            "{} vs {}: ratio {ratio:.2} (one run each, after one warm-up)",
+            secs(p.waits),
+            secs(p.data)
+        ),
+        target,
+        Verdict::of(ratio < 1.5),
+    );
+    if let Some(u) = p.waits_uncapped {
+        let ratio = u.as_secs_f64() / p.data.as_secs_f64();
+        table.add(
+            format!("5. same, with `{RATE_CAP_ARG} = {RATE_CAP_VALUE}`"),
+            format!("{} vs {}: ratio {ratio:.2}", secs(u), secs(p.data)),
+            target,
+            Verdict::of(ratio < 1.5),
+        );
+    }
+}
+
+// --------------------------------------------------------------- the runs
+
+fn full_run() {
+    println!("provider benchmark (cargo bench --bench provider)\n");
+    println!("{}\n", machine());
+    let mut table = Table::default();
+
+    eprintln!("1/5 handshakes ({HANDSHAKES} + 1 warm-up)…");
+    add_handshake(&mut table, handshakes(HANDSHAKES));
+
+    let rt = runtime();
+    let sim = Simulator::start();
+    eprintln!("2/5 GetProviderSchema and ReadDataSource ({CALLS} each)…");
+    let rpc = rpc_latency(&rt, &sim);
+    add_rpc(&mut table, &rpc);
+
+    eprintln!("3/5 {WAITS} waits in flight (RSS, CPU per poll, StopProvider)…");
+    let rate_cap = rpc
+        .arguments
+        .contains_key(RATE_CAP_ARG)
+        .then(|| RATE_CAP_VALUE.to_string());
+    let many = many_waits(&rt, &sim, &rpc.arguments);
+    add_many_waits(&mut table, &many, rate_cap.as_deref());
+    drop(sim);
+
+    eprintln!("4/5 terraform plan ({PLAN_BLOCKS} waits vs {PLAN_BLOCKS} terraform_data)…");
+    let sim = Simulator::start();
+    let plan = plans(&sim, &rpc.arguments);
+    add_plans(&mut table, plan.as_ref());
+    drop(sim);
+
+    eprintln!("5/5 poll schedule…");
+    let seeds = 1_000;
+    add_schedule(&mut table, &schedule_rows(seeds), seeds);
+
+    println!("{}", table.render());
+    println!("load average at end: {}", loadavg());
+    println!(
+        "default poll_interval {}; fixed-interval comparison {}; schedule replayed with timeout = job + 1 h",
+        secs(DEFAULT_POLL_INTERVAL),
+        secs(FIXED_INTERVAL)
+    );
+}
+
+/// What `cargo test --all-targets` runs: a second or two, no Terraform.
+fn smoke_run() {
+    let seeds = 50;
+    let rows = schedule_rows(seeds);
+    for r in &rows {
+        assert!(r.plain_polls >= 1 && r.max_polls >= r.plain_polls.min(r.max_polls));
+        assert!(r.mean_polls >= 1.0 && r.fixed_polls >= 2);
+        assert!(r.max_delay < r.job + Duration::from_secs(3600));
+        assert!(r.fixed_delay < FIXED_INTERVAL);
+    }
+    let (plugin, took) = start_plugin_timed(identity());
+    terminate(plugin);
+    assert!(
+        took > Duration::ZERO && took < Duration::from_secs(30),
+        "handshake took {took:?}"
+    );
+    let mut table = Table::default();
+    add_handshake(&mut table, vec![took]);
+    add_schedule(&mut table, &rows, seeds);
+    println!(
+        "provider benchmark, smoke run: one handshake, {seeds} seeds; pass --bench for the real figures\n"
+    );
+    println!("{}", table.render());
+}
