@@ -247,8 +247,8 @@ fn shutdown(rt: &tokio::runtime::Runtime, mut plugin: Plugin, channel: Channel) 
     drop(plugin);
 }
 
-/// One field of `/proc/<pid>/status` in kB (`VmHWM`, `VmRSS`).
-fn status_kb(pid: u32, field: &str) -> Option<u64> {
+/// One number from `/proc/<pid>/status` (`VmHWM` and `VmRSS` are in kB).
+fn status_field(pid: u32, field: &str) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
@@ -350,6 +350,11 @@ fn machine() -> String {
         command_line("uname", &["-r"])
     );
     let _ = writeln!(out, "rustc:     {}", command_line("rustc", &["--version"]));
+    let _ = writeln!(
+        out,
+        "commit:    {}",
+        command_line("git", &["log", "-1", "--format=%h %s"])
+    );
     let _ = writeln!(
         out,
         "provider:  {} ({})",
@@ -676,6 +681,8 @@ struct ManyWaits {
     clk_tck: u64,
     clk_tck_assumed: bool,
     polls_in_window: u64,
+    threads: Option<u64>,
+    fds: Option<usize>,
     stopped_after: Duration,
     cancelled: usize,
 }
@@ -721,8 +728,8 @@ fn many_waits(
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let hwm_kb_in_flight = status_kb(pid, "VmHWM");
-    let rss_kb_in_flight = status_kb(pid, "VmRSS");
+    let hwm_kb_in_flight = status_field(pid, "VmHWM");
+    let rss_kb_in_flight = status_field(pid, "VmRSS");
 
     // Let every wait poll a few more times, then measure CPU over a window.
     std::thread::sleep(Duration::from_secs(5));
@@ -734,8 +741,12 @@ fn many_waits(
     let ticks_after = cpu_ticks(pid);
     let window = window_start.elapsed();
     let (polls_after, _) = job_requests(&sim.stats(), prefix);
-    let hwm_kb = status_kb(pid, "VmHWM");
-    let rss_kb = status_kb(pid, "VmRSS");
+    let hwm_kb = status_field(pid, "VmHWM");
+    let rss_kb = status_field(pid, "VmRSS");
+    let threads = status_field(pid, "Threads");
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()
+        .map(|d| d.count());
     let cpu_seconds = match (ticks_before, ticks_after) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / clk_tck as f64),
         _ => None,
@@ -747,7 +758,9 @@ fn many_waits(
         .expect("StopProvider");
     let mut cancelled = 0;
     for w in waits {
-        if let Ok(Ok(Ok(resp))) = rt.block_on(tokio::time::timeout(Duration::from_secs(30), w)) {
+        if let Ok(Ok(Ok(resp))) =
+            rt.block_on(async { tokio::time::timeout(Duration::from_secs(30), w).await })
+        {
             if resp
                 .diagnostics
                 .iter()
@@ -771,6 +784,8 @@ fn many_waits(
         clk_tck,
         clk_tck_assumed,
         polls_in_window: polls_after.saturating_sub(polls_before),
+        threads,
+        fds,
         stopped_after,
         cancelled,
     }
@@ -787,7 +802,7 @@ fn add_many_waits(table: &mut Table, m: &ManyWaits, rate_cap: Option<&str>) {
         format!("`{RATE_CAP_ARG}` = {v}")
     });
     table.info(
-        format!("3. waits in flight at once (one gRPC connection, {cap_note})"),
+        format!("3. waits in flight (poll_interval 1s, one gRPC connection, {cap_note})"),
         match m.all_in_flight_after {
             Some(t) => format!("{}/{WAITS}, all polling after {}", m.in_flight, secs(t)),
             None => format!("{}/{WAITS}: not all were polling within 120 s", m.in_flight),
@@ -798,17 +813,28 @@ fn add_many_waits(table: &mut Table, m: &ManyWaits, rate_cap: Option<&str>) {
         Some(kb) if all => Verdict::of(kb < 30 * 1024),
         _ => Verdict::NotMeasured,
     };
+    let count = |v: Option<u64>| v.map_or("?".into(), |v| v.to_string());
     table.add(
         format!("3. peak RSS (VmHWM) with {WAITS} waits in flight"),
         format!(
-            "{} (VmRSS {}; when all were in flight: VmHWM {}, VmRSS {})",
+            "{} (VmRSS {}; when all were first in flight: VmHWM {}, VmRSS {}; {} threads, {} fds)",
             mib(m.hwm_kb),
             mib(m.rss_kb),
             mib(m.hwm_kb_in_flight),
-            mib(m.rss_kb_in_flight)
+            mib(m.rss_kb_in_flight),
+            count(m.threads),
+            count(m.fds.map(|n| n as u64)),
         ),
         "< 30 MiB",
         verdict,
+    );
+    table.info(
+        format!("3. StopProvider with {WAITS} waits in flight"),
+        format!(
+            "{}/{WAITS} ended \"cancelled\" within {}",
+            m.cancelled,
+            ms(m.stopped_after)
+        ),
     );
     let per_poll = match m.cpu_seconds {
         Some(cpu) if m.polls_in_window > 0 => format!(
@@ -823,16 +849,8 @@ fn add_many_waits(table: &mut Table, m: &ManyWaits, rate_cap: Option<&str>) {
         _ => "not measured (no polls or /proc unreadable)".into(),
     };
     table.info(
-        "4. provider CPU time per poll (utime+stime / job requests)",
+        format!("4. provider CPU per poll, {WAITS} waits (utime+stime / job requests served)"),
         per_poll,
-    );
-    table.info(
-        format!("3. StopProvider with {WAITS} waits in flight"),
-        format!(
-            "{}/{WAITS} ended \"cancelled\" within {}",
-            m.cancelled,
-            ms(m.stopped_after)
-        ),
     );
 }
 
