@@ -671,6 +671,8 @@ fn add_rpc(table: &mut Table, f: &RpcFigures) {
 // --------------------------------------- 3 and 4. 1,000 waits: RSS and CPU
 
 struct ManyWaits {
+    /// After ConfigureProvider, before the first wait.
+    rss_kb_idle: Option<u64>,
     in_flight: usize,
     all_in_flight_after: Option<Duration>,
     hwm_kb_in_flight: Option<u64>,
@@ -701,6 +703,8 @@ fn many_waits(
         &mut p,
         &bench_provider_config(&sim.base_url, arguments),
     ));
+
+    let rss_kb_idle = status_field(pid, "VmRSS");
 
     // All waits share the one connection, as Terraform's do.
     let prefix = "forever-rss-";
@@ -774,6 +778,7 @@ fn many_waits(
     let stopped_after = stop.elapsed();
     shutdown(rt, plugin, channel);
     ManyWaits {
+        rss_kb_idle,
         in_flight,
         all_in_flight_after,
         hwm_kb_in_flight,
@@ -818,9 +823,10 @@ fn add_many_waits(table: &mut Table, m: &ManyWaits, rate_cap: Option<&str>) {
     table.add(
         format!("3. peak RSS (VmHWM) with {WAITS} waits in flight"),
         format!(
-            "{} (VmRSS {}; when all were first in flight: VmHWM {}, VmRSS {}; {} threads, {} fds)",
+            "{} (VmRSS {}; configured, no wait yet: VmRSS {}; when all were first in flight: VmHWM {}, VmRSS {}; {} threads, {} fds)",
             mib(m.hwm_kb),
             mib(m.rss_kb),
+            mib(m.rss_kb_idle),
             mib(m.hwm_kb_in_flight),
             mib(m.rss_kb_in_flight),
             count(m.threads),
