@@ -268,6 +268,37 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
+/// Established TCP connections from process `pid` to loopback `port`: its
+/// socket inodes matched against `/proc/net/tcp{,6}`.
+fn tcp_connections(pid: u32, port: u16) -> Option<usize> {
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let link = std::fs::read_link(e.path()).ok()?;
+            let link = link.to_str()?;
+            Some(
+                link.strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_string(),
+            )
+        })
+        .collect();
+    let remote = format!(":{port:04X}");
+    let mut count = 0;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // rem_address, st (01 = ESTABLISHED), inode
+            if f.len() > 9 && f[2].ends_with(&remote) && f[3] == "01" && inodes.contains(f[9]) {
+                count += 1;
+            }
+        }
+    }
+    Some(count)
+}
+
 /// Clock ticks per second, from `getconf CLK_TCK`; `None` if that fails.
 fn clock_ticks() -> Option<u64> {
     let out = Command::new("getconf").arg("CLK_TCK").output().ok()?;
@@ -686,6 +717,8 @@ struct ManyWaits {
     polls_in_window: u64,
     threads: Option<u64>,
     fds: Option<usize>,
+    /// The provider's connections to the (HTTP/1.1-only) simulator.
+    tcp_to_sim: Option<usize>,
     stopped_after: Duration,
     cancelled: usize,
 }
@@ -752,6 +785,12 @@ fn many_waits(
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .ok()
         .map(|d| d.count());
+    let sim_port = sim
+        .base_url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok());
+    let tcp_to_sim = sim_port.and_then(|port| tcp_connections(pid, port));
     let cpu_seconds = match (ticks_before, ticks_after) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / clk_tck as f64),
         _ => None,
@@ -792,6 +831,7 @@ fn many_waits(
         polls_in_window: polls_after.saturating_sub(polls_before),
         threads,
         fds,
+        tcp_to_sim,
         stopped_after,
         cancelled,
     }
@@ -823,7 +863,7 @@ fn add_many_waits(table: &mut Table, m: &ManyWaits, rate_cap: Option<&str>) {
     table.add(
         format!("3. peak RSS (VmHWM) with {WAITS} waits in flight"),
         format!(
-            "{} (VmRSS {}; configured, no wait yet: VmRSS {}; when all were first in flight: VmHWM {}, VmRSS {}; {} threads, {} fds)",
+            "{} (VmRSS {}; configured, no wait yet: VmRSS {}; when all were first in flight: VmHWM {}, VmRSS {}; {} threads, {} fds, {} of them TCP connections to the simulator)",
             mib(m.hwm_kb),
             mib(m.rss_kb),
             mib(m.rss_kb_idle),
@@ -831,6 +871,7 @@ fn add_many_waits(table: &mut Table, m: &ManyWaits, rate_cap: Option<&str>) {
             mib(m.rss_kb_in_flight),
             count(m.threads),
             count(m.fds.map(|n| n as u64)),
+            count(m.tcp_to_sim.map(|n| n as u64)),
         ),
         "< 30 MiB",
         verdict,
