@@ -12,14 +12,19 @@ use support::plugin::{configure, connect, provider_config_with, s, spawn_read, s
 const WAITS: usize = 500;
 /// The simulated gateway's quota: job requests per one-second window.
 const GATEWAY_QUOTA: u64 = 50;
-/// The provider's cap, deliberately twice the quota: the provider has to
-/// learn the real limit from 429s and slow every wait down, not just one.
-const PROVIDER_CAP: i64 = 100;
+/// The provider's default cap is twice the quota: the provider has to learn
+/// the real limit from 429s and slow every wait down, not just one.
+const PROVIDER_CAP: u32 = hwjobs::cloud::budget::DEFAULT_MAX_REQUESTS_PER_SECOND;
 
 const SERVICES: [&str; 4] = ["cce", "cce_autopilot", "swr", "elb"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[allow(clippy::assertions_on_constants)]
 async fn five_hundred_waits_share_one_politeness_budget_under_throttling() {
+    assert!(
+        u64::from(PROVIDER_CAP) > GATEWAY_QUOTA,
+        "the test needs a cap above the quota"
+    );
     let quota = GATEWAY_QUOTA.to_string();
     let sim = support::Simulator::start_with(&["--rate-limit", &quota]);
     let plugin = start_plugin();
@@ -28,13 +33,7 @@ async fn five_hundred_waits_share_one_politeness_budget_under_throttling() {
         .expect("connect");
     // max_retries 1: before throttling stopped counting as a retry, any wait
     // that met two 429s in a row failed.
-    let config = provider_config_with(
-        &sim.base_url,
-        &[
-            ("max_requests_per_second", Value::from(PROVIDER_CAP)),
-            ("max_retries", Value::from(1i64)),
-        ],
-    );
+    let config = provider_config_with(&sim.base_url, &[("max_retries", Value::from(1i64))]);
     configure(&channel, &config).await;
 
     let started = Instant::now();

@@ -65,6 +65,8 @@ fn http_builder(insecure: bool) -> reqwest::ClientBuilder {
         .tls_danger_accept_invalid_certs(insecure)
         .connect_timeout(DEFAULT_REQUEST_TIMEOUT)
         .pool_idle_timeout(Duration::from_secs(60))
+        // No more idle connections than requests the budget lets be open.
+        .pool_max_idle_per_host(super::budget::MAX_IN_FLIGHT)
 }
 
 /// Build the process's HTTP client. System proxy settings are honoured, as
@@ -209,7 +211,8 @@ impl CloudClient {
         let url = CloudClient::build_url(base, segments, query)?;
         let host = authority(&url)?;
         let queued = Instant::now();
-        self.budget.acquire(&host).await;
+        // Held until the response is read: it bounds requests in flight.
+        let _permit = self.budget.acquire(&host).await;
         let queued_ms = u64::try_from(queued.elapsed().as_millis()).unwrap_or(u64::MAX);
         if queued_ms >= 100 {
             // Explains a slow wait in TF_LOG=DEBUG: the endpoint's budget, not the API.

@@ -74,7 +74,7 @@ pub fn provider_schema() -> Schema {
         attribute("max_retries", Type::Number, Optional, false,
             "How many times one poll is retried after a transient failure (HTTP 429, 5xx, connection errors, timeouts). Falls back to `HW_MAX_RETRIES`; default 5."),
         attribute("max_requests_per_second", Type::Number, Optional, false,
-            "Most requests a second to each endpoint, shared by every wait of the provider; a 429 from an endpoint also pauses and slows every wait on it. Falls back to `HW_MAX_REQUESTS_PER_SECOND`; default 10, the per-user quota Huawei Cloud publishes for most query APIs."),
+            "Most requests a second to each endpoint, shared by every wait of the provider; a 429 from an endpoint also pauses and slows every wait on it. Falls back to `HW_MAX_REQUESTS_PER_SECOND`; default 100, a ceiling: the gateway's real quota is learnt from its 429s."),
         attribute("endpoints", Type::map(Type::String), Optional, false,
             "Base URLs overriding the default endpoints, keyed `cce`, `swr`, `elb` and `iam`, e.g. `{ cce = \"https://cce.example.com\" }`. `http://` is allowed for test servers. CCE Autopilot uses `cce`."),
     ];
