@@ -126,10 +126,10 @@ impl CloudClient {
     }
 
     /// Append `segments` to `base` as literal path segments and set the
-    /// query. `/`, `?`, `%` and `#` in (untrusted) segments are escaped, so
-    /// they can never change the path's structure; `.`, `..`
-    /// and empty segments are refused because URL normalisation would drop
-    /// them silently and address a different resource.
+    /// query. `/`, `\`, `?`, `%` and `#` in (untrusted) segments are escaped,
+    /// so they can never change the path's structure; `.`, `..`, empty
+    /// segments and control characters are refused because URL normalisation
+    /// would drop them silently and address a different resource.
     pub fn build_url(
         base: &Url,
         segments: &[&str],
@@ -137,10 +137,14 @@ impl CloudClient {
     ) -> Result<Url, CloudError> {
         let mut url = base.clone();
         for s in segments {
-            if s.is_empty() || *s == "." || *s == ".." {
+            // `url` silently drops tabs and line breaks inside a segment, so
+            // `".\n."` would arrive as `..` and climb out of the base path:
+            // control characters are refused like `.` and `..` themselves.
+            if s.is_empty() || *s == "." || *s == ".." || s.chars().any(char::is_control) {
                 return Err(CloudError::InvalidInput {
                     what: format!("path segment {s:?}"),
-                    reason: "empty, `.` and `..` segments are not allowed".to_string(),
+                    reason: "empty, `.` and `..` segments and control characters are not allowed"
+                        .to_string(),
                 });
             }
         }
@@ -418,6 +422,8 @@ fn authority(url: &Url) -> Result<String, CloudError> {
 mod tests {
     use super::*;
     use crate::cloud::test_server::{response, Reply, TestServer};
+    use percent_encoding::percent_decode_str;
+    use proptest::prelude::*;
     use std::collections::BTreeMap;
 
     const AK: &str = "AKEXAMPLE1234567890";
@@ -532,6 +538,118 @@ mod tests {
         assert_eq!(req.header("x-project-id"), Some("p"));
     }
 
+    /// Hostile job ids, regions and project ids as path segments: the
+    /// validators reject them earlier, but should one slip through, the
+    /// request must still go to the configured host, under the configured
+    /// prefix, as exactly one segment.
+    const HOSTILE: &[&str] = &[
+        "../x",
+        "a/b",
+        "%2e%2e",
+        ".%2E",
+        "x?y",
+        "x#y",
+        "x@evil",
+        "cn-north-4.evil.com",
+        "evil.com/",
+        "//evil.com",
+        "\\..\\x",
+        "..\\",
+        "a b",
+        "ü",
+        "\u{202e}rtl",
+        "...",
+        ":",
+        "%00",
+    ];
+    /// Refused outright: normalisation would drop or reinterpret them.
+    const REFUSED: &[&str] = &[
+        "",
+        ".",
+        "..",
+        "..\n",
+        ".\t.",
+        "\r\n",
+        "a\r\nX-Evil: 1",
+        "\0",
+    ];
+
+    /// The invariant: `Ok` means host, port, scheme and prefix unchanged and
+    /// `seg` carried as one segment (and one query value) that decodes back
+    /// to itself; `Err` means input refused before any request exists.
+    fn check_confined(seg: &str) -> Result<(), TestCaseError> {
+        let base = Url::parse("https://cce.cn-north-4.myhuaweicloud.com/prefix/").unwrap();
+        match CloudClient::build_url(&base, &["jobs", seg], &[("name", seg)]) {
+            Ok(url) => {
+                prop_assert_eq!(url.scheme(), "https");
+                prop_assert_eq!(url.host_str(), base.host_str());
+                prop_assert_eq!(url.port(), None);
+                prop_assert_eq!(url.username(), "");
+                prop_assert_eq!(url.password(), None);
+                prop_assert_eq!(url.fragment(), None);
+                let segs: Vec<&str> = url.path_segments().unwrap().collect();
+                prop_assert_eq!(segs.len(), 3, "{}", url);
+                prop_assert_eq!(segs[0], "prefix");
+                prop_assert_eq!(segs[1], "jobs");
+                let decoded = percent_decode_str(segs[2]).decode_utf8().unwrap();
+                prop_assert_eq!(decoded.as_ref(), seg);
+                let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+                prop_assert_eq!(pairs, vec![("name".to_string(), seg.to_string())]);
+                // What goes on the wire parses back to exactly this URL.
+                prop_assert_eq!(&Url::parse(url.as_str()).unwrap(), &url);
+            }
+            Err(e) => {
+                prop_assert!(matches!(e, CloudError::InvalidInput { .. }), "{:?}", e);
+                prop_assert!(
+                    seg.is_empty()
+                        || seg == "."
+                        || seg == ".."
+                        || seg.chars().any(char::is_control),
+                    "{:?} refused: {}",
+                    seg,
+                    e
+                );
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn hostile_segments_never_change_host_or_prefix() {
+        let long = "a".repeat(10_000);
+        for seg in HOSTILE.iter().copied().chain([long.as_str()]) {
+            check_confined(seg).unwrap();
+            let base = Url::parse("https://h.example/p/").unwrap();
+            assert!(
+                CloudClient::build_url(&base, &[seg], &[]).is_ok(),
+                "{seg:?}"
+            );
+        }
+        for seg in REFUSED {
+            check_confined(seg).unwrap();
+            let base = Url::parse("https://h.example/p/").unwrap();
+            let e = CloudClient::build_url(&base, &["jobs", seg], &[]).unwrap_err();
+            assert!(
+                matches!(e, CloudError::InvalidInput { .. }),
+                "{seg:?}: {e:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn build_url_confines_random_segments(seg in "[./\\\\%?#@:;&=+ \t\n\r\x00a-z0-9E2\u{fc}\u{ff0e}]{0,10}") {
+            check_confined(&seg)?;
+        }
+
+        #[test]
+        fn build_url_confines_arbitrary_strings(seg in any::<String>()) {
+            check_confined(&seg)?;
+        }
+    }
+
     #[tokio::test]
     async fn segments_are_escaped_never_interpreted() {
         let server = TestServer::fixed("200 OK", &[], "{}").await;
@@ -544,7 +662,23 @@ mod tests {
         let req = &server.requests()[0];
         assert_eq!(req.target, "/prefix/a%2Fb/c%3Fd/e%23f/%252e%252e/%C3%BC");
         assert!(verify(req));
-        for bad in ["..", ".", ""] {
+        // Every hostile value reaches this server, under the prefix, as one
+        // segment that the server decodes back to the value itself.
+        for seg in HOSTILE {
+            aksk()
+                .get_json(&base, &["jobs", seg], &[], None, T)
+                .await
+                .unwrap();
+            let req = server.requests().pop().unwrap();
+            let path = req.target.strip_prefix("/prefix/jobs/").unwrap_or_else(|| {
+                panic!("{seg:?} escaped the prefix: {}", req.target);
+            });
+            assert!(!path.contains(['/', '?', '#']), "{seg:?}: {}", req.target);
+            assert_eq!(percent_decode_str(path).decode_utf8().unwrap(), *seg);
+            assert!(verify(&req), "{seg:?}");
+        }
+        let before = server.requests().len();
+        for bad in REFUSED {
             let e = aksk()
                 .get_json(&server.base(), &["jobs", bad], &[], None, T)
                 .await
@@ -553,7 +687,7 @@ mod tests {
         }
         assert_eq!(
             server.requests().len(),
-            1,
+            before,
             "rejected segments made a request"
         );
     }
