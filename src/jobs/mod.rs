@@ -527,6 +527,20 @@ mod tests {
         }
 
         #[test]
+        fn service_from_str_accepts_exactly_the_four_names(s in proptest::prop_oneof![
+            proptest::prelude::any::<String>(),
+            "(cce|swr|elb|cce_autopilot|CCE|Cce| cce|cce |cce\u{0}){1,2}",
+        ]) {
+            match s.parse::<Service>() {
+                Ok(svc) => proptest::prop_assert_eq!(svc.as_str(), s.as_str()),
+                Err(e) => {
+                    proptest::prop_assert!(!Service::ALL.iter().any(|svc| svc.as_str() == s));
+                    proptest::prop_assert_eq!(e, JobError::UnknownService { given: s.clone() });
+                }
+            }
+        }
+
+        #[test]
         fn parse_never_panics_on_odd_json(v in arb_json()) {
             let body = v.to_string();
             for svc in Service::ALL {
