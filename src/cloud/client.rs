@@ -695,6 +695,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn header_injection_through_the_project_id_is_refused() {
+        let server = TestServer::fixed("200 OK", &[], "{}").await;
+        for creds in [
+            Credentials::token("iam-token").unwrap(),
+            Credentials::aksk(AK, SK, None).unwrap(),
+        ] {
+            for bad in ["p\r\nX-Evil: 1", "p\nX-Evil: 1", "p\0"] {
+                let e = client(creds.clone())
+                    .get_json(&server.base(), &["x"], &[], Some(bad), T)
+                    .await
+                    .unwrap_err();
+                assert!(matches!(e, CloudError::InvalidInput { .. }), "{e:?}");
+                assert!(e.to_string().contains("x-project-id"), "{e}");
+                assert!(!e.to_string().contains("X-Evil"), "{e}");
+            }
+        }
+        assert!(server.requests().is_empty());
+    }
+
+    #[tokio::test]
     async fn throttled_with_retry_after_is_transient() {
         let server = TestServer::fixed(
             "429 Too Many Requests",
