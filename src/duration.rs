@@ -395,6 +395,23 @@ mod tests {
             let _ = parse_go_duration(&s);
         }
 
+        /// Any string, and number/unit soup that reaches the overflow and
+        /// fraction paths: never a panic; an accepted value fits Go's
+        /// `time.Duration`; a rejection quotes the input.
+        #[test]
+        fn parse_is_total_and_bounded(
+            s in proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                "([+-]?[0-9.]{0,22}(ns|us|µs|μs|ms|s|m|h|d|)){1,4}",
+            ]
+        ) {
+            match parse_go_duration(&s) {
+                Ok(d) => proptest::prop_assert!(d.as_nanos() <= MAX_NANOS, "{:?} -> {:?}", s, d),
+                Err(DurationError::Empty) => proptest::prop_assert!(s.is_empty()),
+                Err(e) => proptest::prop_assert!(e.to_string().contains(&format!("\"{s}\"")), "{}", e),
+            }
+        }
+
         #[test]
         fn go_format_round_trips(nanos in 0u64..=i64::MAX as u64) {
             let d = Duration::from_nanos(nanos);

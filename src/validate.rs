@@ -104,4 +104,112 @@ mod tests {
         let err = job_id(&"/".repeat(500)).unwrap_err();
         assert!(err.0.len() < 400, "{}", err.0.len());
     }
+    /// Values crafted to escape a URL path or host, or to forge a header.
+    const HOSTILE: &[&str] = &[
+        "",
+        ".",
+        "..",
+        "../x",
+        "..%2f",
+        "a/b",
+        "/abs",
+        "a\\b",
+        "%2e%2e",
+        "x?y",
+        "x#y",
+        "x@evil",
+        "evil.com/",
+        "x\r\nX-Evil: 1",
+        "x\n",
+        "x\t",
+        "\u{0}",
+        "a b",
+        " a",
+        "a ",
+        "ü",
+        "\u{ff0e}\u{ff0e}",
+        "\u{202e}x",
+        "x:y",
+        "x;y",
+        "x&y=z",
+        "x+y",
+    ];
+
+    /// Characters that must never appear in an accepted id.
+    fn only_safe_characters(value: &str, allow_dot: bool) -> bool {
+        let first_ok = value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        first_ok
+            && value.chars().all(|c| {
+                c.is_ascii_alphanumeric() || c == '_' || c == '-' || (allow_dot && c == '.')
+            })
+            && value != "."
+            && value != ".."
+    }
+
+    #[test]
+    fn hostile_values_are_rejected_by_both_validators() {
+        let long = "a".repeat(129);
+        let long_project = "a".repeat(65);
+        for bad in HOSTILE.iter().copied().chain([long.as_str()]) {
+            let e = job_id(bad).unwrap_err();
+            assert!(e.0.starts_with("job_id "), "{e}");
+            assert!(!e.0.contains('\n') && !e.0.contains('\r'), "{e}");
+        }
+        for bad in
+            HOSTILE
+                .iter()
+                .copied()
+                .chain(["cn-north-4.evil.com", "a.b", long_project.as_str()])
+        {
+            let e = project_id(bad).unwrap_err();
+            assert!(e.0.starts_with("project_id "), "{e}");
+            assert!(!e.0.contains('\n') && !e.0.contains('\r'), "{e}");
+        }
+        // A dot is harmless inside one path segment, and a job id can never
+        // be `.` or `..` because it starts with a letter or digit.
+        assert!(job_id("cn-north-4.evil.com").is_ok());
+        assert!(job_id(&"a".repeat(128)).is_ok());
+        assert!(project_id(&"a".repeat(64)).is_ok());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn accepted_job_ids_contain_only_safe_characters(
+            value in proptest::prop_oneof![
+                "[A-Za-z0-9./\\\\%?#@:_ \\t\\r\\n\\u{0}-]{0,12}",
+                proptest::prelude::any::<String>(),
+            ]
+        ) {
+            if job_id(&value).is_ok() {
+                proptest::prop_assert!(only_safe_characters(&value, true), "{:?}", value);
+                proptest::prop_assert!(value.len() <= 128);
+            }
+            if project_id(&value).is_ok() {
+                proptest::prop_assert!(only_safe_characters(&value, false), "{:?}", value);
+                proptest::prop_assert!(value.len() <= 64);
+            }
+        }
+
+        #[test]
+        fn well_formed_ids_are_accepted(
+            job in "[A-Za-z0-9][A-Za-z0-9._-]{0,127}",
+            project in "[A-Za-z0-9][A-Za-z0-9_-]{0,63}",
+        ) {
+            proptest::prop_assert!(job_id(&job).is_ok());
+            proptest::prop_assert!(project_id(&project).is_ok());
+        }
+
+        #[test]
+        fn rejections_quote_the_value_on_one_line(value in proptest::prelude::any::<String>()) {
+            for e in [job_id(&value).err(), project_id(&value).err()].into_iter().flatten() {
+                proptest::prop_assert!(!e.0.contains(['\n', '\r']), "{}", e);
+                proptest::prop_assert!(e.0.chars().count() < 400, "{}", e);
+            }
+        }
+    }
 }

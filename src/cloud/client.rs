@@ -143,10 +143,10 @@ impl CloudClient {
     }
 
     /// Append `segments` to `base` as literal path segments and set the
-    /// query. `/`, `?`, `%` and `#` in (untrusted) segments are escaped, so
-    /// they can never change the path's structure; `.`, `..`
-    /// and empty segments are refused because URL normalisation would drop
-    /// them silently and address a different resource.
+    /// query. `/`, `\`, `?`, `%` and `#` in (untrusted) segments are escaped,
+    /// so they can never change the path's structure; `.`, `..`, empty
+    /// segments and control characters are refused because URL normalisation
+    /// would drop them silently and address a different resource.
     pub fn build_url(
         base: &Url,
         segments: &[&str],
@@ -154,10 +154,14 @@ impl CloudClient {
     ) -> Result<Url, CloudError> {
         let mut url = base.clone();
         for s in segments {
-            if s.is_empty() || *s == "." || *s == ".." {
+            // `url` silently drops tabs and line breaks inside a segment, so
+            // `".\n."` would arrive as `..` and climb out of the base path:
+            // control characters are refused like `.` and `..` themselves.
+            if s.is_empty() || *s == "." || *s == ".." || s.chars().any(char::is_control) {
                 return Err(CloudError::InvalidInput {
                     what: format!("path segment {s:?}"),
-                    reason: "empty, `.` and `..` segments are not allowed".to_string(),
+                    reason: "empty, `.` and `..` segments and control characters are not allowed"
+                        .to_string(),
                 });
             }
         }
@@ -458,7 +462,11 @@ fn authority(url: &Url) -> Result<String, CloudError> {
 mod tests {
     use super::*;
     use crate::cloud::test_server::{response, Reply, TestServer};
+    use percent_encoding::percent_decode_str;
+    use proptest::prelude::*;
     use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
 
     const AK: &str = "AKEXAMPLE1234567890";
     const SK: &str = "SKEXAMPLEsecretKey0123456789abcdefABCDEF";
@@ -572,6 +580,118 @@ mod tests {
         assert_eq!(req.header("x-project-id"), Some("p"));
     }
 
+    /// Hostile job ids, regions and project ids as path segments: the
+    /// validators reject them earlier, but should one slip through, the
+    /// request must still go to the configured host, under the configured
+    /// prefix, as exactly one segment.
+    const HOSTILE: &[&str] = &[
+        "../x",
+        "a/b",
+        "%2e%2e",
+        ".%2E",
+        "x?y",
+        "x#y",
+        "x@evil",
+        "cn-north-4.evil.com",
+        "evil.com/",
+        "//evil.com",
+        "\\..\\x",
+        "..\\",
+        "a b",
+        "ü",
+        "\u{202e}rtl",
+        "...",
+        ":",
+        "%00",
+    ];
+    /// Refused outright: normalisation would drop or reinterpret them.
+    const REFUSED: &[&str] = &[
+        "",
+        ".",
+        "..",
+        "..\n",
+        ".\t.",
+        "\r\n",
+        "a\r\nX-Evil: 1",
+        "\0",
+    ];
+
+    /// The invariant: `Ok` means host, port, scheme and prefix unchanged and
+    /// `seg` carried as one segment (and one query value) that decodes back
+    /// to itself; `Err` means input refused before any request exists.
+    fn check_confined(seg: &str) -> Result<(), TestCaseError> {
+        let base = Url::parse("https://cce.cn-north-4.myhuaweicloud.com/prefix/").unwrap();
+        match CloudClient::build_url(&base, &["jobs", seg], &[("name", seg)]) {
+            Ok(url) => {
+                prop_assert_eq!(url.scheme(), "https");
+                prop_assert_eq!(url.host_str(), base.host_str());
+                prop_assert_eq!(url.port(), None);
+                prop_assert_eq!(url.username(), "");
+                prop_assert_eq!(url.password(), None);
+                prop_assert_eq!(url.fragment(), None);
+                let segs: Vec<&str> = url.path_segments().unwrap().collect();
+                prop_assert_eq!(segs.len(), 3, "{}", url);
+                prop_assert_eq!(segs[0], "prefix");
+                prop_assert_eq!(segs[1], "jobs");
+                let decoded = percent_decode_str(segs[2]).decode_utf8().unwrap();
+                prop_assert_eq!(decoded.as_ref(), seg);
+                let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+                prop_assert_eq!(pairs, vec![("name".to_string(), seg.to_string())]);
+                // What goes on the wire parses back to exactly this URL.
+                prop_assert_eq!(&Url::parse(url.as_str()).unwrap(), &url);
+            }
+            Err(e) => {
+                prop_assert!(matches!(e, CloudError::InvalidInput { .. }), "{:?}", e);
+                prop_assert!(
+                    seg.is_empty()
+                        || seg == "."
+                        || seg == ".."
+                        || seg.chars().any(char::is_control),
+                    "{:?} refused: {}",
+                    seg,
+                    e
+                );
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn hostile_segments_never_change_host_or_prefix() {
+        let long = "a".repeat(10_000);
+        for seg in HOSTILE.iter().copied().chain([long.as_str()]) {
+            check_confined(seg).unwrap();
+            let base = Url::parse("https://h.example/p/").unwrap();
+            assert!(
+                CloudClient::build_url(&base, &[seg], &[]).is_ok(),
+                "{seg:?}"
+            );
+        }
+        for seg in REFUSED {
+            check_confined(seg).unwrap();
+            let base = Url::parse("https://h.example/p/").unwrap();
+            let e = CloudClient::build_url(&base, &["jobs", seg], &[]).unwrap_err();
+            assert!(
+                matches!(e, CloudError::InvalidInput { .. }),
+                "{seg:?}: {e:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn build_url_confines_random_segments(seg in "[./\\\\%?#@:;&=+ \t\n\r\x00a-z0-9E2\u{fc}\u{ff0e}]{0,10}") {
+            check_confined(&seg)?;
+        }
+
+        #[test]
+        fn build_url_confines_arbitrary_strings(seg in any::<String>()) {
+            check_confined(&seg)?;
+        }
+    }
+
     #[tokio::test]
     async fn segments_are_escaped_never_interpreted() {
         let server = TestServer::fixed("200 OK", &[], "{}").await;
@@ -584,7 +704,23 @@ mod tests {
         let req = &server.requests()[0];
         assert_eq!(req.target, "/prefix/a%2Fb/c%3Fd/e%23f/%252e%252e/%C3%BC");
         assert!(verify(req));
-        for bad in ["..", ".", ""] {
+        // Every hostile value reaches this server, under the prefix, as one
+        // segment that the server decodes back to the value itself.
+        for seg in HOSTILE {
+            aksk()
+                .get_json(&base, &["jobs", seg], &[], None, T)
+                .await
+                .unwrap();
+            let req = server.requests().pop().unwrap();
+            let path = req.target.strip_prefix("/prefix/jobs/").unwrap_or_else(|| {
+                panic!("{seg:?} escaped the prefix: {}", req.target);
+            });
+            assert!(!path.contains(['/', '?', '#']), "{seg:?}: {}", req.target);
+            assert_eq!(percent_decode_str(path).decode_utf8().unwrap(), *seg);
+            assert!(verify(&req), "{seg:?}");
+        }
+        let before = server.requests().len();
+        for bad in REFUSED {
             let e = aksk()
                 .get_json(&server.base(), &["jobs", bad], &[], None, T)
                 .await
@@ -593,9 +729,29 @@ mod tests {
         }
         assert_eq!(
             server.requests().len(),
-            1,
+            before,
             "rejected segments made a request"
         );
+    }
+
+    #[tokio::test]
+    async fn header_injection_through_the_project_id_is_refused() {
+        let server = TestServer::fixed("200 OK", &[], "{}").await;
+        for creds in [
+            Credentials::token("iam-token").unwrap(),
+            Credentials::aksk(AK, SK, None).unwrap(),
+        ] {
+            for bad in ["p\r\nX-Evil: 1", "p\nX-Evil: 1", "p\0"] {
+                let e = client(creds.clone())
+                    .get_json(&server.base(), &["x"], &[], Some(bad), T)
+                    .await
+                    .unwrap_err();
+                assert!(matches!(e, CloudError::InvalidInput { .. }), "{e:?}");
+                assert!(e.to_string().contains("x-project-id"), "{e}");
+                assert!(!e.to_string().contains("X-Evil"), "{e}");
+            }
+        }
+        assert!(server.requests().is_empty());
     }
 
     #[tokio::test]
@@ -637,46 +793,179 @@ mod tests {
 
     #[tokio::test]
     async fn redirect_is_not_followed() {
+        // Another origin: same address, other port.
         let target = TestServer::fixed("200 OK", &[], "{}").await;
         let location = format!("{}stolen", target.base());
-        let server = TestServer::fixed("302 Found", &[("Location", &location)], "").await;
-        let c = client(Credentials::token("iam-token").unwrap());
-        let e = c
-            .get_json(&server.base(), &["x"], &[], None, T)
-            .await
-            .unwrap_err();
-        assert_eq!(e.status(), Some(302));
-        assert!(!e.is_transient());
-        assert!(e.to_string().contains(&location), "{e}");
-        assert_eq!(server.requests().len(), 1);
-        assert!(target.requests().is_empty(), "redirect was followed");
+        for status in [
+            "301 Moved Permanently",
+            "302 Found",
+            "303 See Other",
+            "307 Temporary Redirect",
+            "308 Permanent Redirect",
+        ] {
+            let code: u16 = status[..3].parse().unwrap();
+            let server = TestServer::fixed(status, &[("Location", &location)], "").await;
+            for c in [client(Credentials::token("iam-token").unwrap()), aksk()] {
+                let e = c
+                    .get_json(&server.base(), &["x"], &[], None, T)
+                    .await
+                    .unwrap_err();
+                assert_eq!(e.status(), Some(code));
+                assert!(!e.is_transient());
+                let text = e.to_string();
+                assert!(text.contains("redirect"), "{text}");
+                assert!(text.contains(&location), "{text}");
+                assert!(text.contains("not followed"), "{text}");
+            }
+            assert_eq!(server.requests().len(), 2, "{status}");
+        }
+        assert!(
+            target.requests().is_empty(),
+            "a redirect was followed: credentials went to another host"
+        );
+    }
+
+    /// A Content-Length of 1000 with only 100 bytes sent, and a chunked body
+    /// without its last chunk.
+    fn cut_short_heads() -> Vec<Vec<u8>> {
+        let mut fixed =
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                .to_vec();
+        fixed.extend_from_slice(&[b' '; 100]);
+        let chunked = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n"
+            .iter()
+            .copied()
+            .chain([b' '; 100])
+            .chain(*b"\r\n")
+            .collect();
+        vec![fixed, chunked]
+    }
+
+    #[tokio::test]
+    async fn connection_dropped_mid_body_is_a_clear_transient_error() {
+        for bytes in cut_short_heads() {
+            let server = TestServer::start(move |_| Reply::Raw(bytes.clone())).await;
+            let e = aksk()
+                .get_json(&server.base(), &["x"], &[], None, T)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, CloudError::Connection { .. }), "{e:?}");
+            assert!(e.is_transient(), "{e:?}");
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("connection to {} failed: ", server.addr)),
+                "{text}"
+            );
+            assert!(text.contains("body"), "{text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn dropped_connection_is_retried_by_the_waiter_and_succeeds() {
+        use crate::jobs::{self, Phase, Service};
+        use crate::provider::job_wait::PollError;
+        use crate::waiter::{wait_for_job, WaitConfig};
+
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let first = cut_short_heads().remove(0);
+        let done = response(
+            "200 OK",
+            &[("Content-Type", "application/json")],
+            br#"{"metadata":{"uid":"j1"},"status":{"phase":"Success"}}"#,
+        );
+        let server = TestServer::start(move |_| {
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                Reply::Raw(first.clone())
+            } else {
+                Reply::Raw(done.clone())
+            }
+        })
+        .await;
+        let c = aksk();
+        let base = server.base();
+        let cfg = WaitConfig {
+            timeout: Duration::from_secs(20),
+            poll_interval: Duration::from_secs(1),
+            max_retries: 2,
+        };
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let waited = wait_for_job(
+            |left| {
+                let c = c.clone();
+                let base = base.clone();
+                async move {
+                    let segs = Service::Cce.path_segments("p1", "j1");
+                    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+                    let r = c
+                        .get_json(&base, &segs, &[], Some("p1"), left.min(T))
+                        .await
+                        .map_err(PollError::from)?;
+                    Ok::<_, PollError>(jobs::parse(Service::Cce, &r.body)?)
+                }
+            },
+            &cfg,
+            &cancel,
+        )
+        .await
+        .unwrap();
+        assert_eq!(waited.job.phase, Phase::Done);
+        assert_eq!(waited.job.id, "j1");
+        assert_eq!(waited.polls, 2);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        for req in server.requests() {
+            assert_eq!(req.target, "/api/v3/projects/p1/jobs/j1");
+            assert!(verify(&req));
+        }
     }
 
     #[tokio::test]
     async fn oversized_body_is_refused_by_length_and_while_streaming() {
-        let big = "x".repeat(4096);
+        let limit = 64 * 1024;
+        let refused = |e: &CloudError| {
+            matches!(e, CloudError::BodyTooLarge { limit: l, .. } if *l == limit)
+                && e.to_string().contains("65536-byte limit")
+                && !e.is_transient()
+        };
+
+        // An honest Content-Length over the limit.
+        let big = "x".repeat(limit + 1);
         let server = TestServer::fixed("200 OK", &[], &big).await;
         let e = aksk()
-            .with_max_body_bytes(1024)
+            .with_max_body_bytes(limit)
             .get_json(&server.base(), &["x"], &[], None, T)
             .await
             .unwrap_err();
-        assert!(
-            matches!(e, CloudError::BodyTooLarge { limit: 1024, .. }),
-            "{e:?}"
-        );
+        assert!(refused(&e), "{e:?}");
 
-        // No Content-Length: the body runs until close and must be cut off.
-        let head = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec();
-        let server =
-            TestServer::start(move |_| Reply::Stream(head.clone(), 64 * 1024 * 1024)).await;
-        let e = aksk()
-            .with_max_body_bytes(64 * 1024)
-            .get_json(&server.base(), &["x"], &[], None, T)
-            .await
-            .unwrap_err();
-        assert!(matches!(e, CloudError::BodyTooLarge { .. }), "{e:?}");
-        assert!(e.to_string().contains("65536-byte limit"), "{e}");
+        // Each of these would only end by timing out (after T) if the client
+        // tried to read the whole body, so a quick BodyTooLarge proves the
+        // cut-off: a 1 GiB Content-Length that is never sent (refused by the
+        // header alone), and endless bodies without a length, delimited by
+        // close or chunked.
+        for name in ["lying length", "until close", "chunked"] {
+            let server = TestServer::start(move |_| match name {
+                "lying length" => {
+                    Reply::Stall(b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n".to_vec())
+                }
+                "until close" => Reply::Stream(
+                    b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec(),
+                    usize::MAX,
+                ),
+                _ => Reply::EndlessChunks(
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+                ),
+            })
+            .await;
+            let started = Instant::now();
+            let e = aksk()
+                .with_max_body_bytes(limit)
+                .get_json(&server.base(), &["x"], &[], None, T)
+                .await
+                .unwrap_err();
+            assert!(refused(&e), "{name}: {e:?}");
+            assert!(started.elapsed() < Duration::from_secs(5), "{name}");
+        }
     }
 
     #[tokio::test]
@@ -713,24 +1002,43 @@ mod tests {
         assert!(!e.is_transient());
     }
 
-    #[tokio::test]
-    async fn slow_server_times_out_transiently() {
-        let server = TestServer::start(|_| Reply::Hang).await;
+    /// The per-request timeout fires, the error is transient and says so.
+    async fn assert_times_out(reply: Vec<u8>) {
+        let server = TestServer::start(move |_| Reply::Stall(reply.clone())).await;
+        let timeout = Duration::from_millis(300);
         let started = Instant::now();
         let e = aksk()
-            .get_json(
-                &server.base(),
-                &["x"],
-                &[],
-                None,
-                Duration::from_millis(300),
-            )
+            .get_json(&server.base(), &["x"], &[], None, timeout)
             .await
             .unwrap_err();
+        let elapsed = started.elapsed();
         assert!(matches!(e, CloudError::Timeout { .. }), "{e:?}");
         assert!(e.is_transient());
-        assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(e.to_string().contains(&server.addr.to_string()), "{e}");
+        assert!(elapsed >= timeout, "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+        assert_eq!(
+            e.to_string(),
+            format!("request to {} timed out after 300ms", server.addr)
+        );
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn slow_server_times_out_transiently() {
+        // Accepts, reads the request, and never answers.
+        assert_times_out(Vec::new()).await;
+        // Starts the head and stops before its end.
+        assert_times_out(b"HTTP/1.1 200 OK\r\nContent-Ty".to_vec()).await;
+    }
+
+    #[tokio::test]
+    async fn stall_mid_body_times_out_transiently() {
+        assert_times_out(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"status\": ".to_vec())
+            .await;
+        assert_times_out(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n{\"status\": \r\n".to_vec(),
+        )
+        .await;
     }
 
     #[tokio::test]
@@ -767,6 +1075,92 @@ mod tests {
         let _ = task.join();
         assert!(matches!(e, CloudError::Tls { .. }), "{e:?}");
         assert!(e.to_string().contains("`insecure = true`"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn self_signed_certificate_is_refused_and_insecure_accepts_it() {
+        let server = TestServer::start_tls(|_| Reply::Raw(response("200 OK", &[], b"{}"))).await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::Tls { .. }), "{e:?}");
+        assert!(!e.is_transient());
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("TLS connection to {} failed: ", server.addr)),
+            "{text}"
+        );
+        assert!(text.to_ascii_lowercase().contains("certificate"), "{text}");
+        assert!(text.contains("`insecure = true`"), "{text}");
+        assert!(
+            server.requests().is_empty(),
+            "a request was sent over an untrusted connection"
+        );
+
+        // The advice in the message works.
+        let http = http_builder(true).no_proxy().build().unwrap();
+        let c = CloudClient::with_http_client(
+            http,
+            Credentials::aksk(AK, SK, None).unwrap(),
+            EndpointConfig::default(),
+        );
+        let r = c
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"{}");
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    /// Fails every lookup and records what it was asked, so the test needs
+    /// no DNS server and cannot be fooled by one.
+    struct FailingResolver(Arc<Mutex<Vec<String>>>);
+
+    impl reqwest::dns::Resolve for FailingResolver {
+        fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            self.0.lock().unwrap().push(name.as_str().to_string());
+            Box::pin(async {
+                Err(
+                    Box::new(std::io::Error::other("no such host (test resolver)"))
+                        as Box<dyn std::error::Error + Send + Sync>,
+                )
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn dns_failure_names_the_host() {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let http = http_builder(false)
+            .no_proxy()
+            .dns_resolver(Arc::new(FailingResolver(asked.clone())))
+            .build()
+            .unwrap();
+        let c = CloudClient::with_http_client(
+            http,
+            Credentials::aksk(AK, SK, None).unwrap(),
+            EndpointConfig::default(),
+        );
+        let host = "cce.xx-nowhere-1.example.invalid";
+        for base in [format!("https://{host}/"), format!("http://{host}:8443/")] {
+            let started = Instant::now();
+            let e = c
+                .get_json(&Url::parse(&base).unwrap(), &["x"], &[], None, T)
+                .await
+                .unwrap_err();
+            assert!(started.elapsed() < Duration::from_secs(5));
+            assert!(matches!(e, CloudError::Dns { .. }), "{e:?}");
+            assert!(e.is_transient());
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("could not resolve host name {host}")),
+                "{text}"
+            );
+            assert!(text.contains("no such host (test resolver)"), "{text}");
+            assert!(text.contains("`region`"), "{text}");
+        }
+        assert_eq!(*asked.lock().unwrap(), vec![host.to_string(); 2]);
     }
 
     #[tokio::test]

@@ -204,7 +204,19 @@ fn validate_cloud(cloud: &str) -> Result<(), CloudError> {
             && !l.ends_with('-')
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
-    if cloud.len() <= 253 && cloud.split('.').count() >= 2 && cloud.split('.').all(ok_label) {
+    // The URL parser reads a host whose last label is numeric (`1.2`,
+    // `a.0x1`) as an IPv4 address and refuses it; check here, so the error
+    // names `cloud` instead of surfacing later as a bad `cce` endpoint.
+    let lower = cloud.to_ascii_lowercase();
+    let parses_as_domain = || {
+        Url::parse(&format!("https://h.{lower}/"))
+            .is_ok_and(|u| u.host_str() == Some(format!("h.{lower}").as_str()))
+    };
+    if cloud.len() <= 253
+        && cloud.split('.').count() >= 2
+        && cloud.split('.').all(ok_label)
+        && parses_as_domain()
+    {
         Ok(())
     } else {
         Err(CloudError::InvalidInput {
@@ -310,6 +322,9 @@ mod tests {
             "a.com/evil",
             "a.com@b",
             "ex ample.com",
+            "example.123",
+            "1.2",
+            "a.0x1",
         ] {
             let e = EndpointConfig::new(Some(c), None, &BTreeMap::new()).unwrap_err();
             assert!(e.to_string().contains("cloud"), "{c}: {e}");
@@ -410,5 +425,159 @@ mod tests {
         );
         let e = EndpointConfig::new(None, Some("ldap://x/v3"), &none).unwrap_err();
         assert!(e.to_string().starts_with("invalid auth_url"), "{e}");
+    }
+    #[test]
+    fn hostile_regions_are_rejected_before_any_host_is_built() {
+        let long = "a".repeat(64);
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "%2e%2e",
+            "x?y",
+            "x#y",
+            "x@evil",
+            "cn-north-4.evil.com",
+            "evil.com/",
+            "cn-north-4\r\n",
+            "cn-north-4\n.evil.com",
+            "cn-north-4\t",
+            "cn north",
+            " cn-north-4",
+            "cn-nörth-4",
+            "cn-north-4\u{ff0e}evil",
+            "cn-north-4:443",
+            "cn-north-4\\evil",
+            "\u{0}",
+            long.as_str(),
+        ] {
+            let e = validate_region(bad).unwrap_err();
+            assert!(e.to_string().starts_with("invalid region "), "{e}");
+            assert!(!e.to_string().contains(['\n', '\r']), "{e}");
+            let e = cfg(&[]).unwrap().resolve(bad).unwrap_err();
+            assert!(
+                matches!(e, CloudError::InvalidInput { .. }),
+                "{bad:?}: {e:?}"
+            );
+        }
+    }
+
+    /// The characters a region may contain, plus the ones an attacker would try.
+    const REGION_SOUP: &str = "[a-z0-9./\\\\%?#@: \\t\\r\\nA-Z\\u{0}\\u{ff0e}-]{0,12}";
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// An accepted region holds only `[a-z0-9-]` and lands, whole, as the
+        /// second label of every default host.
+        #[test]
+        fn accepted_regions_stay_one_host_label(
+            region in proptest::prop_oneof![
+                REGION_SOUP,
+                proptest::prelude::any::<String>(),
+                "[a-z0-9][a-z0-9-]{0,62}",
+            ]
+        ) {
+            let accepted = validate_region(&region).is_ok();
+            let wanted = !region.is_empty()
+                && region.len() <= 63
+                && !region.starts_with('-')
+                && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            proptest::prop_assert_eq!(accepted, wanted, "{:?}", region);
+            match cfg(&[]).unwrap().resolve(&region) {
+                Ok(e) => {
+                    proptest::prop_assert!(accepted);
+                    for key in EndpointKey::ALL {
+                        let url = e.get(key);
+                        let want = format!("{}.{region}.{}", key.host_prefix(), default_cloud(&region));
+                        proptest::prop_assert_eq!(url.host_str(), Some(want.as_str()));
+                        proptest::prop_assert_eq!(url.scheme(), "https");
+                        proptest::prop_assert_eq!(url.path(), "/");
+                        proptest::prop_assert_eq!(url.port(), None);
+                    }
+                }
+                Err(e) => {
+                    proptest::prop_assert!(!accepted);
+                    let is_input = matches!(e, CloudError::InvalidInput { .. });
+                    proptest::prop_assert!(is_input, "{:?}", e);
+                }
+            }
+        }
+
+        /// Whatever the `endpoints` map holds, an accepted override is an
+        /// http(s) URL with a host and no user info, query or fragment, and a
+        /// rejection names the key without echoing a password.
+        #[test]
+        fn endpoint_overrides_are_validated(
+            value in proptest::prop_oneof![
+                "(https?|ftp|file|javascript)://[a-z0-9.:@/?#%\\[\\] -]{0,20}",
+                "[a-z0-9.:@/?#%\\\\ -]{0,20}",
+                proptest::prelude::any::<String>(),
+            ],
+            key in proptest::prop_oneof![
+                proptest::strategy::Just("cce"),
+                proptest::strategy::Just("iam"),
+                proptest::strategy::Just("ecs"),
+            ],
+        ) {
+            let secret = "pw-Secr3t";
+            let value = value.replace("@", &format!(":{secret}@"));
+            match cfg(&[(key, &value)]) {
+                Ok(c) => {
+                    proptest::prop_assert!(key != "ecs");
+                    let e = c.resolve("cn-north-4").unwrap();
+                    let url = e.by_name(key).unwrap();
+                    if value.trim().is_empty() {
+                        proptest::prop_assert_eq!(url.host_str().map(|h| h.ends_with(".cn-north-4.myhuaweicloud.com")), Some(true));
+                    } else {
+                        proptest::prop_assert!(url.scheme() == "https" || url.scheme() == "http");
+                        proptest::prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()));
+                        proptest::prop_assert_eq!(url.username(), "");
+                        proptest::prop_assert_eq!(url.password(), None);
+                        proptest::prop_assert_eq!(url.query(), None);
+                        proptest::prop_assert_eq!(url.fragment(), None);
+                    }
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    proptest::prop_assert!(text.starts_with(&format!("invalid endpoint `{key}`")), "{}", text);
+                    proptest::prop_assert!(!text.contains(secret), "{}", text);
+                }
+            }
+        }
+
+        /// `cloud` and `auth_url` never panic; an accepted `cloud` is the
+        /// domain of every default host, lower-cased.
+        #[test]
+        fn cloud_and_auth_url_are_validated(
+            cloud in proptest::prop_oneof![
+                "[A-Za-z0-9.@/:% -]{0,20}",
+                "[a-z0-9-]{1,4}(\\.[a-z0-9x-]{1,4}){1,3}",
+                proptest::prelude::any::<String>(),
+            ],
+            auth_url in proptest::prop_oneof![
+                "https?://[a-z0-9.:@/?#%-]{0,20}",
+                proptest::prelude::any::<String>(),
+            ],
+        ) {
+            let none = BTreeMap::new();
+            if let Ok(c) = EndpointConfig::new(Some(&cloud), None, &none) {
+                let e = c.resolve("cn-north-4").unwrap();
+                let domain = cloud.trim().to_ascii_lowercase();
+                if domain.is_empty() {
+                    proptest::prop_assert_eq!(e.cce.host_str(), Some("cce.cn-north-4.myhuaweicloud.com"));
+                } else {
+                    let want = format!("cce.cn-north-4.{domain}");
+                    proptest::prop_assert_eq!(e.cce.host_str(), Some(want.as_str()));
+                }
+            }
+            if let Ok(c) = EndpointConfig::new(None, Some(&auth_url), &none) {
+                let iam = c.resolve("cn-north-4").unwrap().iam;
+                proptest::prop_assert!(iam.scheme() == "https" || iam.scheme() == "http");
+                proptest::prop_assert_eq!(iam.username(), "");
+                proptest::prop_assert_eq!(iam.query(), None);
+                proptest::prop_assert_eq!(iam.fragment(), None);
+            }
+        }
     }
 }

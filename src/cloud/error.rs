@@ -751,4 +751,63 @@ mod tests {
         assert_eq!(human_duration(Duration::from_secs(5400)), "1h30m");
         assert_eq!(human_duration(Duration::from_secs(61)), "1m1s");
     }
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn retry_after_never_panics(value in proptest::prelude::any::<String>(), secs in 0u64..=u64::MAX) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_704_164_645);
+            let _ = parse_retry_after(&value, now);
+            // Delta-seconds mean exactly that many seconds, whatever the size.
+            proptest::prop_assert_eq!(
+                parse_retry_after(&format!(" {secs} "), now),
+                Some(Duration::from_secs(secs))
+            );
+            // Beyond u64: refused rather than wrapped.
+            proptest::prop_assert_eq!(parse_retry_after(&format!("{secs}0000000000000000000000"), now), None);
+        }
+
+        #[test]
+        fn retry_after_dates_are_relative_to_now(offset in -10_000_000i64..10_000_000) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_704_164_645);
+            let at = if offset >= 0 {
+                now + Duration::from_secs(offset.unsigned_abs())
+            } else {
+                now - Duration::from_secs(offset.unsigned_abs())
+            };
+            let want = Duration::from_secs(offset.max(0).unsigned_abs());
+            proptest::prop_assert_eq!(parse_retry_after(&httpdate::fmt_http_date(at), now), Some(want));
+        }
+
+        /// Whatever a server sends back, the error renders on one line
+        /// (a hostile body cannot forge lines in a diagnostic) without panicking.
+        #[test]
+        fn error_responses_never_panic_and_render_on_one_line(
+            status in proptest::prelude::any::<u16>(),
+            request_id in proptest::option::of(proptest::prelude::any::<String>()),
+            retry_after in proptest::option::of(proptest::prelude::any::<String>()),
+            body in proptest::prop_oneof![
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+                (
+                    proptest::sample::select(vec!["error_code", "errorCode", "code", "error_msg", "errorMsg", "message", "request_id", "error", "Error"]),
+                    proptest::prop_oneof![
+                        proptest::prelude::any::<String>().prop_map(serde_json::Value::from),
+                        proptest::prelude::any::<i64>().prop_map(serde_json::Value::from),
+                        proptest::prelude::any::<bool>().prop_map(serde_json::Value::from),
+                        proptest::strategy::Just(serde_json::json!({"code": "C\n1", "message": "line1\r\nline2"})),
+                        proptest::strategy::Just(serde_json::json!([1, {"x": null}])),
+                    ],
+                )
+                    .prop_map(|(k, v)| serde_json::json!({ k: v }).to_string().into_bytes()),
+            ],
+        ) {
+            let e = CloudError::from_response(status, "h.example", request_id.as_deref(), retry_after.as_deref(), &body);
+            let text = e.to_string();
+            proptest::prop_assert!(!text.contains(['\n', '\r']), "{:?}", text);
+            proptest::prop_assert_eq!(e.status(), Some(status));
+            let _ = (e.is_transient(), e.retry_after(), e.request_id(), format!("{e:?}"));
+        }
+    }
 }

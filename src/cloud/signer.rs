@@ -404,4 +404,37 @@ mod tests {
             "19700101T000000Z"
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn parse_authorization_never_panics(
+            header in proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                "SDK-HMAC-SHA256 ((Access|SignedHeaders|Signature|X)=[a-zA-Z0-9;=, ]{0,8},? ?){0,4}",
+            ]
+        ) {
+            if let Some(p) = parse_authorization(&header) {
+                proptest::prop_assert!(!p.access_key.is_empty());
+                proptest::prop_assert!(!p.signature.is_empty());
+                proptest::prop_assert!(!p.signed_headers.is_empty());
+                proptest::prop_assert!(p.signed_headers.iter().all(|h| !h.is_empty() && *h == h.to_ascii_lowercase()));
+            }
+        }
+
+        /// What we sign, the server side parses back to the same key and headers.
+        #[test]
+        fn authorization_parses_back(
+            ak in "[A-Z0-9]{1,24}",
+            names in proptest::collection::btree_set("[a-z][a-z0-9-]{0,10}", 1..5),
+        ) {
+            let u = url("https://h/p");
+            let hd: Vec<(String, String)> = names.iter().map(|n| (n.clone(), "v".to_string())).collect();
+            let header = authorization(&ak, SK, DATE, "GET", &u, &hd, b"");
+            let parsed = parse_authorization(&header).unwrap();
+            proptest::prop_assert_eq!(parsed.access_key, ak);
+            proptest::prop_assert_eq!(parsed.signed_headers, names.into_iter().collect::<Vec<_>>());
+        }
+    }
 }

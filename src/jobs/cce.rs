@@ -150,4 +150,34 @@ mod tests {
         let job = parse(Service::Cce, br#"{"status":{"phase":"Running"}}"#).unwrap();
         assert!(job.status_recognised());
     }
+
+    /// `depth` sub-jobs each nested in the previous one; the innermost failed.
+    fn nested(depth: usize) -> String {
+        let mut body = String::new();
+        for i in 0..depth {
+            body.push_str(&format!(
+                r#"{{"metadata":{{"uid":"s{i}"}},"status":{{"phase":"Failed"}},"spec":{{"subJobs":["#
+            ));
+        }
+        body.push_str(r#"{"metadata":{"uid":"leaf"},"status":{"phase":"Failed","reason":"deep"}}"#);
+        body.push_str(&"]}}".repeat(depth));
+        body
+    }
+
+    #[test]
+    fn deep_sub_job_nesting_parses_within_the_json_limit_and_fails_cleanly_beyond() {
+        // Each level costs serde_json three of its 128 recursion levels.
+        let job = parse(Service::Cce, nested(40).as_bytes()).unwrap();
+        let failed = job.failed_sub_jobs();
+        assert_eq!(failed.len(), 40);
+        assert_eq!(failed.last().map(|s| s.id.as_str()), Some("leaf"));
+        let detail = crate::jobs::report::failure_detail(&job);
+        assert!(detail.contains("deep"), "{detail}");
+        // Far deeper: a clear error, not a stack overflow.
+        for svc in [Service::Cce, Service::CceAutopilot] {
+            let e = parse(svc, nested(100_000).as_bytes()).unwrap_err();
+            assert!(matches!(e, JobError::NotJson { .. }), "{e:?}");
+            assert!(e.to_string().contains("recursion limit"), "{e}");
+        }
+    }
 }

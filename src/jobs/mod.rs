@@ -518,11 +518,262 @@ mod tests {
         })
     }
 
+    /// What a field may hold on a bad day: any JSON type, including the
+    /// statuses of every service and numbers of every kind.
+    fn arb_field() -> proptest::strategy::BoxedStrategy<Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+            proptest::sample::select(vec![
+                "Success",
+                "Failed",
+                "Running",
+                "Initializing",
+                "Creating",
+                "COMPLETE",
+                "SUCCESS",
+                "FAIL",
+                "ROLLBACK_FAIL",
+                "CANCEL",
+                "INIT",
+                "RUNNING",
+                "",
+                " ",
+            ])
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z]{1,3}", inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+        .boxed()
+    }
+
+    /// An object with each of `keys` present (with a value from `value`) or missing.
+    fn some_of(
+        keys: &'static [&'static str],
+        value: proptest::strategy::BoxedStrategy<Value>,
+    ) -> proptest::strategy::BoxedStrategy<Value> {
+        use proptest::prelude::*;
+        keys.iter()
+            .map(|k| proptest::option::of(value.clone()).prop_map(move |v| (*k, v)))
+            .collect::<Vec<_>>()
+            .prop_map(|pairs| {
+                Value::Object(
+                    pairs
+                        .into_iter()
+                        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
+                        .collect(),
+                )
+            })
+            .boxed()
+    }
+
+    /// A CCE job shape: the right keys in the right places, any types in
+    /// them, sub-jobs nesting a few levels.
+    fn cce_shaped() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let meta = prop_oneof![
+            4 => some_of(&["uid", "creationTimestamp", "updateTimestamp"], arb_field()),
+            1 => arb_field(),
+        ];
+        let status = prop_oneof![
+            4 => some_of(&["phase", "reason"], arb_field()),
+            1 => arb_field(),
+        ];
+        let leaf_spec = some_of(&["type", "resourceID", "resourceName"], arb_field());
+        let job = move |spec: BoxedStrategy<Value>| {
+            (
+                proptest::option::of(meta.clone()),
+                proptest::option::of(spec),
+                proptest::option::of(status.clone()),
+            )
+                .prop_map(|(m, sp, st)| {
+                    let mut o = serde_json::Map::new();
+                    o.extend(m.map(|v| ("metadata".to_owned(), v)));
+                    o.extend(sp.map(|v| ("spec".to_owned(), v)));
+                    o.extend(st.map(|v| ("status".to_owned(), v)));
+                    Value::Object(o)
+                })
+                .boxed()
+        };
+        let leaf = job(leaf_spec.clone().boxed());
+        leaf.prop_recursive(3, 12, 3, move |inner| {
+            let spec = (
+                leaf_spec.clone(),
+                prop_oneof![
+                    4 => proptest::collection::vec(inner, 0..3).prop_map(Value::Array),
+                    1 => arb_field(),
+                ],
+            )
+                .prop_map(|(mut spec, subs)| {
+                    if let Value::Object(o) = &mut spec {
+                        o.insert("subJobs".to_owned(), subs);
+                    }
+                    spec
+                })
+                .boxed();
+            job(spec)
+        })
+    }
+
+    fn swr_shaped() -> impl proptest::strategy::Strategy<Value = Value> {
+        some_of(
+            &[
+                "id",
+                "status",
+                "reason",
+                "type",
+                "resource_id",
+                "resource_name",
+                "created_at",
+                "updated_at",
+            ],
+            arb_field(),
+        )
+    }
+
+    fn elb_shaped() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        const KEYS: &[&str] = &[
+            "job_id",
+            "status",
+            "error_msg",
+            "error_code",
+            "job_type",
+            "resource_id",
+            "begin_time",
+            "end_time",
+        ];
+        let sub_jobs = prop_oneof![
+            4 => proptest::collection::vec(
+                prop_oneof![4 => some_of(KEYS, arb_field()), 1 => arb_field()].boxed(),
+                0..4,
+            )
+            .prop_map(Value::Array),
+            1 => arb_field(),
+        ];
+        (
+            some_of(KEYS, arb_field()),
+            proptest::option::of(sub_jobs),
+            proptest::option::of(arb_field()),
+        )
+            .prop_map(|(mut job, subs, request_id)| {
+                if let (Value::Object(o), Some(s)) = (&mut job, subs) {
+                    o.insert("sub_jobs".to_owned(), s);
+                }
+                let mut top = serde_json::Map::new();
+                top.insert("job".to_owned(), job);
+                top.extend(request_id.map(|r| ("request_id".to_owned(), r)));
+                Value::Object(top)
+            })
+    }
+
+    /// Where each service keeps its status.
+    fn status_path(svc: Service) -> &'static [&'static str] {
+        match svc {
+            Service::Cce | Service::CceAutopilot => &["status", "phase"],
+            Service::Swr => &["status"],
+            Service::Elb => &["job", "status"],
+        }
+    }
+
+    /// The invariants of one parse: never a panic; a job exactly when the
+    /// status is a string or a number; the phase is the status's
+    /// classification; the report texts can always be produced.
+    fn check_parse(svc: Service, body: &Value) -> Result<(), proptest::test_runner::TestCaseError> {
+        let text = body.to_string();
+        // What the parser will see: serde_json reads floats back to within
+        // a bit, not exactly, so expectations come from the re-read body.
+        let body: Value = serde_json::from_str(&text).unwrap();
+        let mut cur = Some(&body);
+        for key in status_path(svc) {
+            cur = cur.and_then(|v| v.get(key));
+        }
+        let expected_status = match cur {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        match (parse(svc, text.as_bytes()), expected_status) {
+            (Ok(job), Some(status)) => {
+                proptest::prop_assert_eq!(job.service, svc);
+                proptest::prop_assert_eq!(&job.status, &status);
+                proptest::prop_assert_eq!(job.phase, svc.classify(&status).0);
+                let p = job.sub_job_progress();
+                proptest::prop_assert!(p.done + p.failed <= p.total);
+                proptest::prop_assert_eq!(p.total, job.sub_jobs.len());
+                if svc == Service::Swr {
+                    proptest::prop_assert!(job.sub_jobs.is_empty());
+                }
+                let _ = (report::failure_summary(&job), report::failure_detail(&job));
+            }
+            (Err(e), None) => {
+                let missing = matches!(e, JobError::MissingStatus { .. });
+                proptest::prop_assert!(missing, "{:?}", e);
+            }
+            (got, want) => {
+                proptest::prop_assert!(
+                    false,
+                    "{} {}: got {:?}, wanted status {:?}",
+                    svc,
+                    text,
+                    got,
+                    want
+                );
+            }
+        }
+        Ok(())
+    }
+
     proptest::proptest! {
         #[test]
         fn parse_never_panics_on_bytes(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
             for svc in Service::ALL {
                 let _ = parse(svc, &body);
+            }
+        }
+
+        #[test]
+        fn service_from_str_accepts_exactly_the_four_names(s in proptest::prop_oneof![
+            proptest::prelude::any::<String>(),
+            "(cce|swr|elb|cce_autopilot|CCE|Cce| cce|cce |cce\u{0}){1,2}",
+        ]) {
+            match s.parse::<Service>() {
+                Ok(svc) => proptest::prop_assert_eq!(svc.as_str(), s.as_str()),
+                Err(e) => {
+                    proptest::prop_assert!(!Service::ALL.iter().any(|svc| svc.as_str() == s));
+                    proptest::prop_assert_eq!(e, JobError::UnknownService { given: s.clone() });
+                }
+            }
+        }
+
+        #[test]
+        fn cce_shaped_bodies(body in cce_shaped()) {
+            for svc in Service::ALL {
+                check_parse(svc, &body)?;
+            }
+        }
+
+        #[test]
+        fn swr_shaped_bodies(body in swr_shaped()) {
+            for svc in Service::ALL {
+                check_parse(svc, &body)?;
+            }
+        }
+
+        #[test]
+        fn elb_shaped_bodies(body in elb_shaped()) {
+            for svc in Service::ALL {
+                check_parse(svc, &body)?;
             }
         }
 

@@ -645,4 +645,186 @@ mod tests {
         assert_eq!(Value::from(None::<&str>), Value::Null);
         assert_eq!(Value::from(Some("x")), Value::from("x"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use rmpv::Value as M;
+
+        /// Any msgpack value rmpv can write, including what Terraform never
+        /// sends: binary, odd extensions, non-string keys, duplicate keys,
+        /// NaN, and nesting a little past our limit.
+        fn arb_msgpack() -> impl Strategy<Value = M> {
+            let leaf = prop_oneof![
+                Just(M::Nil),
+                any::<bool>().prop_map(M::from),
+                any::<i64>().prop_map(M::from),
+                any::<u64>().prop_map(M::from),
+                any::<f32>().prop_map(M::F32),
+                any::<f64>().prop_map(M::F64),
+                any::<String>().prop_map(M::from),
+                proptest::collection::vec(any::<u8>(), 0..8).prop_map(M::Binary),
+                (any::<i8>(), proptest::collection::vec(any::<u8>(), 0..8))
+                    .prop_map(|(t, d)| M::Ext(t, d)),
+            ];
+            leaf.prop_recursive(6, 48, 5, |inner| {
+                let key = prop_oneof![
+                    8 => "[a-z_]{0,6}".prop_map(M::from),
+                    1 => any::<i64>().prop_map(M::from),
+                    1 => Just(M::Nil),
+                ];
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..5).prop_map(M::Array),
+                    proptest::collection::vec((key, inner), 0..5).prop_map(M::Map),
+                ]
+            })
+        }
+
+        /// Values as our decoder produces them: a `UInt` only above
+        /// `i64::MAX`, no `Text` (it travels as a string), no NaN.
+        fn arb_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                Just(Value::Unknown),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                (i64::MAX as u64 + 1..=u64::MAX).prop_map(|u| Value::Number(Number::UInt(u))),
+                any::<f64>()
+                    .prop_filter("NaN is not equal to itself", |f| !f.is_nan())
+                    .prop_map(Value::from),
+                any::<String>().prop_map(Value::from),
+            ];
+            leaf.prop_recursive(6, 48, 5, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::List),
+                    proptest::collection::btree_map(any::<String>(), inner, 0..5)
+                        .prop_map(Value::Map),
+                ]
+            })
+        }
+
+        fn has_nan(v: &Value) -> bool {
+            match v {
+                Value::Number(Number::Float(f)) => f.is_nan(),
+                Value::List(l) => l.iter().any(has_nan),
+                Value::Map(m) => m.values().any(has_nan),
+                _ => false,
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn decoders_never_panic_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let _ = decode(&bytes);
+                let _ = decode_dynamic(&DynamicValue { msgpack: bytes.clone(), json: vec![] });
+                let _ = decode_dynamic(&DynamicValue { msgpack: vec![], json: bytes });
+            }
+
+            /// Well-formed msgpack of any shape: never a panic, and whatever
+            /// decodes re-encodes to itself.
+            #[test]
+            fn any_msgpack_decodes_or_fails_cleanly(raw in arb_msgpack(), cut in any::<proptest::sample::Index>()) {
+                let mut bytes = Vec::new();
+                rmpv::encode::write_value(&mut bytes, &raw).unwrap();
+                if let Ok(v) = decode(&bytes) {
+                    if !has_nan(&v) {
+                        prop_assert_eq!(decode(&encode(&v)), Ok(v));
+                    }
+                }
+                // The same bytes truncated anywhere: an error, never a panic.
+                let at = cut.index(bytes.len());
+                prop_assert!(decode(&bytes[..at]).is_err());
+            }
+
+            #[test]
+            fn our_encoding_round_trips(v in arb_value()) {
+                prop_assert_eq!(decode(&encode(&v)), Ok(v.clone()));
+                prop_assert_eq!(decode_dynamic(&to_dynamic(&v)), Ok(v));
+            }
+
+            #[test]
+            fn number_text_reads_back_as_its_string(t in "-?[0-9]{1,40}(\\.[0-9]{1,10})?") {
+                let v = Value::Number(Number::Text(t.clone()));
+                prop_assert_eq!(decode(&encode(&v)), Ok(Value::String(t)));
+            }
+
+            /// Nesting through lists and objects is accepted up to the limit
+            /// and refused, as TooDeep, one level past it.
+            #[test]
+            fn nesting_limit_is_exact(levels in proptest::collection::vec(any::<bool>(), 0..MAX_NESTING + 40)) {
+                let mut bytes = Vec::new();
+                for list in &levels {
+                    if *list {
+                        bytes.push(0x91);
+                    } else {
+                        bytes.extend_from_slice(&[0x81, 0xa1, b'k']);
+                    }
+                }
+                bytes.push(0xc0);
+                let got = decode(&bytes);
+                if levels.len() <= MAX_NESTING {
+                    prop_assert!(got.is_ok(), "{} levels: {:?}", levels.len(), got);
+                } else {
+                    prop_assert_eq!(got, Err(ProtocolError::TooDeep(MAX_NESTING)));
+                }
+            }
+
+            /// The JSON fallback reads back what was written, where JSON can
+            /// say it (unknowns and non-finite floats become null). serde_json
+            /// parses floats fast rather than exactly, so they may differ in
+            /// the last bit; Terraform itself always sends msgpack.
+            #[test]
+            fn json_fallback_round_trips(v in arb_value()) {
+                let json = serde_json::to_vec(&to_json(&v)).unwrap();
+                let got = decode_dynamic(&DynamicValue { msgpack: vec![], json }).unwrap();
+                prop_assert!(nearly_equal(&got, &json_image(&v)), "{:?} != {:?}", got, v);
+            }
+        }
+
+        fn nearly_equal(a: &Value, b: &Value) -> bool {
+            match (a, b) {
+                (Value::Number(Number::Float(x)), Value::Number(Number::Float(y))) => {
+                    x == y || (x - y).abs() <= x.abs().max(y.abs()) * 4.0 * f64::EPSILON
+                }
+                (Value::List(x), Value::List(y)) => {
+                    x.len() == y.len() && x.iter().zip(y).all(|(p, q)| nearly_equal(p, q))
+                }
+                (Value::Map(x), Value::Map(y)) => {
+                    x.len() == y.len()
+                        && x.iter()
+                            .zip(y)
+                            .all(|((k, p), (l, q))| k == l && nearly_equal(p, q))
+                }
+                _ => a == b,
+            }
+        }
+
+        fn json_image(v: &Value) -> Value {
+            match v {
+                Value::Unknown => Value::Null,
+                Value::Number(Number::Float(f)) if !f.is_finite() => Value::Null,
+                Value::List(l) => Value::List(l.iter().map(json_image).collect()),
+                Value::Map(m) => {
+                    Value::Map(m.iter().map(|(k, v)| (k.clone(), json_image(v))).collect())
+                }
+                other => other.clone(),
+            }
+        }
+
+        fn to_json(v: &Value) -> serde_json::Value {
+            match v {
+                Value::Null | Value::Unknown => serde_json::Value::Null,
+                Value::Bool(b) => (*b).into(),
+                Value::Number(Number::Int(i)) => (*i).into(),
+                Value::Number(Number::UInt(u)) => (*u).into(),
+                Value::Number(Number::Float(f)) => serde_json::Number::from_f64(*f)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number),
+                Value::Number(Number::Text(t)) | Value::String(t) => t.clone().into(),
+                Value::List(l) => l.iter().map(to_json).collect(),
+                Value::Map(m) => m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect(),
+            }
+        }
+    }
 }
