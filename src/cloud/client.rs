@@ -773,6 +773,52 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_429_pauses_the_whole_endpoint_until_its_retry_after_date() {
+        let in_4s = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(4));
+        let server = TestServer::fixed(
+            "429 Too Many Requests",
+            &[("Retry-After", &in_4s)],
+            r#"{"error_code":"APIGW.0308","error_msg":"The request is throttled."}"#,
+        )
+        .await;
+        let client = aksk();
+        let e = client
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(e.is_throttled());
+        let host = authority(&server.base()).expect("host");
+        let st = client
+            .budget()
+            .status(&host)
+            .expect("the endpoint is known");
+        // An HTTP date has one-second resolution: between 2 and 4 s remain.
+        assert!(
+            st.paused_for > Duration::from_secs(2) && st.paused_for <= Duration::from_secs(4),
+            "{st:?}"
+        );
+        assert_eq!(st.throttled, 1);
+        assert!(st.rate < client.budget().max_rate(), "{st:?}");
+        // Every clone shares the budget: another wait on the same endpoint
+        // is held back too, while a wait on another endpoint is not.
+        let other = client.clone();
+        let base = server.base();
+        let held = tokio::spawn(async move { other.get_json(&base, &["y"], &[], None, T).await });
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(
+            !held.is_finished(),
+            "the paused endpoint must not be called"
+        );
+        assert_eq!(server.requests().len(), 1);
+        let elsewhere = TestServer::fixed("200 OK", &[], "{}").await;
+        client
+            .get_json(&elsewhere.base(), &["z"], &[], None, T)
+            .await
+            .expect("another endpoint is not paused");
+        held.abort();
+    }
+
+    #[tokio::test]
     async fn not_found_is_permanent_with_details() {
         let server = TestServer::fixed(
             "404 Not Found",
