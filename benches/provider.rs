@@ -174,7 +174,7 @@ fn secs(d: Duration) -> String {
     if s >= 100.0 {
         format!("{s:.0} s")
     } else {
-        format!("{s:.1} s")
+        format!("{s:.2} s")
     }
 }
 

@@ -42,7 +42,7 @@ use tokio::time::Instant;
 pub const DEFAULT_MAX_REQUESTS_PER_SECOND: u32 = 100;
 
 /// Requests to one endpoint open at the same time.
-pub const MAX_IN_FLIGHT: usize = 64;
+pub const MAX_IN_FLIGHT: usize = 32;
 
 /// The largest cap accepted from configuration; beyond this the cap stops
 /// meaning anything and a typo (an extra zero or three) is more likely.
