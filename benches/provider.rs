@@ -220,15 +220,8 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Ends a plugin as Terraform's go-plugin client would when it has no
 /// connection: SIGTERM (the plugin then removes its socket directory), and a
-/// kill only if it has not gone within five seconds.
-fn terminate(mut plugin: Plugin) {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(plugin.child.id().to_string())
-        .status();
-    support::eventually(Duration::from_secs(5), || {
-        matches!(plugin.child.try_wait(), Ok(Some(_)))
-    });
+/// kill only if it has not gone within five seconds (the harness's `Drop`).
+fn terminate(plugin: Plugin) {
     drop(plugin);
 }
 

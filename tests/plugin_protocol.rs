@@ -240,6 +240,23 @@ async fn unknown_values_are_accepted_by_validation() {
     assert_eq!(path.steps.len(), 1);
 }
 
+#[test]
+fn sigterm_exits_cleanly_and_removes_the_socket_directory() {
+    let mut plugin = start_plugin();
+    let dir = plugin.socket.parent().expect("dir").to_path_buf();
+    assert!(dir.exists());
+    assert!(
+        plugin.terminate(Duration::from_secs(10)),
+        "SIGTERM must end the plugin"
+    );
+    let status = plugin.child.wait().expect("status");
+    assert!(status.success(), "clean exit expected, got {status}");
+    assert!(
+        !dir.exists(),
+        "socket directory must be removed after SIGTERM"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_provider_cancels_every_wait_and_keeps_serving() {
     const WAITS: usize = 500;

@@ -45,9 +45,28 @@ pub struct Plugin {
     pub client: Identity,
 }
 
+impl Plugin {
+    /// SIGTERM, as a tidy supervisor would send it; `true` once the process
+    /// has exited (within `limit`).
+    pub fn terminate(&mut self, limit: Duration) -> bool {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return true;
+        }
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        super::eventually(limit, || matches!(self.child.try_wait(), Ok(Some(_))))
+    }
+}
+
 impl Drop for Plugin {
+    /// SIGTERM first, so the plugin removes its socket directory and no test
+    /// leaves one behind in the temp dir; SIGKILL only if it hangs.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if !self.terminate(Duration::from_secs(5)) {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
