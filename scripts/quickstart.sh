@@ -96,7 +96,7 @@ cp "$ROOT"/examples/quickstart/*.tf "$WORK/"
 cat >"$WORK/terraformrc" <<EOF
 provider_installation {
   dev_overrides {
-    "terraform.local/jobwait/huaweicloud" = "$BIN"
+    "jobwait/huaweicloud" = "$BIN"
   }
   direct {}
 }

@@ -3,7 +3,7 @@
 terraform {
   required_providers {
     huaweicloud = {
-      source = "terraform.local/jobwait/huaweicloud"
+      source = "jobwait/huaweicloud"
     }
   }
 }

@@ -4,7 +4,7 @@
 terraform {
   required_providers {
     huaweicloud = {
-      source = "terraform.local/jobwait/huaweicloud"
+      source = "jobwait/huaweicloud"
     }
   }
 }

@@ -8,7 +8,7 @@ terraform {
 
   required_providers {
     huaweicloud = {
-      source = "terraform.local/jobwait/huaweicloud"
+      source = "jobwait/huaweicloud"
     }
   }
 }

@@ -12,7 +12,7 @@ terraform {
       source = "huaweicloud/huaweicloud"
     }
     hwjobs = {
-      source = "terraform.local/jobwait/huaweicloud"
+      source = "jobwait/huaweicloud"
     }
   }
 }

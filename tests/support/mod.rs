@@ -17,7 +17,7 @@ pub const SECRET_KEY: &str = "SKe2eSecretValue-never-log-me-7f3a";
 pub const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
 pub const REGION: &str = "cn-north-4";
 pub const TOKEN: &str = "MIIE2etestIamTokenValue-never-log-me-91c";
-pub const SOURCE: &str = "terraform.local/jobwait/huaweicloud";
+pub const SOURCE: &str = "registry.terraform.io/jobwait/huaweicloud";
 
 /// One Terraform CLI to run the tests with.
 #[derive(Debug, Clone)]
