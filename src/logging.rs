@@ -148,6 +148,52 @@ pub fn init() {
         .try_init();
 }
 
+/// Records the JSON lines this process would send to Terraform, for tests
+/// of what other modules log. Lives while the guard does, on this thread.
+#[cfg(test)]
+pub(crate) struct Capture {
+    buffer: Buffer,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+#[cfg(test)]
+#[derive(Clone, Default)]
+struct Buffer(std::sync::Arc<Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl std::io::Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+impl Capture {
+    /// Every level, from every module.
+    pub(crate) fn start() -> Capture {
+        let buffer = Buffer::default();
+        let subscriber = tracing_subscriber::registry().with(GoPluginLayer {
+            out: Mutex::new(buffer.clone()),
+        });
+        Capture {
+            buffer,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    pub(crate) fn lines(&self) -> Vec<serde_json::Value> {
+        let bytes = self.buffer.0.lock().expect("buffer").clone();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,19 +214,6 @@ mod tests {
     fn timestamp_has_six_fractional_digits() {
         let t = time::macros::datetime!(2024-01-02 03:04:05.123456789 UTC);
         assert_eq!(timestamp(t), "2024-01-02T03:04:05.123456Z");
-    }
-
-    #[derive(Clone, Default)]
-    struct Buffer(std::sync::Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("buffer").extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
     }
 
     #[test]

@@ -475,6 +475,67 @@ fn secrets_never_reach_the_trace_log(tf: Terraform) {
     assert_eq!(sim.stats()["iam_requests"], 1);
 }
 
+/// `TF_LOG=DEBUG` shows the provider's own lines in Terraform's log, each
+/// at its level: INFO when a wait starts and ends, DEBUG for every poll with
+/// what it returned, and nothing from TRACE.
+fn debug_log_shows_each_poll_at_its_level(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}",
+        wait_block("job", "cce", "run1-e2e-debug", "")
+    );
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    let log = wd.dir.path().join("debug.log");
+    wd.set_env("TF_LOG", "DEBUG");
+    wd.set_env("TF_LOG_PATH", &log.display().to_string());
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    let text = std::fs::read_to_string(&log).expect("debug log");
+    let ours: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-huaweicloud"))
+        .collect();
+    let find = |level: &str, message: &str| -> Vec<&str> {
+        ours.iter()
+            .copied()
+            .filter(|l| l.contains(&format!("[{level}]")) && l.contains(&format!(": {message}:")))
+            .collect()
+    };
+    let polls = find("DEBUG", "poll");
+    assert_eq!(polls.len(), 2, "two polls at DEBUG:\n{}", ours.join("\n"));
+    for field in [
+        "http_status=200",
+        "job_id=run1-e2e-debug",
+        "next_delay_ms=",
+        "request_id=",
+    ] {
+        assert!(
+            polls.iter().all(|l| l.contains(field)),
+            "{field} missing:\n{}",
+            polls.join("\n")
+        );
+    }
+    assert!(polls[0].contains("job_status=Running"), "{}", polls[0]);
+    assert!(polls[1].contains("job_status=Success"), "{}", polls[1]);
+    let started = find("INFO", "wait started");
+    let ended = find("INFO", "wait ended");
+    assert_eq!((started.len(), ended.len()), (1, 1), "{}", ours.join("\n"));
+    assert!(
+        ended[0].contains("status=Success") && ended[0].contains("elapsed="),
+        "{}",
+        ended[0]
+    );
+    assert!(
+        !ours.iter().any(|l| l.contains("[TRACE]")),
+        "TRACE lines leaked at DEBUG:\n{}",
+        ours.join("\n")
+    );
+    assert!(
+        !text.contains(SECRET_KEY),
+        "the secret key is in the DEBUG log"
+    );
+}
+
 fn unparseable_body_fails_cleanly(tf: Terraform) {
     let sim = Simulator::start();
     let hcl = format!("{PROVIDER}{}", wait_block("job", "swr", "bad-json-e2e", ""));
@@ -537,6 +598,7 @@ for_each_terraform!(
     interrupt_stops_a_long_wait_during_plan,
     interrupt_stops_a_long_wait_during_apply,
     secrets_never_reach_the_trace_log,
+    debug_log_shows_each_poll_at_its_level,
     unparseable_body_fails_cleanly,
     iam_token_auth_works_and_stays_secret,
 );

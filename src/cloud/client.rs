@@ -229,6 +229,14 @@ impl CloudClient {
         // Signed after the queue, so X-Sdk-Date is fresh whatever the wait.
         let headers = self.request_headers(&url, &host, project_id, SystemTime::now())?;
 
+        // Names only: the values include the signature or the token.
+        tracing::trace!(
+            method = "GET",
+            url = %url,
+            headers = %headers.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(","),
+            timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            "cloud request sent"
+        );
         let started = Instant::now();
         let outcome = tokio::time::timeout(timeout, self.exchange(&url, &host, headers, timeout))
             .await
@@ -245,13 +253,15 @@ impl CloudClient {
             }
         }
         match &outcome {
-            Ok(r) => tracing::debug!(
+            // The waiter logs each poll at DEBUG; this is the transport view.
+            Ok(r) => tracing::trace!(
                 method = "GET",
                 url = %url,
                 status = r.status,
                 request_id = r.request_id.as_deref().unwrap_or(""),
+                body_bytes = r.body.len(),
                 elapsed_ms,
-                "cloud request"
+                "cloud response received"
             ),
             Err(e) => tracing::debug!(
                 method = "GET",

@@ -11,7 +11,7 @@ use crate::cloud::CloudError;
 use crate::jobs::{Job, JobError, Service};
 use crate::protocol::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::value::Value;
-use crate::waiter::{self, RetryableError, WaitConfig, WaitError};
+use crate::waiter::{self, Observation, RetryableError, WaitConfig, WaitError};
 
 use super::config::{self, Field};
 use super::schema::SUB_JOB_FIELDS;
@@ -257,12 +257,78 @@ async fn run(
                     remaining.min(client.default_timeout()),
                 )
                 .await?;
-            Ok::<Job, PollError>(crate::jobs::parse(service, &response.body)?)
+            Ok::<Polled, PollError>(Polled {
+                job: crate::jobs::parse(service, &response.body)?,
+                status: response.status,
+                request_id: response.request_id,
+            })
         }
     };
-    match waiter::wait_for_job(probe, &wait_cfg, cancel).await {
-        Ok(waited) => Ok(waited.job),
-        Err(e) => Err(diagnose(args, e)),
+    tracing::info!(
+        service = service.as_str(),
+        job_id = %args.job_id,
+        region = %region,
+        poll_interval = %crate::duration::format_compact(args.poll_interval),
+        timeout = %crate::duration::format_compact(args.timeout),
+        "wait started"
+    );
+    let outcome = waiter::wait_for_job(probe, &wait_cfg, cancel).await;
+    let elapsed = crate::duration::format_compact(started.elapsed());
+    match outcome {
+        Ok(waited) => {
+            tracing::info!(
+                service = service.as_str(),
+                job_id = %args.job_id,
+                status = %waited.job.status,
+                outcome = "done",
+                polls = waited.polls,
+                elapsed = %elapsed,
+                "wait ended"
+            );
+            Ok(waited.job)
+        }
+        Err(e) => {
+            let status = match &e {
+                WaitError::JobFailed { job, .. } => job.status.as_str(),
+                WaitError::TimedOut {
+                    last_job: Some(job),
+                    ..
+                } => job.status.as_str(),
+                _ => "",
+            };
+            tracing::info!(
+                service = service.as_str(),
+                job_id = %args.job_id,
+                status,
+                outcome = e.kind(),
+                polls = e.polls(),
+                elapsed = %elapsed,
+                "wait ended"
+            );
+            Err(diagnose(args, e))
+        }
+    }
+}
+
+/// One poll's answer with where it came from, for the waiter's log line.
+struct Polled {
+    job: Job,
+    status: u16,
+    request_id: Option<String>,
+}
+
+impl Observation for Polled {
+    fn job(&self) -> &Job {
+        &self.job
+    }
+    fn into_job(self) -> Job {
+        self.job
+    }
+    fn status_code(&self) -> Option<u16> {
+        Some(self.status)
+    }
+    fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
     }
 }
 

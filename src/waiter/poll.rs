@@ -54,6 +54,32 @@ pub trait RetryableError {
     }
 }
 
+/// What one successful poll observed: the job, and where the answer came
+/// from. The waiter only logs the provenance (one DEBUG line per poll, so
+/// `TF_LOG=DEBUG` shows what each request returned and when the next comes);
+/// a bare [`Job`] is an observation without provenance.
+pub trait Observation: Send {
+    fn job(&self) -> &Job;
+    fn into_job(self) -> Job;
+    /// The response's status code, for the log.
+    fn status_code(&self) -> Option<u16> {
+        None
+    }
+    /// The server's id for the request, for the log.
+    fn request_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Observation for Job {
+    fn job(&self) -> &Job {
+        self
+    }
+    fn into_job(self) -> Job {
+        self
+    }
+}
+
 /// Limits of one wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitConfig {
@@ -118,6 +144,17 @@ pub enum WaitError<E> {
 }
 
 impl<E> WaitError<E> {
+    /// A one-word name of how the wait ended, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WaitError::JobFailed { .. } => "failed",
+            WaitError::TimedOut { .. } => "timed_out",
+            WaitError::RetriesExhausted { .. } => "retries_exhausted",
+            WaitError::Request { .. } => "request_failed",
+            WaitError::Cancelled { .. } => "cancelled",
+        }
+    }
+
     /// Requests made before the wait ended.
     pub fn polls(&self) -> u32 {
         match self {
@@ -198,14 +235,15 @@ struct Tally<E> {
 ///
 /// `probe` receives the time left before the deadline, so it can bound its own
 /// request timeout; the waiter also drops the probe's future at the deadline.
-pub async fn wait_for_job<F, Fut, E>(
+pub async fn wait_for_job<F, Fut, O, E>(
     mut probe: F,
     cfg: &WaitConfig,
     cancel: &CancellationToken,
 ) -> Result<Waited, WaitError<E>>
 where
     F: FnMut(Duration) -> Fut + Send,
-    Fut: Future<Output = Result<Job, E>> + Send,
+    Fut: Future<Output = Result<O, E>> + Send,
+    O: Observation,
     E: RetryableError + fmt::Display + Send,
 {
     let start = Instant::now();
@@ -221,8 +259,8 @@ where
         let outcome =
             call_with_retries(&mut probe, deadline, cfg.max_retries, cancel, &mut tally).await;
         let polls = tally.requests;
-        let job = match outcome {
-            Ok(job) => job,
+        let seen = match outcome {
+            Ok(seen) => seen,
             Err(Stop::Deadline) => {
                 return Err(WaitError::TimedOut {
                     after: cfg.timeout,
@@ -243,46 +281,40 @@ where
         };
         // The poll succeeded, so an earlier transient error no longer explains anything.
         tally.last_error = None;
+        let status_code = seen.status_code().unwrap_or(0);
+        let request_id = seen.request_id().unwrap_or("").to_string();
+        let job = seen.into_job();
+        let next = match job.phase {
+            Phase::Pending => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                Some(schedule.next().unwrap_or(cfg.poll_interval).min(left))
+            }
+            Phase::Done | Phase::Failed => None,
+        };
+        tracing::debug!(
+            service = job.service.as_str(),
+            job_id = %job.id,
+            poll = polls,
+            http_status = status_code,
+            request_id = %request_id,
+            job_status = %job.status,
+            recognised = job.status_recognised(),
+            next_delay_ms = next.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            "poll"
+        );
 
-        match job.phase {
-            Phase::Done => {
-                tracing::debug!(
-                    service = job.service.as_str(),
-                    job_id = %job.id,
-                    status = %job.status,
-                    poll = polls,
-                    "job finished"
-                );
+        match (job.phase, next) {
+            (Phase::Done, _) => {
                 return Ok(Waited {
                     job,
                     polls,
                     elapsed: start.elapsed(),
                 });
             }
-            Phase::Failed => {
-                tracing::debug!(
-                    service = job.service.as_str(),
-                    job_id = %job.id,
-                    status = %job.status,
-                    poll = polls,
-                    "job failed"
-                );
-                return Err(WaitError::JobFailed { job, polls });
-            }
-            Phase::Pending => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let pause = schedule.next().unwrap_or(cfg.poll_interval).min(left);
-                tracing::debug!(
-                    service = job.service.as_str(),
-                    job_id = %job.id,
-                    status = %job.status,
-                    recognised = job.status_recognised(),
-                    poll = polls,
-                    next_delay_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
-                    "job still running"
-                );
+            (Phase::Failed, _) => return Err(WaitError::JobFailed { job, polls }),
+            (Phase::Pending, pause) => {
                 last_job = Some(job);
-                if !sleep_or_cancel(pause, cancel).await {
+                if !sleep_or_cancel(pause.unwrap_or(cfg.poll_interval), cancel).await {
                     return Err(WaitError::Cancelled { polls });
                 }
             }
@@ -558,6 +590,59 @@ mod tests {
         assert_eq!(script.calls().len(), 1);
         // The probe is told how long it may take.
         assert_eq!(script.calls()[0].1, Duration::from_secs(1800));
+    }
+
+    /// A job with provenance, as the provider's probe returns it.
+    struct WithProvenance(Job, &'static str);
+
+    impl Observation for WithProvenance {
+        fn job(&self) -> &Job {
+            &self.0
+        }
+        fn into_job(self) -> Job {
+            self.0
+        }
+        fn status_code(&self) -> Option<u16> {
+            Some(200)
+        }
+        fn request_id(&self) -> Option<&str> {
+            Some(self.1)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_poll_is_one_debug_line_with_status_request_id_and_next_delay() {
+        let log = crate::logging::Capture::start();
+        let phases = Arc::new(Mutex::new(VecDeque::from(["Running", "Success"])));
+        let probe = move |_left: Duration| {
+            let phase = phases.lock().unwrap().pop_front().unwrap_or("Success");
+            async move {
+                let Step::Reply(r) = cce(phase) else {
+                    unreachable!("cce() always replies")
+                };
+                r.map(|job| WithProvenance(job, "req-42"))
+            }
+        };
+        wait_for_job(probe, &cfg(1800, 10, 5), &CancellationToken::new())
+            .await
+            .expect("done");
+        let polls: Vec<serde_json::Value> = log
+            .lines()
+            .into_iter()
+            .filter(|l| l["@message"] == "poll")
+            .collect();
+        assert_eq!(polls.len(), 2, "{polls:?}");
+        for (line, status) in polls.iter().zip(["Running", "Success"]) {
+            assert_eq!(line["@level"], "debug");
+            assert_eq!(line["http_status"], 200);
+            assert_eq!(line["request_id"], "req-42");
+            assert_eq!(line["job_status"], status);
+            assert_eq!(line["job_id"], "job-1");
+            assert_eq!(line["service"], "cce");
+        }
+        let next = polls[0]["next_delay_ms"].as_u64().expect("next delay");
+        assert!((8_000..=10_000).contains(&next), "{next}");
+        assert_eq!(polls[1]["next_delay_ms"], 0, "no next poll after the last");
     }
 
     #[tokio::test(start_paused = true)]
