@@ -29,7 +29,7 @@ variable "job_id" {
 data "huaweicloud_job_wait" "cluster" {
   service = "cce"
   job_id  = var.job_id
-  # Polling starts fast and backs off to at most this pause between two polls.
+  # The first poll is at once; then one every poll_interval (less 0-20 % jitter).
   poll_interval = "15s"
 
   # Cluster creation usually takes 5 to 15 minutes.

@@ -7,7 +7,8 @@
 #   export HW_SECURITY_TOKEN=...        # only with temporary credentials
 #   export HW_PROJECT_ID=...            # optional: looked up from IAM by region name
 #   export HW_AUTH_TOKEN=...            # alternative to AK/SK: an IAM token
-#   export HW_MAX_RETRIES=5             # retries of one poll on throttling and 5xx
+#   export HW_MAX_RETRIES=5             # retries of one poll on 5xx and network errors
+#   export HW_MAX_REQUESTS_PER_SECOND=100  # per endpoint, shared by every wait
 #
 #   terraform apply -var job_id=<CCE job id>
 terraform {

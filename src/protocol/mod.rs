@@ -5,6 +5,7 @@
 
 pub mod diagnostics;
 pub mod schema;
+pub mod schema_docs;
 pub mod value;
 
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
