@@ -39,6 +39,9 @@ pub fn render(block: &Block) -> String {
     out
 }
 
+/// Which attributes belong to a group such as "Required".
+type AttributeFilter = fn(&Attribute) -> bool;
+
 #[derive(Clone)]
 enum NestedBody {
     Block(Block),
@@ -64,7 +67,7 @@ fn write_groups(
     heading: &str,
     nested: &mut Vec<Nested>,
 ) {
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    let groups: [(&str, AttributeFilter); 3] = [
         ("Required", |a| a.required),
         ("Optional", |a| a.optional),
         ("Read-Only", |a| a.computed && !a.optional),
