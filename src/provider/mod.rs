@@ -3,10 +3,12 @@
 //!
 //! Results, including every failure a user can cause or meet, go back as
 //! diagnostics in an OK response; a gRPC error status is reserved for
-//! protocol misuse (an unknown data source type name, an undecodable value).
+//! protocol misuse (an unknown data source or resource type name, an
+//! undecodable value).
 
 pub mod config;
 pub mod job_wait;
+pub mod job_wait_resource;
 pub mod schema;
 pub mod settings;
 
@@ -18,9 +20,10 @@ use tonic::{Request, Response, Status};
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::tfplugin6::provider_server::Provider;
 use crate::protocol::tfplugin6::{
-    configure_provider, get_metadata, get_provider_schema, get_resource_identity_schemas,
-    read_data_source, stop_provider, validate_data_resource_config, validate_provider_config,
-    DynamicValue, ServerCapabilities,
+    apply_resource_change, configure_provider, get_metadata, get_provider_schema,
+    get_resource_identity_schemas, import_resource_state, plan_resource_change, read_data_source,
+    read_resource, stop_provider, upgrade_resource_state, validate_data_resource_config,
+    validate_provider_config, validate_resource_config, DynamicValue, ServerCapabilities,
 };
 use crate::protocol::value::{self, Value};
 
@@ -89,11 +92,46 @@ fn check_type_name(name: &str) -> Result<(), Status> {
     }
 }
 
+fn check_resource_type_name(name: &str) -> Result<(), Status> {
+    if name == schema::JOB_WAIT {
+        Ok(())
+    } else {
+        Err(Status::not_found(format!(
+            "this provider has no managed resource {name:?}; it serves {}",
+            schema::JOB_WAIT
+        )))
+    }
+}
+
+fn default_poll_interval() -> String {
+    crate::duration::format_compact(crate::waiter::DEFAULT_POLL_INTERVAL)
+}
+
+fn default_timeout() -> String {
+    crate::duration::format_compact(crate::waiter::DEFAULT_READ_TIMEOUT)
+}
+
 fn job_wait_schema() -> crate::protocol::tfplugin6::Schema {
-    schema::job_wait_schema(
-        &crate::duration::format_compact(crate::waiter::DEFAULT_POLL_INTERVAL),
-        &crate::duration::format_compact(crate::waiter::DEFAULT_READ_TIMEOUT),
-    )
+    schema::job_wait_schema(&default_poll_interval(), &default_timeout())
+}
+
+fn job_wait_resource_schema() -> crate::protocol::tfplugin6::Schema {
+    schema::job_wait_resource_schema(&default_poll_interval(), &default_timeout())
+}
+
+/// Answered when a wait is asked of a provider whose block had errors
+/// (Terraform reports those, but still calls on).
+fn not_configured() -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    diags.push(Diagnostic::error(
+        "Provider is not configured",
+        "The huaweicloud provider could not be configured; see the errors reported for the provider block.",
+    ));
+    diags
+}
+
+fn errors(diags: Diagnostics) -> Vec<crate::protocol::tfplugin6::Diagnostic> {
+    diags.into_proto()
 }
 
 #[tonic::async_trait]
@@ -105,6 +143,9 @@ impl Provider for JobWaitProvider {
         Ok(Response::new(get_metadata::Response {
             server_capabilities: Some(capabilities()),
             data_sources: vec![get_metadata::DataSourceMetadata {
+                type_name: schema::JOB_WAIT.to_string(),
+            }],
+            resources: vec![get_metadata::ResourceMetadata {
                 type_name: schema::JOB_WAIT.to_string(),
             }],
             ..Default::default()
@@ -123,6 +164,9 @@ impl Provider for JobWaitProvider {
         response
             .data_source_schemas
             .insert(schema::JOB_WAIT.to_string(), job_wait_schema());
+        response
+            .resource_schemas
+            .insert(schema::JOB_WAIT.to_string(), job_wait_resource_schema());
         Ok(Response::new(response))
     }
 
@@ -181,13 +225,8 @@ impl Provider for JobWaitProvider {
         check_type_name(&req.type_name)?;
         let config = decode(req.config.as_ref())?;
         let Some(configured) = self.configured() else {
-            let mut diags = Diagnostics::default();
-            diags.push(Diagnostic::error(
-                "Provider is not configured",
-                "The huaweicloud provider could not be configured; see the errors reported for the provider block.",
-            ));
             return Ok(Response::new(read_data_source::Response {
-                diagnostics: diags.into_proto(),
+                diagnostics: errors(not_configured()),
                 ..Default::default()
             }));
         };
@@ -199,6 +238,138 @@ impl Provider for JobWaitProvider {
             },
             Err(diags) => read_data_source::Response {
                 diagnostics: diags.into_proto(),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<validate_resource_config::Request>,
+    ) -> Result<Response<validate_resource_config::Response>, Status> {
+        let req = request.get_ref();
+        check_resource_type_name(&req.type_name)?;
+        let config = decode(req.config.as_ref())?;
+        Ok(Response::new(validate_resource_config::Response {
+            diagnostics: errors(job_wait_resource::validate(&config)),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<upgrade_resource_state::Request>,
+    ) -> Result<Response<upgrade_resource_state::Response>, Status> {
+        let req = request.get_ref();
+        check_resource_type_name(&req.type_name)?;
+        let response = match job_wait_resource::upgrade(req.version, req.raw_state.as_ref()) {
+            Ok(state) => upgrade_resource_state::Response {
+                upgraded_state: Some(value::to_dynamic(&state)),
+                diagnostics: Vec::new(),
+            },
+            Err(diags) => upgrade_resource_state::Response {
+                upgraded_state: None,
+                diagnostics: errors(diags),
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    /// The result was fixed when the wait ended; refresh asks nothing of
+    /// the cloud, which may long since have forgotten the job.
+    async fn read_resource(
+        &self,
+        request: Request<read_resource::Request>,
+    ) -> Result<Response<read_resource::Response>, Status> {
+        let req = request.into_inner();
+        check_resource_type_name(&req.type_name)?;
+        Ok(Response::new(read_resource::Response {
+            new_state: req.current_state,
+            private: req.private,
+            ..Default::default()
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<plan_resource_change::Request>,
+    ) -> Result<Response<plan_resource_change::Response>, Status> {
+        let req = request.get_ref();
+        check_resource_type_name(&req.type_name)?;
+        let prior = decode(req.prior_state.as_ref())?;
+        let proposed = decode(req.proposed_new_state.as_ref())?;
+        let plan = job_wait_resource::plan(&prior, &proposed);
+        Ok(Response::new(plan_resource_change::Response {
+            planned_state: Some(value::to_dynamic(&plan.planned)),
+            requires_replace: plan.requires_replace.iter().map(|p| p.to_proto()).collect(),
+            planned_private: req.prior_private.clone(),
+            ..Default::default()
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<apply_resource_change::Request>,
+    ) -> Result<Response<apply_resource_change::Response>, Status> {
+        use job_wait_resource::Change;
+        let req = request.get_ref();
+        check_resource_type_name(&req.type_name)?;
+        let prior = decode(req.prior_state.as_ref())?;
+        let planned = decode(req.planned_state.as_ref())?;
+        let config = decode(req.config.as_ref())?;
+        let result = match job_wait_resource::change(&prior, &planned) {
+            // Destroy only forgets: the job is history, not something to undo.
+            Change::Delete => Ok(Value::Null),
+            Change::Update => job_wait_resource::update(&prior, &config),
+            Change::Create => match self.configured() {
+                None => Err(not_configured()),
+                Some(configured) => {
+                    let cancel = self.current_stop();
+                    job_wait_resource::create(&configured, &config, &cancel).await
+                }
+            },
+        };
+        let response = match result {
+            Ok(state) => apply_resource_change::Response {
+                new_state: Some(value::to_dynamic(&state)),
+                private: req.planned_private.clone(),
+                ..Default::default()
+            },
+            // A failed create stores nothing (null state); a failed update
+            // keeps what was there.
+            Err(diags) => apply_resource_change::Response {
+                new_state: Some(value::to_dynamic(&prior)),
+                diagnostics: errors(diags),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<import_resource_state::Request>,
+    ) -> Result<Response<import_resource_state::Response>, Status> {
+        let req = request.get_ref();
+        check_resource_type_name(&req.type_name)?;
+        let Some(configured) = self.configured() else {
+            return Ok(Response::new(import_resource_state::Response {
+                diagnostics: errors(not_configured()),
+                ..Default::default()
+            }));
+        };
+        let cancel = self.current_stop();
+        let response = match job_wait_resource::import(&configured, &req.id, &cancel).await {
+            Ok(state) => import_resource_state::Response {
+                imported_resources: vec![import_resource_state::ImportedResource {
+                    type_name: schema::JOB_WAIT.to_string(),
+                    state: Some(value::to_dynamic(&state)),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            Err(diags) => import_resource_state::Response {
+                diagnostics: errors(diags),
                 ..Default::default()
             },
         };
