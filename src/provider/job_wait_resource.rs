@@ -183,7 +183,7 @@ pub fn parse_import_id(id: &str) -> Result<Value, Diagnostics> {
         diags.push(Diagnostic::error(
             "Invalid import id for huaweicloud_job_wait",
             format!(
-                "{why}. Use {IMPORT_ID_FORMS}; the region and project id forms only when the resource sets them too."
+                "{why}. Use {IMPORT_ID_FORMS}; the longer form only when the resource sets region and project_id too."
             ),
         ));
         diags

@@ -392,3 +392,265 @@ impl Provider for JobWaitProvider {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::diagnostics::AttributePath;
+    use crate::protocol::tfplugin6::RawState;
+
+    fn text(s: &str) -> Value {
+        Value::String(s.to_string())
+    }
+
+    fn dv(v: &Value) -> Option<DynamicValue> {
+        Some(value::to_dynamic(v))
+    }
+
+    fn back(dv: Option<DynamicValue>) -> Value {
+        value::decode_dynamic(&dv.expect("a value")).expect("decodes")
+    }
+
+    fn config(job_id: &str) -> Value {
+        Value::object([
+            ("service", text("cce")),
+            ("job_id", text(job_id)),
+            ("region", Value::Null),
+            ("project_id", Value::Null),
+            ("poll_interval", text("1s")),
+            ("timeouts", Value::Null),
+        ])
+    }
+
+    fn stored(job_id: &str) -> Value {
+        let mut m = config(job_id).as_map().cloned().expect("object");
+        for name in ["id", "status", "reason", "error_code", "job_type"] {
+            m.insert(name.into(), text("stored"));
+        }
+        for name in ["resource_id", "resource_name", "created_at", "updated_at"] {
+            m.insert(name.into(), text("stored"));
+        }
+        m.insert("sub_jobs".into(), Value::List(vec![]));
+        Value::Map(m)
+    }
+
+    /// A provider that was never configured: any request it tried to make
+    /// would fail with "Provider is not configured", so a clean answer
+    /// proves the call needed none.
+    fn unconfigured() -> JobWaitProvider {
+        JobWaitProvider::new(CancellationToken::new())
+    }
+
+    async fn apply(
+        p: &JobWaitProvider,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> apply_resource_change::Response {
+        p.apply_resource_change(Request::new(apply_resource_change::Request {
+            type_name: schema::JOB_WAIT.into(),
+            prior_state: dv(prior),
+            planned_state: dv(planned),
+            config: dv(config),
+            ..Default::default()
+        }))
+        .await
+        .expect("ok")
+        .into_inner()
+    }
+
+    #[tokio::test]
+    async fn metadata_and_schema_advertise_the_resource() {
+        let p = unconfigured();
+        let meta = p
+            .get_metadata(Request::new(Default::default()))
+            .await
+            .expect("ok")
+            .into_inner();
+        assert_eq!(meta.resources.len(), 1);
+        assert_eq!(meta.resources[0].type_name, schema::JOB_WAIT);
+        let s = p
+            .get_provider_schema(Request::new(Default::default()))
+            .await
+            .expect("ok")
+            .into_inner();
+        let r = &s.resource_schemas[schema::JOB_WAIT];
+        assert_eq!(r.version, schema::JOB_WAIT_RESOURCE_SCHEMA_VERSION);
+        assert!(s.data_source_schemas.contains_key(schema::JOB_WAIT));
+    }
+
+    #[tokio::test]
+    async fn read_returns_the_stored_state_untouched() {
+        let p = unconfigured();
+        let state = value::to_dynamic(&stored("job-1"));
+        let r = p
+            .read_resource(Request::new(read_resource::Request {
+                type_name: schema::JOB_WAIT.into(),
+                current_state: Some(state.clone()),
+                private: b"kept".to_vec(),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        assert_eq!(r.new_state, Some(state));
+        assert_eq!(r.private, b"kept");
+        assert!(r.diagnostics.is_empty());
+    }
+
+    #[tokio::test]
+    async fn update_and_delete_need_no_configured_client() {
+        let p = unconfigured();
+        let prior = stored("job-1");
+        let cfg = {
+            let mut m = config("job-1").as_map().cloned().expect("object");
+            m.insert("poll_interval".into(), text("9s"));
+            Value::Map(m)
+        };
+        let r = apply(&p, &prior, &prior, &cfg).await;
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        let new = back(r.new_state);
+        assert_eq!(new.get("poll_interval"), Some(&text("9s")));
+        assert_eq!(new.get("status"), Some(&text("stored")));
+
+        let r = apply(&p, &prior, &Value::Null, &Value::Null).await;
+        assert!(r.diagnostics.is_empty());
+        assert_eq!(back(r.new_state), Value::Null);
+    }
+
+    #[tokio::test]
+    async fn a_create_that_cannot_wait_stores_nothing() {
+        let p = unconfigured();
+        let r = apply(&p, &Value::Null, &config("job-1"), &config("job-1")).await;
+        assert_eq!(r.diagnostics.len(), 1);
+        assert_eq!(r.diagnostics[0].summary, "Provider is not configured");
+        assert_eq!(back(r.new_state), Value::Null);
+    }
+
+    #[tokio::test]
+    async fn plan_reports_replacement_paths() {
+        let p = unconfigured();
+        let prior = stored("job-1");
+        let mut proposed = prior.as_map().cloned().expect("object");
+        proposed.insert("job_id".into(), text("job-2"));
+        let r = p
+            .plan_resource_change(Request::new(plan_resource_change::Request {
+                type_name: schema::JOB_WAIT.into(),
+                prior_state: dv(&prior),
+                proposed_new_state: dv(&Value::Map(proposed.clone())),
+                config: dv(&Value::Map(proposed)),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        assert_eq!(
+            r.requires_replace,
+            vec![AttributePath::root("job_id").to_proto()]
+        );
+        assert_eq!(back(r.planned_state).get("id"), Some(&Value::Unknown));
+        assert!(!r.legacy_type_system);
+    }
+
+    #[tokio::test]
+    async fn upgrade_decodes_json_state_and_refuses_newer_versions() {
+        let p = unconfigured();
+        let upgrade = |version: i64, json: &str| {
+            p.upgrade_resource_state(Request::new(upgrade_resource_state::Request {
+                type_name: schema::JOB_WAIT.into(),
+                version,
+                raw_state: Some(RawState {
+                    json: json.as_bytes().to_vec(),
+                    flatmap: Default::default(),
+                }),
+            }))
+        };
+        let r = upgrade(
+            0,
+            r#"{"service":"cce","job_id":"j","id":"j","status":"Success"}"#,
+        )
+        .await
+        .expect("ok")
+        .into_inner();
+        assert!(r.diagnostics.is_empty());
+        let state = back(r.upgraded_state);
+        assert_eq!(state.get("status"), Some(&text("Success")));
+        let r = upgrade(7, "{}").await.expect("ok").into_inner();
+        assert_eq!(r.diagnostics.len(), 1);
+        assert!(r.diagnostics[0].detail.contains("version 7"));
+        assert!(r.upgraded_state.is_none());
+    }
+
+    #[tokio::test]
+    async fn unknown_resource_types_are_protocol_errors() {
+        let p = unconfigured();
+        let e = p
+            .read_resource(Request::new(read_resource::Request {
+                type_name: "huaweicloud_other".into(),
+                ..Default::default()
+            }))
+            .await
+            .expect_err("not found");
+        assert_eq!(e.code(), tonic::Code::NotFound);
+        assert!(e.message().contains("managed resource"));
+    }
+
+    /// A create polls an endpoint that never answers; `StopProvider` must
+    /// end it at once, with no state stored.
+    #[tokio::test]
+    async fn stop_provider_cancels_a_create_in_flight() {
+        // Accepts the poll's connection and never answers.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", silent.local_addr().expect("addr"));
+        let p = Arc::new(unconfigured());
+        let provider_block = Value::object([
+            ("region", text("cn-north-4")),
+            ("access_key", text("AKUNITTEST0000000001")),
+            ("secret_key", text("SKunit-test-secret")),
+            ("project_id", text("0123456789abcdef0123456789abcdef")),
+            ("endpoints", Value::object([("cce", text(&url))])),
+        ]);
+        let r = p
+            .configure_provider(Request::new(configure_provider::Request {
+                config: dv(&provider_block),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+
+        let cfg = config("stall-unit");
+        let creating = {
+            let p = p.clone();
+            tokio::spawn(async move { apply(&p, &Value::Null, &cfg, &cfg).await })
+        };
+        // Stop only once the create's first poll is really in flight.
+        let (_held_open, _) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), silent.accept())
+                .await
+                .expect("the create polls the endpoint")
+                .expect("accept");
+        assert!(
+            !creating.is_finished(),
+            "the create should still be waiting"
+        );
+        p.stop_provider(Request::new(Default::default()))
+            .await
+            .expect("ok");
+        let r = tokio::time::timeout(std::time::Duration::from_secs(10), creating)
+            .await
+            .expect("StopProvider ends the create promptly")
+            .expect("task");
+        assert_eq!(back(r.new_state), Value::Null);
+        assert!(
+            r.diagnostics
+                .iter()
+                .any(|d| d.detail.contains("cancelled") || d.summary.contains("cancelled")),
+            "{:?}",
+            r.diagnostics
+        );
+    }
+}
