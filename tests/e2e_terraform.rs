@@ -573,6 +573,258 @@ fn iam_token_auth_works_and_stays_secret(tf: Terraform) {
     assert_eq!(sim.stats()["auth_failures"], 0);
 }
 
+fn resource_only(name: &str, service: &str, job_id: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "huaweicloud_job_wait" "{name}" {{
+  service = "{service}"
+  job_id  = "{job_id}"
+  {extra}
+}}
+"#
+    )
+}
+
+/// The resource plus an output of its results.
+fn resource_block(name: &str, service: &str, job_id: &str, extra: &str) -> String {
+    let resource = resource_only(name, service, job_id, extra);
+    format!(
+        r#"{resource}
+output "{name}" {{
+  value = {{
+    id          = huaweicloud_job_wait.{name}.id
+    status      = huaweicloud_job_wait.{name}.status
+    resource_id = huaweicloud_job_wait.{name}.resource_id
+    sub_jobs    = length(huaweicloud_job_wait.{name}.sub_jobs)
+  }}
+}}
+"#
+    )
+}
+
+fn total_requests(sim: &Simulator) -> u64 {
+    let stats = sim.stats();
+    stats["total_requests"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no total_requests in {stats}"))
+}
+
+/// The resource waits once; afterwards plan, an in-place change of
+/// `poll_interval` and destroy all work from state without a request.
+fn resource_waits_once_then_plans_from_state(tf: Terraform) {
+    let sim = Simulator::start();
+    let job = "run1-e2e-res";
+    let hcl = |poll: &str| {
+        format!(
+            "{PROVIDER}{}",
+            resource_block("x", "cce", job, &format!("poll_interval = \"{poll}\""))
+        )
+    };
+    let wd = Workdir::new(&tf, &sim, &hcl("1s"));
+    let run = wd.apply();
+    assert!(run.success(), "apply failed:\n{}", run.diagnostics());
+    let out = wd.outputs();
+    assert_eq!(out["x"]["value"]["id"], job, "{out}");
+    assert_eq!(out["x"]["value"]["status"], "Success", "{out}");
+    assert!(
+        !out["x"]["value"]["resource_id"]
+            .as_str()
+            .unwrap_or("")
+            .is_empty(),
+        "{out}"
+    );
+    assert!(
+        out["x"]["value"]["sub_jobs"].as_u64().unwrap_or(0) > 0,
+        "{out}"
+    );
+    // run1 = one pending answer then success.
+    assert_eq!(sim.stats()["jobs"][format!("cce/{job}")], 2);
+
+    let before = total_requests(&sim);
+    let plan = wd.plan_detailed();
+    assert_eq!(
+        plan.output.status.code(),
+        Some(0),
+        "a re-plan must show no changes:\n{}",
+        plan.diagnostics()
+    );
+    assert!(plan.stdout().contains("No changes"), "{}", plan.stdout());
+    assert_eq!(
+        total_requests(&sim),
+        before,
+        "a plan of a created wait must not call the API"
+    );
+
+    // Tuning a wait that is over is an in-place update, still without a request.
+    wd.rewrite_main_tf(&hcl("7s"));
+    let plan = wd.plan_detailed();
+    assert_eq!(plan.output.status.code(), Some(2), "{}", plan.diagnostics());
+    assert!(
+        plan.stdout().contains("updated in-place"),
+        "{}",
+        plan.stdout()
+    );
+    assert!(!plan.stdout().contains("replaced"), "{}", plan.stdout());
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    assert_eq!(wd.plan_detailed().output.status.code(), Some(0));
+    assert_eq!(total_requests(&sim), before);
+
+    // Destroy only forgets.
+    let run = wd.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(run.success(), "{}", run.diagnostics());
+    assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
+    assert_eq!(
+        total_requests(&sim),
+        before,
+        "destroy must not call the API"
+    );
+}
+
+fn resource_job_id_change_replaces_and_waits_again(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = |job: &str| {
+        format!(
+            "{PROVIDER}{}",
+            resource_block("x", "cce", job, r#"poll_interval = "1s""#)
+        )
+    };
+    let wd = Workdir::new(&tf, &sim, &hcl("done-e2e-first"));
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    assert_eq!(wd.outputs()["x"]["value"]["id"], "done-e2e-first");
+
+    wd.rewrite_main_tf(&hcl("run1-e2e-second"));
+    let before = total_requests(&sim);
+    let plan = wd.plan();
+    assert!(plan.success(), "{}", plan.diagnostics());
+    let text = plan.stdout();
+    assert!(text.contains("must be replaced"), "{text}");
+    assert!(text.contains("forces replacement"), "{text}");
+    assert_eq!(
+        total_requests(&sim),
+        before,
+        "planning a replacement waits for nothing"
+    );
+
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    let out = wd.outputs();
+    assert_eq!(out["x"]["value"]["id"], "run1-e2e-second", "{out}");
+    assert_eq!(out["x"]["value"]["status"], "Success", "{out}");
+    let stats = sim.stats();
+    assert_eq!(stats["jobs"]["cce/run1-e2e-second"], 2, "{stats}");
+    assert_eq!(
+        stats["jobs"]["cce/done-e2e-first"], 1,
+        "the replaced wait is not read again: {stats}"
+    );
+}
+
+fn resource_import_reads_the_job_once(tf: Terraform) {
+    let sim = Simulator::start();
+    // No poll_interval or timeouts: import cannot know them, so a
+    // configuration that sets them plans an in-place update after import.
+    // No outputs either: Terraform 1.0 counts new output values as changes.
+    let hcl = format!(
+        "{PROVIDER}{}",
+        resource_only("x", "cce", "done-e2e-imp", "")
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let import = |id: &str| {
+        wd.run(&[
+            "import",
+            "-input=false",
+            "-no-color",
+            "huaweicloud_job_wait.x",
+            id,
+        ])
+    };
+
+    let bad = import("done-e2e-imp");
+    assert!(!bad.success(), "an id without a service must be refused");
+    let text = bad.diagnostics();
+    assert!(text.contains("service/job_id"), "{text}");
+    assert!(text.contains("service/region/project_id/job_id"), "{text}");
+
+    let missing = import("cce/nosuchjob-e2e-imp");
+    assert!(
+        !missing.success(),
+        "a job that does not exist cannot be imported"
+    );
+    assert!(
+        missing.diagnostics().contains("404"),
+        "{}",
+        missing.diagnostics()
+    );
+    assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
+
+    let run = import("cce/done-e2e-imp");
+    assert!(run.success(), "import failed:\n{}", run.diagnostics());
+    assert_eq!(wd.state_list(), vec!["huaweicloud_job_wait.x".to_string()]);
+    assert_eq!(sim.stats()["jobs"]["cce/done-e2e-imp"], 1);
+
+    let before = total_requests(&sim);
+    let plan = wd.plan_detailed();
+    assert_eq!(
+        plan.output.status.code(),
+        Some(0),
+        "an imported wait plans no changes:\n{}",
+        plan.diagnostics()
+    );
+    assert_eq!(total_requests(&sim), before);
+    let show = wd.run(&["state", "show", "-no-color", "huaweicloud_job_wait.x"]);
+    assert!(show.stdout().contains("Success"), "{}", show.stdout());
+}
+
+fn resource_failed_create_leaves_nothing_in_state(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}",
+        resource_block("x", "cce", "fail1-e2e-res", r#"poll_interval = "1s""#)
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(!run.success(), "a failed job must fail the create");
+    let text = run.diagnostics();
+    assert!(text.contains("fail1-e2e-res"), "{text}");
+    assert!(
+        text.contains("Install kubelet failed: disk /dev/vdb not found"),
+        "the sub-job's reason must be shown:\n{text}"
+    );
+    assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
+    // Nothing was stored, so the next plan wants to create it again.
+    let plan = wd.plan_detailed();
+    assert_eq!(plan.output.status.code(), Some(2), "{}", plan.diagnostics());
+    assert!(
+        plan.stdout().contains("will be created"),
+        "{}",
+        plan.stdout()
+    );
+}
+
+/// Ctrl-C during a create: `StopProvider` ends the wait and nothing is
+/// stored.
+fn interrupt_stops_a_long_create(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}",
+        resource_block(
+            "long",
+            "cce",
+            "forever-e2e-create",
+            r#"poll_interval = "1s""#
+        )
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    interrupt(
+        &wd,
+        &sim,
+        "forever-e2e-create",
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    );
+    assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
+}
+
 macro_rules! for_each_terraform {
     ($($name:ident),* $(,)?) => {
         mod terraform_1_15 {
@@ -601,4 +853,9 @@ for_each_terraform!(
     debug_log_shows_each_poll_at_its_level,
     unparseable_body_fails_cleanly,
     iam_token_auth_works_and_stays_secret,
+    resource_waits_once_then_plans_from_state,
+    resource_job_id_change_replaces_and_waits_again,
+    resource_import_reads_the_job_once,
+    resource_failed_create_leaves_nothing_in_state,
+    interrupt_stops_a_long_create,
 );

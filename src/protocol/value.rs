@@ -336,11 +336,17 @@ pub fn decode_dynamic(dv: &DynamicValue) -> Result<Value, ProtocolError> {
         return decode(&dv.msgpack);
     }
     if !dv.json.is_empty() {
-        let json: serde_json::Value =
-            serde_json::from_slice(&dv.json).map_err(|e| ProtocolError::Json(e.to_string()))?;
-        return from_json(json, 0);
+        return decode_json(&dv.json);
     }
     Ok(Value::Null)
+}
+
+/// Decodes a value in Terraform's JSON form, as it stores managed resource
+/// state and hands it back to `UpgradeResourceState` in `RawState.json`.
+pub fn decode_json(bytes: &[u8]) -> Result<Value, ProtocolError> {
+    let json: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ProtocolError::Json(e.to_string()))?;
+    from_json(json, 0)
 }
 
 /// Wraps a value for a response; we always answer in msgpack.

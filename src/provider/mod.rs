@@ -3,10 +3,12 @@
 //!
 //! Results, including every failure a user can cause or meet, go back as
 //! diagnostics in an OK response; a gRPC error status is reserved for
-//! protocol misuse (an unknown data source type name, an undecodable value).
+//! protocol misuse (an unknown data source or resource type name, an
+//! undecodable value).
 
 pub mod config;
 pub mod job_wait;
+pub mod job_wait_resource;
 pub mod schema;
 pub mod settings;
 
@@ -18,9 +20,10 @@ use tonic::{Request, Response, Status};
 use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::tfplugin6::provider_server::Provider;
 use crate::protocol::tfplugin6::{
-    configure_provider, get_metadata, get_provider_schema, get_resource_identity_schemas,
-    read_data_source, stop_provider, validate_data_resource_config, validate_provider_config,
-    DynamicValue, ServerCapabilities,
+    apply_resource_change, configure_provider, get_metadata, get_provider_schema,
+    get_resource_identity_schemas, import_resource_state, plan_resource_change, read_data_source,
+    read_resource, stop_provider, upgrade_resource_state, validate_data_resource_config,
+    validate_provider_config, validate_resource_config, DynamicValue, ServerCapabilities,
 };
 use crate::protocol::value::{self, Value};
 
@@ -89,11 +92,46 @@ fn check_type_name(name: &str) -> Result<(), Status> {
     }
 }
 
+fn check_resource_type_name(name: &str) -> Result<(), Status> {
+    if name == schema::JOB_WAIT {
+        Ok(())
+    } else {
+        Err(Status::not_found(format!(
+            "this provider has no managed resource {name:?}; it serves {}",
+            schema::JOB_WAIT
+        )))
+    }
+}
+
+fn default_poll_interval() -> String {
+    crate::duration::format_compact(crate::waiter::DEFAULT_POLL_INTERVAL)
+}
+
+fn default_timeout() -> String {
+    crate::duration::format_compact(crate::waiter::DEFAULT_READ_TIMEOUT)
+}
+
 fn job_wait_schema() -> crate::protocol::tfplugin6::Schema {
-    schema::job_wait_schema(
-        &crate::duration::format_compact(crate::waiter::DEFAULT_POLL_INTERVAL),
-        &crate::duration::format_compact(crate::waiter::DEFAULT_READ_TIMEOUT),
-    )
+    schema::job_wait_schema(&default_poll_interval(), &default_timeout())
+}
+
+fn job_wait_resource_schema() -> crate::protocol::tfplugin6::Schema {
+    schema::job_wait_resource_schema(&default_poll_interval(), &default_timeout())
+}
+
+/// Answered when a wait is asked of a provider whose block had errors
+/// (Terraform reports those, but still calls on).
+fn not_configured() -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    diags.push(Diagnostic::error(
+        "Provider is not configured",
+        "The huaweicloud provider could not be configured; see the errors reported for the provider block.",
+    ));
+    diags
+}
+
+fn errors(diags: Diagnostics) -> Vec<crate::protocol::tfplugin6::Diagnostic> {
+    diags.into_proto()
 }
 
 #[tonic::async_trait]
@@ -105,6 +143,9 @@ impl Provider for JobWaitProvider {
         Ok(Response::new(get_metadata::Response {
             server_capabilities: Some(capabilities()),
             data_sources: vec![get_metadata::DataSourceMetadata {
+                type_name: schema::JOB_WAIT.to_string(),
+            }],
+            resources: vec![get_metadata::ResourceMetadata {
                 type_name: schema::JOB_WAIT.to_string(),
             }],
             ..Default::default()
@@ -123,6 +164,9 @@ impl Provider for JobWaitProvider {
         response
             .data_source_schemas
             .insert(schema::JOB_WAIT.to_string(), job_wait_schema());
+        response
+            .resource_schemas
+            .insert(schema::JOB_WAIT.to_string(), job_wait_resource_schema());
         Ok(Response::new(response))
     }
 
@@ -181,13 +225,8 @@ impl Provider for JobWaitProvider {
         check_type_name(&req.type_name)?;
         let config = decode(req.config.as_ref())?;
         let Some(configured) = self.configured() else {
-            let mut diags = Diagnostics::default();
-            diags.push(Diagnostic::error(
-                "Provider is not configured",
-                "The huaweicloud provider could not be configured; see the errors reported for the provider block.",
-            ));
             return Ok(Response::new(read_data_source::Response {
-                diagnostics: diags.into_proto(),
+                diagnostics: errors(not_configured()),
                 ..Default::default()
             }));
         };
@@ -199,6 +238,138 @@ impl Provider for JobWaitProvider {
             },
             Err(diags) => read_data_source::Response {
                 diagnostics: diags.into_proto(),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<validate_resource_config::Request>,
+    ) -> Result<Response<validate_resource_config::Response>, Status> {
+        let req = request.get_ref();
+        check_resource_type_name(&req.type_name)?;
+        let config = decode(req.config.as_ref())?;
+        Ok(Response::new(validate_resource_config::Response {
+            diagnostics: errors(job_wait_resource::validate(&config)),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<upgrade_resource_state::Request>,
+    ) -> Result<Response<upgrade_resource_state::Response>, Status> {
+        let req = request.get_ref();
+        check_resource_type_name(&req.type_name)?;
+        let response = match job_wait_resource::upgrade(req.version, req.raw_state.as_ref()) {
+            Ok(state) => upgrade_resource_state::Response {
+                upgraded_state: Some(value::to_dynamic(&state)),
+                diagnostics: Vec::new(),
+            },
+            Err(diags) => upgrade_resource_state::Response {
+                upgraded_state: None,
+                diagnostics: errors(diags),
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    /// The result was fixed when the wait ended; refresh asks nothing of
+    /// the cloud, which may long since have forgotten the job.
+    async fn read_resource(
+        &self,
+        request: Request<read_resource::Request>,
+    ) -> Result<Response<read_resource::Response>, Status> {
+        let req = request.into_inner();
+        check_resource_type_name(&req.type_name)?;
+        Ok(Response::new(read_resource::Response {
+            new_state: req.current_state,
+            private: req.private,
+            ..Default::default()
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<plan_resource_change::Request>,
+    ) -> Result<Response<plan_resource_change::Response>, Status> {
+        let req = request.get_ref();
+        check_resource_type_name(&req.type_name)?;
+        let prior = decode(req.prior_state.as_ref())?;
+        let proposed = decode(req.proposed_new_state.as_ref())?;
+        let plan = job_wait_resource::plan(&prior, &proposed);
+        Ok(Response::new(plan_resource_change::Response {
+            planned_state: Some(value::to_dynamic(&plan.planned)),
+            requires_replace: plan.requires_replace.iter().map(|p| p.to_proto()).collect(),
+            planned_private: req.prior_private.clone(),
+            ..Default::default()
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<apply_resource_change::Request>,
+    ) -> Result<Response<apply_resource_change::Response>, Status> {
+        use job_wait_resource::Change;
+        let req = request.get_ref();
+        check_resource_type_name(&req.type_name)?;
+        let prior = decode(req.prior_state.as_ref())?;
+        let planned = decode(req.planned_state.as_ref())?;
+        let config = decode(req.config.as_ref())?;
+        let result = match job_wait_resource::change(&prior, &planned) {
+            // Destroy only forgets: the job is history, not something to undo.
+            Change::Delete => Ok(Value::Null),
+            Change::Update => job_wait_resource::update(&prior, &config),
+            Change::Create => match self.configured() {
+                None => Err(not_configured()),
+                Some(configured) => {
+                    let cancel = self.current_stop();
+                    job_wait_resource::create(&configured, &config, &cancel).await
+                }
+            },
+        };
+        let response = match result {
+            Ok(state) => apply_resource_change::Response {
+                new_state: Some(value::to_dynamic(&state)),
+                private: req.planned_private.clone(),
+                ..Default::default()
+            },
+            // A failed create stores nothing (null state); a failed update
+            // keeps what was there.
+            Err(diags) => apply_resource_change::Response {
+                new_state: Some(value::to_dynamic(&prior)),
+                diagnostics: errors(diags),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<import_resource_state::Request>,
+    ) -> Result<Response<import_resource_state::Response>, Status> {
+        let req = request.get_ref();
+        check_resource_type_name(&req.type_name)?;
+        let Some(configured) = self.configured() else {
+            return Ok(Response::new(import_resource_state::Response {
+                diagnostics: errors(not_configured()),
+                ..Default::default()
+            }));
+        };
+        let cancel = self.current_stop();
+        let response = match job_wait_resource::import(&configured, &req.id, &cancel).await {
+            Ok(state) => import_resource_state::Response {
+                imported_resources: vec![import_resource_state::ImportedResource {
+                    type_name: schema::JOB_WAIT.to_string(),
+                    state: Some(value::to_dynamic(&state)),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            Err(diags) => import_resource_state::Response {
+                diagnostics: errors(diags),
                 ..Default::default()
             },
         };
@@ -219,5 +390,267 @@ impl Provider for JobWaitProvider {
         Ok(Response::new(stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::diagnostics::AttributePath;
+    use crate::protocol::tfplugin6::RawState;
+
+    fn text(s: &str) -> Value {
+        Value::String(s.to_string())
+    }
+
+    fn dv(v: &Value) -> Option<DynamicValue> {
+        Some(value::to_dynamic(v))
+    }
+
+    fn back(dv: Option<DynamicValue>) -> Value {
+        value::decode_dynamic(&dv.expect("a value")).expect("decodes")
+    }
+
+    fn config(job_id: &str) -> Value {
+        Value::object([
+            ("service", text("cce")),
+            ("job_id", text(job_id)),
+            ("region", Value::Null),
+            ("project_id", Value::Null),
+            ("poll_interval", text("1s")),
+            ("timeouts", Value::Null),
+        ])
+    }
+
+    fn stored(job_id: &str) -> Value {
+        let mut m = config(job_id).as_map().cloned().expect("object");
+        for name in ["id", "status", "reason", "error_code", "job_type"] {
+            m.insert(name.into(), text("stored"));
+        }
+        for name in ["resource_id", "resource_name", "created_at", "updated_at"] {
+            m.insert(name.into(), text("stored"));
+        }
+        m.insert("sub_jobs".into(), Value::List(vec![]));
+        Value::Map(m)
+    }
+
+    /// A provider that was never configured: any request it tried to make
+    /// would fail with "Provider is not configured", so a clean answer
+    /// proves the call needed none.
+    fn unconfigured() -> JobWaitProvider {
+        JobWaitProvider::new(CancellationToken::new())
+    }
+
+    async fn apply(
+        p: &JobWaitProvider,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> apply_resource_change::Response {
+        p.apply_resource_change(Request::new(apply_resource_change::Request {
+            type_name: schema::JOB_WAIT.into(),
+            prior_state: dv(prior),
+            planned_state: dv(planned),
+            config: dv(config),
+            ..Default::default()
+        }))
+        .await
+        .expect("ok")
+        .into_inner()
+    }
+
+    #[tokio::test]
+    async fn metadata_and_schema_advertise_the_resource() {
+        let p = unconfigured();
+        let meta = p
+            .get_metadata(Request::new(Default::default()))
+            .await
+            .expect("ok")
+            .into_inner();
+        assert_eq!(meta.resources.len(), 1);
+        assert_eq!(meta.resources[0].type_name, schema::JOB_WAIT);
+        let s = p
+            .get_provider_schema(Request::new(Default::default()))
+            .await
+            .expect("ok")
+            .into_inner();
+        let r = &s.resource_schemas[schema::JOB_WAIT];
+        assert_eq!(r.version, schema::JOB_WAIT_RESOURCE_SCHEMA_VERSION);
+        assert!(s.data_source_schemas.contains_key(schema::JOB_WAIT));
+    }
+
+    #[tokio::test]
+    async fn read_returns_the_stored_state_untouched() {
+        let p = unconfigured();
+        let state = value::to_dynamic(&stored("job-1"));
+        let r = p
+            .read_resource(Request::new(read_resource::Request {
+                type_name: schema::JOB_WAIT.into(),
+                current_state: Some(state.clone()),
+                private: b"kept".to_vec(),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        assert_eq!(r.new_state, Some(state));
+        assert_eq!(r.private, b"kept");
+        assert!(r.diagnostics.is_empty());
+    }
+
+    #[tokio::test]
+    async fn update_and_delete_need_no_configured_client() {
+        let p = unconfigured();
+        let prior = stored("job-1");
+        let cfg = {
+            let mut m = config("job-1").as_map().cloned().expect("object");
+            m.insert("poll_interval".into(), text("9s"));
+            Value::Map(m)
+        };
+        let r = apply(&p, &prior, &prior, &cfg).await;
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        let new = back(r.new_state);
+        assert_eq!(new.get("poll_interval"), Some(&text("9s")));
+        assert_eq!(new.get("status"), Some(&text("stored")));
+
+        let r = apply(&p, &prior, &Value::Null, &Value::Null).await;
+        assert!(r.diagnostics.is_empty());
+        assert_eq!(back(r.new_state), Value::Null);
+    }
+
+    #[tokio::test]
+    async fn a_create_that_cannot_wait_stores_nothing() {
+        let p = unconfigured();
+        let r = apply(&p, &Value::Null, &config("job-1"), &config("job-1")).await;
+        assert_eq!(r.diagnostics.len(), 1);
+        assert_eq!(r.diagnostics[0].summary, "Provider is not configured");
+        assert_eq!(back(r.new_state), Value::Null);
+    }
+
+    #[tokio::test]
+    async fn plan_reports_replacement_paths() {
+        let p = unconfigured();
+        let prior = stored("job-1");
+        let mut proposed = prior.as_map().cloned().expect("object");
+        proposed.insert("job_id".into(), text("job-2"));
+        let r = p
+            .plan_resource_change(Request::new(plan_resource_change::Request {
+                type_name: schema::JOB_WAIT.into(),
+                prior_state: dv(&prior),
+                proposed_new_state: dv(&Value::Map(proposed.clone())),
+                config: dv(&Value::Map(proposed)),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        assert_eq!(
+            r.requires_replace,
+            vec![AttributePath::root("job_id").to_proto()]
+        );
+        assert_eq!(back(r.planned_state).get("id"), Some(&Value::Unknown));
+        assert!(!r.legacy_type_system);
+    }
+
+    #[tokio::test]
+    async fn upgrade_decodes_json_state_and_refuses_newer_versions() {
+        let p = unconfigured();
+        let upgrade = |version: i64, json: &str| {
+            p.upgrade_resource_state(Request::new(upgrade_resource_state::Request {
+                type_name: schema::JOB_WAIT.into(),
+                version,
+                raw_state: Some(RawState {
+                    json: json.as_bytes().to_vec(),
+                    flatmap: Default::default(),
+                }),
+            }))
+        };
+        let r = upgrade(
+            0,
+            r#"{"service":"cce","job_id":"j","id":"j","status":"Success"}"#,
+        )
+        .await
+        .expect("ok")
+        .into_inner();
+        assert!(r.diagnostics.is_empty());
+        let state = back(r.upgraded_state);
+        assert_eq!(state.get("status"), Some(&text("Success")));
+        let r = upgrade(7, "{}").await.expect("ok").into_inner();
+        assert_eq!(r.diagnostics.len(), 1);
+        assert!(r.diagnostics[0].detail.contains("version 7"));
+        assert!(r.upgraded_state.is_none());
+    }
+
+    #[tokio::test]
+    async fn unknown_resource_types_are_protocol_errors() {
+        let p = unconfigured();
+        let e = p
+            .read_resource(Request::new(read_resource::Request {
+                type_name: "huaweicloud_other".into(),
+                ..Default::default()
+            }))
+            .await
+            .expect_err("not found");
+        assert_eq!(e.code(), tonic::Code::NotFound);
+        assert!(e.message().contains("managed resource"));
+    }
+
+    /// A create polls an endpoint that never answers; `StopProvider` must
+    /// end it at once, with no state stored.
+    #[tokio::test]
+    async fn stop_provider_cancels_a_create_in_flight() {
+        // Accepts the poll's connection and never answers.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", silent.local_addr().expect("addr"));
+        let p = Arc::new(unconfigured());
+        let provider_block = Value::object([
+            ("region", text("cn-north-4")),
+            ("access_key", text("AKUNITTEST0000000001")),
+            ("secret_key", text("SKunit-test-secret")),
+            ("project_id", text("0123456789abcdef0123456789abcdef")),
+            ("endpoints", Value::object([("cce", text(&url))])),
+        ]);
+        let r = p
+            .configure_provider(Request::new(configure_provider::Request {
+                config: dv(&provider_block),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+
+        let cfg = config("stall-unit");
+        let creating = {
+            let p = p.clone();
+            tokio::spawn(async move { apply(&p, &Value::Null, &cfg, &cfg).await })
+        };
+        // Stop only once the create's first poll is really in flight.
+        let (_held_open, _) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), silent.accept())
+                .await
+                .expect("the create polls the endpoint")
+                .expect("accept");
+        assert!(
+            !creating.is_finished(),
+            "the create should still be waiting"
+        );
+        p.stop_provider(Request::new(Default::default()))
+            .await
+            .expect("ok");
+        let r = tokio::time::timeout(std::time::Duration::from_secs(10), creating)
+            .await
+            .expect("StopProvider ends the create promptly")
+            .expect("task");
+        assert_eq!(back(r.new_state), Value::Null);
+        assert!(
+            r.diagnostics
+                .iter()
+                .any(|d| d.detail.contains("cancelled") || d.summary.contains("cancelled")),
+            "{:?}",
+            r.diagnostics
+        );
     }
 }

@@ -7,7 +7,8 @@
 use crate::protocol::schema::{schema, Attribute, Block, NestedBlock, Nesting, Type};
 use crate::protocol::tfplugin6::Schema;
 
-/// The one data source this provider serves.
+/// The type name of both the data source and the managed resource this
+/// provider serves.
 pub const JOB_WAIT: &str = "huaweicloud_job_wait";
 
 /// How an attribute is set: by the user, by us, or either.
@@ -87,9 +88,24 @@ pub fn provider_schema() -> Schema {
     )
 }
 
-pub fn job_wait_schema(default_poll_interval: &str, default_timeout: &str) -> Schema {
+/// Version of the managed resource's schema, stored beside its state.
+/// Bump it (and teach `UpgradeResourceState` the old shape) whenever the
+/// stored shape changes.
+pub const JOB_WAIT_RESOURCE_SCHEMA_VERSION: i64 = 0;
+
+/// Which of the two `huaweicloud_job_wait` types a schema is for. They share
+/// one attribute list, so a configuration moves between them by changing
+/// `data` to `resource`; only the descriptions of when the wait runs differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobWaitKind {
+    DataSource,
+    Resource,
+}
+
+/// The arguments and attributes both types share, in documentation order.
+fn job_wait_attributes(default_poll_interval: &str) -> Vec<Attribute> {
     use Mode::{Computed, Optional, Required};
-    let attributes = vec![
+    vec![
         attribute("service", STRING, Required, false,
             "Which job API to poll: `cce`, `cce_autopilot`, `swr` (enterprise instances) or `elb` (v3)."),
         attribute("job_id", STRING, Required, false,
@@ -114,23 +130,60 @@ pub fn job_wait_schema(default_poll_interval: &str, default_timeout: &str) -> Sc
         attribute("updated_at", STRING, Computed, false, "When the job was last updated (ELB: ended), as the API formats it."),
         attribute("sub_jobs", sub_jobs_type(), Computed, false,
             "The job's direct sub-jobs in API order, each with `id`, `type`, `status`, `reason` and `resource_id`. Empty for SWR."),
-    ];
+    ]
+}
+
+/// The arguments whose change means another job, so the resource is
+/// replaced (and waits again); every other argument only tunes a wait that
+/// has already happened.
+pub const JOB_WAIT_REPLACING_ARGUMENTS: [&str; 4] = ["service", "job_id", "region", "project_id"];
+
+fn job_wait_block(kind: JobWaitKind, default_poll_interval: &str, default_timeout: &str) -> Block {
+    // The resource keeps `timeouts { read }` rather than `create`: the
+    // arguments are the data source's, so switching between the two never
+    // means rewriting the block. The limit bounds the one wait it makes.
+    let (read_doc, description) = match kind {
+        JobWaitKind::DataSource => (
+            format!("Limit for the whole wait, as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation."),
+            "Waits until a Huawei Cloud asynchronous job (CCE, CCE Autopilot, SWR enterprise instance or ELB v3) finishes, and returns its details. A failed job, a timeout or an API error fails the read with a diagnostic carrying the real reason: failed sub-jobs, error codes and request ids. An already finished job costs one request.",
+        ),
+        JobWaitKind::Resource => (
+            format!("Limit for the wait made when the resource is created (or imported), as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation. Changing it later updates the state without a request."),
+            "Waits once, when created, until a Huawei Cloud asynchronous job (CCE, CCE Autopilot, SWR enterprise instance or ELB v3) finishes, and keeps its details in state: later plans make no request, so they cost nothing and still work after the cloud has forgotten the job. A failed job, a timeout or an API error fails the create with the same diagnostic as the data source, and nothing is stored. Changing `service`, `job_id`, `region` or `project_id` replaces it (a new wait); destroying it only forgets it.",
+        ),
+    };
     let timeouts = NestedBlock::new(
         "timeouts",
         Nesting::Single,
         block(
-            vec![attribute("read", STRING, Optional, false,
-                &format!("Limit for the whole wait, as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation."))],
+            vec![attribute("read", STRING, Mode::Optional, false, &read_doc)],
             "Time limits for the wait.",
         ),
     );
+    block(job_wait_attributes(default_poll_interval), description).nested(timeouts)
+}
+
+/// The data source `huaweicloud_job_wait`: waits at every read.
+pub fn job_wait_schema(default_poll_interval: &str, default_timeout: &str) -> Schema {
     schema(
         0,
-        block(
-            attributes,
-            "Waits until a Huawei Cloud asynchronous job (CCE, CCE Autopilot, SWR enterprise instance or ELB v3) finishes, and returns its details. A failed job, a timeout or an API error fails the read with a diagnostic carrying the real reason: failed sub-jobs, error codes and request ids. An already finished job costs one request.",
-        )
-        .nested(timeouts),
+        job_wait_block(
+            JobWaitKind::DataSource,
+            default_poll_interval,
+            default_timeout,
+        ),
+    )
+}
+
+/// The managed resource `huaweicloud_job_wait`: waits once, at create.
+pub fn job_wait_resource_schema(default_poll_interval: &str, default_timeout: &str) -> Schema {
+    schema(
+        JOB_WAIT_RESOURCE_SCHEMA_VERSION,
+        job_wait_block(
+            JobWaitKind::Resource,
+            default_poll_interval,
+            default_timeout,
+        ),
     )
 }
 
@@ -151,7 +204,11 @@ mod tests {
 
     #[test]
     fn every_attribute_and_block_is_described_and_well_typed() {
-        for schema in [provider_schema(), job_wait_schema("15s", "30m")] {
+        for schema in [
+            provider_schema(),
+            job_wait_schema("15s", "30m"),
+            job_wait_resource_schema("15s", "30m"),
+        ] {
             let block = schema.block.as_ref().expect("block");
             assert!(!block.description.is_empty());
             for a in all_attributes(&schema) {
@@ -183,6 +240,38 @@ mod tests {
         for f in SUB_JOB_FIELDS {
             assert_eq!(ty[1][1][f], "string", "{f}");
         }
+    }
+
+    #[test]
+    fn resource_and_data_source_share_every_attribute() {
+        let data = job_wait_schema("15s", "30m");
+        let resource = job_wait_resource_schema("15s", "30m");
+        let (d, r) = (data.block.expect("block"), resource.block.expect("block"));
+        assert_eq!(d.attributes, r.attributes);
+        let names = |b: &crate::protocol::tfplugin6::schema::Block| -> Vec<Vec<(String, bool, bool, bool)>> {
+            b.block_types
+                .iter()
+                .map(|t| {
+                    t.block
+                        .as_ref()
+                        .expect("nested")
+                        .attributes
+                        .iter()
+                        .map(|a| (a.name.clone(), a.required, a.optional, a.computed))
+                        .collect()
+                })
+                .collect()
+        };
+        assert_eq!(names(&d), names(&r));
+        assert_ne!(d.description, r.description);
+        assert_eq!(resource.version, JOB_WAIT_RESOURCE_SCHEMA_VERSION);
+        assert_eq!(r.version, JOB_WAIT_RESOURCE_SCHEMA_VERSION);
+        for name in JOB_WAIT_REPLACING_ARGUMENTS {
+            let a = r.attributes.iter().find(|a| a.name == name).expect(name);
+            assert!(a.required || a.optional, "{name} must be an argument");
+        }
+        let id = r.attributes.iter().find(|a| a.name == "id").expect("id");
+        assert!(id.computed && !id.optional);
     }
 
     #[test]

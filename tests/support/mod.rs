@@ -194,7 +194,38 @@ pub fn provider_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// Writes `main.tf` with the `required_providers` header every test shares.
+fn write_main_tf(dir: &Path, main_tf: &str) {
+    let header = format!(
+        "terraform {{\n  required_providers {{\n    huaweicloud = {{\n      source = \"{SOURCE}\"\n    }}\n  }}\n}}\n\n"
+    );
+    std::fs::write(dir.join("main.tf"), format!("{header}{main_tf}")).expect("main.tf");
+}
+
 impl Workdir {
+    /// Replaces the configuration, keeping the state, for tests of what a
+    /// change of configuration plans.
+    pub fn rewrite_main_tf(&self, main_tf: &str) {
+        write_main_tf(self.dir.path(), main_tf);
+    }
+
+    /// `terraform plan -detailed-exitcode`: exit 0 means no changes, 2 means
+    /// changes, 1 an error.
+    pub fn plan_detailed(&self) -> Run {
+        self.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"])
+    }
+
+    /// The resource addresses in state, one a line.
+    pub fn state_list(&self) -> Vec<String> {
+        let run = self.run(&["state", "list"]);
+        assert!(
+            run.success() || run.stderr().contains("No state file"),
+            "terraform state list failed: {}",
+            run.stderr()
+        );
+        run.stdout().lines().map(str::to_string).collect()
+    }
+
     /// `main_tf` is written as-is; the `terraform { required_providers }`
     /// block is added here so every test uses the same source address.
     pub fn new(tf: &Terraform, sim: &Simulator, main_tf: &str) -> Self {
@@ -208,10 +239,7 @@ impl Workdir {
             ),
         )
         .expect("write cli config");
-        let header = format!(
-            "terraform {{\n  required_providers {{\n    huaweicloud = {{\n      source = \"{SOURCE}\"\n    }}\n  }}\n}}\n\n"
-        );
-        std::fs::write(dir.path().join("main.tf"), format!("{header}{main_tf}")).expect("main.tf");
+        write_main_tf(dir.path(), main_tf);
         let marker = format!(
             "e2e-{}-{}",
             std::process::id(),
