@@ -162,7 +162,7 @@ fn no_region() -> Diagnostics {
     d.push(
         Diagnostic::error(
             "No region",
-            "Set region in the provider block, in this data source, or in HW_REGION_NAME.",
+            "Set region in the provider block, in this huaweicloud_job_wait block, or in HW_REGION_NAME.",
         )
         .with_attribute(AttributePath::root("region")),
     );
