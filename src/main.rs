@@ -1,18 +1,70 @@
 //! The plugin binary Terraform starts. Everything of substance lives in the
 //! `hwjobs` library so it can be tested without a process.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use hwjobs::transport::{self, HostEnvironment, TransportError};
 
+/// The source address Terraform knows this provider by; in debug mode it
+/// keys the reattach configuration.
+const PROVIDER_ADDRESS: &str = "registry.terraform.io/jobwait/huaweicloud";
+
+const USAGE: &str = "usage: terraform-provider-huaweicloud [--debug]\n\
+\n\
+Terraform starts this binary itself; run by hand it only makes sense with\n\
+--debug, which serves the provider for a debugger and prints the\n\
+TF_REATTACH_PROVIDERS value that lets Terraform attach to it.";
+
+/// How this process was asked to run.
+#[derive(Debug, PartialEq, Eq)]
+enum Mode {
+    Plugin,
+    Debug,
+    Help,
+}
+
+/// Go providers take `-debug` through Go's flag package, which also accepts
+/// `--debug`; both are accepted so either habit works.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Mode, String> {
+    let mut mode = Mode::Plugin;
+    for arg in args {
+        match arg.to_str() {
+            Some("--debug" | "-debug") => mode = Mode::Debug,
+            Some("--help" | "-help" | "-h") => return Ok(Mode::Help),
+            _ => {
+                return Err(format!(
+                    "unknown argument {:?}\n\n{USAGE}",
+                    arg.to_string_lossy()
+                ))
+            }
+        }
+    }
+    Ok(mode)
+}
+
 fn main() -> ExitCode {
+    let mode = match parse_args(std::env::args_os().skip(1)) {
+        Ok(Mode::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(mode) => mode,
+        Err(e) => {
+            eprintln!("terraform-provider-huaweicloud: {e}");
+            return ExitCode::from(1);
+        }
+    };
+
     // Before anything can create a TLS config, so rustls never has to guess.
     transport::tls::install_crypto_provider();
 
     let env = HostEnvironment::from_process();
-    if let Err(e) = env.check() {
-        eprintln!("{e}");
-        return ExitCode::from(1);
+    if mode == Mode::Plugin {
+        if let Err(e) = env.check() {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
     }
     hwjobs::logging::init();
 
@@ -29,7 +81,17 @@ fn main() -> ExitCode {
     let result: Result<(), TransportError> = runtime.block_on(async {
         let shutdown = tokio_util::sync::CancellationToken::new();
         let provider = hwjobs::provider::JobWaitProvider::new(shutdown.clone());
-        transport::serve(&env, provider, shutdown).await
+        if mode == Mode::Debug {
+            transport::serve_debug(
+                env.socket_dir.as_deref(),
+                PROVIDER_ADDRESS,
+                provider,
+                shutdown,
+            )
+            .await
+        } else {
+            transport::serve(&env, provider, shutdown).await
+        }
     });
     // Do not wait for stragglers (a wait stuck in DNS, say): the socket is
     // already gone and Terraform is waiting for us to exit.
@@ -40,5 +102,35 @@ fn main() -> ExitCode {
             eprintln!("terraform-provider-huaweicloud: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Mode, String> {
+        parse_args(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn no_argument_is_plugin_mode_and_debug_is_recognised() {
+        assert_eq!(parse(&[]), Ok(Mode::Plugin));
+        assert_eq!(parse(&["--debug"]), Ok(Mode::Debug));
+        assert_eq!(parse(&["-debug"]), Ok(Mode::Debug));
+        assert_eq!(parse(&["--help"]), Ok(Mode::Help));
+    }
+
+    #[test]
+    fn anything_else_is_an_error_naming_it_with_the_usage() {
+        for bad in [&["--debg"][..], &["debug"], &["--debug", "x"], &[""]] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.starts_with("unknown argument"), "{e}");
+            assert!(
+                e.contains("usage: terraform-provider-huaweicloud [--debug]"),
+                "{e}"
+            );
+        }
+        assert!(parse(&["--debg"]).unwrap_err().contains("\"--debg\""));
     }
 }

@@ -825,6 +825,57 @@ fn interrupt_stops_a_long_create(tf: Terraform) {
     assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
 }
 
+fn sm3_signing_is_accepted(tf: Terraform) {
+    let sim = Simulator::start();
+    let provider = PROVIDER.replace(
+        "provider \"huaweicloud\" {",
+        "provider \"huaweicloud\" {\n  signing_algorithm = \"HmacSM3\"",
+    );
+    assert!(provider.contains("HmacSM3"));
+    let hcl = format!("{provider}{}", wait_block("job", "cce", "run1-e2e-sm3", ""));
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    // The block wins over a conflicting variable.
+    wd.set_env("HW_SIGNING_ALGORITHM", "HmacSHA256");
+    let log = wd.dir.path().join("debug.log");
+    wd.set_env("TF_LOG", "DEBUG");
+    wd.set_env("TF_LOG_PATH", &log.display().to_string());
+    let run = wd.apply();
+    assert!(run.success(), "apply failed:\n{}", run.diagnostics());
+    // The simulator accepts both algorithms, so the provider's own log line
+    // is what shows SM3 was the one used.
+    let text = std::fs::read_to_string(&log).expect("debug log");
+    let configured = text
+        .lines()
+        .find(|l| l.contains("provider configured"))
+        .unwrap_or_else(|| panic!("no `provider configured` line in the log"));
+    assert!(configured.contains("HmacSM3"), "{configured}");
+    wd.remove_env("TF_LOG");
+    let stats = sim.stats();
+    // run1 = one pending answer then success: two signed polls.
+    assert_eq!(stats["jobs"]["cce/run1-e2e-sm3"], 2, "{stats}");
+    assert_eq!(stats["auth_failures"], 0, "{stats}");
+
+    // A misspelt value is refused before any request, naming both choices.
+    wd.set_env("HW_SIGNING_ALGORITHM", "SM3");
+    std::fs::write(
+        wd.dir.path().join("main.tf"),
+        std::fs::read_to_string(wd.dir.path().join("main.tf"))
+            .expect("main.tf")
+            .replace("  signing_algorithm = \"HmacSM3\"\n", ""),
+    )
+    .expect("rewrite main.tf");
+    let before = sim.stats()["total_requests"].clone();
+    let run = wd.apply();
+    assert!(!run.success(), "a bad HW_SIGNING_ALGORITHM must fail");
+    let text = run.diagnostics();
+    assert!(text.contains("HW_SIGNING_ALGORITHM"), "{text}");
+    assert!(
+        text.contains("HmacSHA256") && text.contains("HmacSM3"),
+        "{text}"
+    );
+    assert_eq!(sim.stats()["total_requests"], before, "no request expected");
+}
+
 macro_rules! for_each_terraform {
     ($($name:ident),* $(,)?) => {
         mod terraform_1_15 {
@@ -858,4 +909,5 @@ for_each_terraform!(
     resource_import_reads_the_job_once,
     resource_failed_create_leaves_nothing_in_state,
     interrupt_stops_a_long_create,
+    sm3_signing_is_accepted,
 );

@@ -14,7 +14,8 @@ use url::Url;
 use super::budget::{RequestBudget, DEFAULT_MAX_REQUESTS_PER_SECOND};
 use super::credentials::Credentials;
 use super::endpoints::EndpointConfig;
-use super::{signer, CloudError};
+use super::signer::{self, SigningAlgorithm};
+use super::CloudError;
 
 /// Job documents are small; anything near this is a misrouted request or an
 /// attack, and must not be buffered without limit.
@@ -52,6 +53,8 @@ pub struct CloudClient {
     /// Shared by every clone, so all waits of the process share one budget
     /// per endpoint.
     budget: Arc<RequestBudget>,
+    /// Used with AK/SK credentials only; a token is never signed.
+    signing_algorithm: SigningAlgorithm,
 }
 
 /// The HTTP client settings that matter for safety: redirects are never
@@ -107,6 +110,7 @@ impl CloudClient {
             max_body_bytes: MAX_BODY_BYTES,
             default_timeout: DEFAULT_REQUEST_TIMEOUT,
             budget: Arc::new(RequestBudget::new(DEFAULT_MAX_REQUESTS_PER_SECOND)),
+            signing_algorithm: SigningAlgorithm::default(),
         }
     }
 
@@ -124,6 +128,16 @@ impl CloudClient {
     pub fn with_max_requests_per_second(mut self, max_requests_per_second: u32) -> CloudClient {
         self.budget = Arc::new(RequestBudget::new(max_requests_per_second));
         self
+    }
+
+    /// Sign AK/SK requests with `algorithm` instead of SDK-HMAC-SHA256.
+    pub fn with_signing_algorithm(mut self, algorithm: SigningAlgorithm) -> CloudClient {
+        self.signing_algorithm = algorithm;
+        self
+    }
+
+    pub fn signing_algorithm(&self) -> SigningAlgorithm {
+        self.signing_algorithm
     }
 
     pub fn budget(&self) -> &RequestBudget {
@@ -319,7 +333,7 @@ impl CloudClient {
                     })
                     .collect();
                 to_sign.push(("host".to_string(), host.to_string()));
-                let auth = signer::authorization(
+                let auth = self.signing_algorithm.authorization(
                     access_key,
                     secret_key.expose(),
                     &date,
@@ -509,7 +523,10 @@ mod tests {
         let host = req.header("host").unwrap_or_default();
         let url = Url::parse(&format!("http://{host}{}", req.target)).unwrap();
         let date = req.header("x-sdk-date").unwrap_or_default();
-        signer::authorization(AK, SK, date, &req.method, &url, &headers, b"") == auth
+        parsed
+            .algorithm
+            .authorization(AK, SK, date, &req.method, &url, &headers, b"")
+            == auth
     }
 
     #[tokio::test]
@@ -561,6 +578,27 @@ mod tests {
             "{auth}"
         );
         assert!(verify(req), "signature does not verify: {auth}");
+    }
+
+    #[tokio::test]
+    async fn sm3_client_signs_with_sm3_and_nothing_else_changes() {
+        let server = TestServer::fixed("200 OK", &[], "{}").await;
+        let c = aksk().with_signing_algorithm(SigningAlgorithm::HmacSm3);
+        assert_eq!(c.signing_algorithm(), SigningAlgorithm::HmacSm3);
+        c.get_json(&server.base(), &["a", "b"], &[("q", "1")], Some("p1"), T)
+            .await
+            .unwrap();
+        let req = &server.requests()[0];
+        let auth = req.header("authorization").unwrap_or_default();
+        assert!(auth.starts_with("SDK-HMAC-SM3 Access=AKEXAMPLE1234567890, SignedHeaders=content-type;host;x-project-id;x-sdk-date;x-security-token, Signature="), "{auth}");
+        assert!(verify(req), "SM3 signature does not verify: {auth}");
+        // GETs carry no body, so neither SDK sends a stated payload hash.
+        assert!(req.header("x-sdk-content-sm3").is_none());
+        assert!(req.header("x-sdk-content-sha256").is_none());
+        // The same request signed with SHA-256 would not carry this signature.
+        let parsed = signer::parse_authorization(auth).unwrap();
+        assert_eq!(parsed.algorithm, SigningAlgorithm::HmacSm3);
+        assert_eq!(aksk().signing_algorithm(), SigningAlgorithm::HmacSha256);
     }
 
     #[tokio::test]

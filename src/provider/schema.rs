@@ -57,7 +57,7 @@ pub fn provider_schema() -> Schema {
         attribute("region", STRING, Optional, false,
             "Region of the jobs, e.g. `cn-north-4`. Falls back to `HW_REGION_NAME`. Used in endpoint host names and for project discovery."),
         attribute("access_key", STRING, Optional, false,
-            "Access key (AK) for SDK-HMAC-SHA256 request signing. Falls back to `HW_ACCESS_KEY`."),
+            "Access key (AK) for request signing (see `signing_algorithm`). Falls back to `HW_ACCESS_KEY`."),
         attribute("secret_key", STRING, Optional, true,
             "Secret key (SK) paired with `access_key`. Falls back to `HW_SECRET_KEY`. Never logged."),
         attribute("security_token", STRING, Optional, true,
@@ -76,6 +76,8 @@ pub fn provider_schema() -> Schema {
             "How many times one poll is retried after a transient failure (HTTP 429, 5xx, connection errors, timeouts). Falls back to `HW_MAX_RETRIES`; default 5."),
         attribute("max_requests_per_second", Type::Number, Optional, false,
             "Most requests a second to each endpoint, shared by every wait of the provider; a 429 from an endpoint also pauses and slows every wait on it. Falls back to `HW_MAX_REQUESTS_PER_SECOND`; default 100, a ceiling: the gateway's real quota is learnt from its 429s."),
+        attribute("signing_algorithm", STRING, Optional, false,
+            "How AK/SK requests are signed: `HmacSHA256` (SDK-HMAC-SHA256, the default) or `HmacSM3` (SDK-HMAC-SM3: the same signature with the Chinese national SM3 hash). Falls back to `HW_SIGNING_ALGORITHM`. Not used with `token`."),
         attribute("endpoints", Type::map(Type::String), Optional, false,
             "Base URLs overriding the default endpoints, keyed `cce`, `swr`, `elb` and `iam`, e.g. `{ cce = \"https://cce.example.com\" }`. `http://` is allowed for test servers. CCE Autopilot uses `cce`."),
     ];

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::cloud::budget::DEFAULT_MAX_REQUESTS_PER_SECOND;
 use crate::cloud::credentials::Credentials;
 use crate::cloud::endpoints::{validate_region, EndpointConfig};
+use crate::cloud::signer::SigningAlgorithm;
 use crate::cloud::CloudClient;
 use crate::protocol::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::value::Value;
@@ -128,6 +129,33 @@ fn check_project(diags: &mut Diagnostics, value: Option<&str>, from_env: bool) {
     );
 }
 
+/// Parses `signing_algorithm`; `None` (with an error naming the attribute or
+/// the variable, and the valid values) for anything else.
+fn parse_signing_algorithm(
+    diags: &mut Diagnostics,
+    value: &str,
+    from_env: bool,
+) -> Option<SigningAlgorithm> {
+    let value = if from_env { value.trim() } else { value };
+    let algorithm = SigningAlgorithm::from_setting(value);
+    if algorithm.is_none() {
+        check_value(
+            diags,
+            "signing_algorithm",
+            "HW_SIGNING_ALGORITHM",
+            Some(value),
+            from_env,
+            |v| {
+                Err(format!(
+                    "{v:?} is not a signing algorithm; use {}",
+                    SigningAlgorithm::VALID_SETTINGS
+                ))
+            },
+        );
+    }
+    algorithm
+}
+
 /// Builds the endpoint settings. Validation points at `endpoints`; at
 /// configure time the culprit may be `cloud`, `auth_url` or their
 /// environment variables, so no single attribute is blamed.
@@ -163,6 +191,11 @@ pub fn validate(obj: &Value) -> Diagnostics {
     check_region(&mut diags, region.as_deref(), false);
     let project = config::string(obj, "project_id", &mut diags).known();
     check_project(&mut diags, project.as_deref(), false);
+    if let Some(v) = config::string(obj, "signing_algorithm", &mut diags).known() {
+        if !v.is_empty() {
+            parse_signing_algorithm(&mut diags, &v, false);
+        }
+    }
     let _ = config::boolean(obj, "insecure", &mut diags);
     let _ = config::whole(obj, "max_retries", config::MAX_RETRIES_RANGE, &mut diags);
     let _ = config::whole(
@@ -241,6 +274,13 @@ pub fn configure(
     let project = merged(obj, "project_id", "HW_PROJECT_ID", env, &mut diags);
     let auth_url = merged(obj, "auth_url", "HW_AUTH_URL", env, &mut diags);
     let cloud = merged(obj, "cloud", "HW_CLOUD", env, &mut diags);
+    let signing = merged(
+        obj,
+        "signing_algorithm",
+        "HW_SIGNING_ALGORITHM",
+        env,
+        &mut diags,
+    );
 
     for (name, m) in [
         ("region", &region),
@@ -251,6 +291,7 @@ pub fn configure(
         ("project_id", &project),
         ("auth_url", &auth_url),
         ("cloud", &cloud),
+        ("signing_algorithm", &signing),
     ] {
         if m.unknown {
             diags.push(
@@ -268,6 +309,10 @@ pub fn configure(
 
     check_region(&mut diags, region.value.as_deref(), region.from_env);
     check_project(&mut diags, project.value.as_deref(), project.from_env);
+    let signing_algorithm = match signing.value.as_deref() {
+        Some(v) => parse_signing_algorithm(&mut diags, v, signing.from_env).unwrap_or_default(),
+        None => SigningAlgorithm::default(),
+    };
 
     let insecure = match config::boolean(obj, "insecure", &mut diags) {
         Field::Known(b) => b,
@@ -362,7 +407,9 @@ pub fn configure(
         return (None, diags);
     };
     let client = match CloudClient::new(credentials, endpoints, insecure) {
-        Ok(c) => c.with_max_requests_per_second(max_requests_per_second),
+        Ok(c) => c
+            .with_max_requests_per_second(max_requests_per_second)
+            .with_signing_algorithm(signing_algorithm),
         Err(e) => {
             diags.push(Diagnostic::error(
                 "Cannot create the HTTP client",
@@ -376,6 +423,7 @@ pub fn configure(
         insecure,
         max_retries,
         max_requests_per_second,
+        signing_algorithm = signing_algorithm.setting_name(),
         "provider configured"
     );
     (
@@ -482,6 +530,78 @@ mod tests {
             assert!(validate(&obj(&block)).has_errors());
             assert!(rate(&block, None).0.is_none());
         }
+    }
+
+    #[test]
+    fn signing_algorithm_from_block_env_or_default() {
+        let algorithm = |block: &[(&str, Value)], extra: Option<(&'static str, &'static str)>| {
+            let mut vars: Vec<(&'static str, &'static str)> = vec![
+                ("HW_REGION_NAME", "cn-north-4"),
+                ("HW_ACCESS_KEY", "AK"),
+                ("HW_SECRET_KEY", "SK"),
+                ("HW_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
+            ];
+            vars.extend(extra);
+            let vars: &'static [(&str, &str)] = Vec::leak(vars);
+            let (c, diags) = configure(&obj(block), &env_of(vars));
+            (c.map(|c| c.client.signing_algorithm()), diags)
+        };
+        assert_eq!(algorithm(&[], None).0, Some(SigningAlgorithm::HmacSha256));
+        assert_eq!(
+            algorithm(&[], Some(("HW_SIGNING_ALGORITHM", " HmacSM3 "))).0,
+            Some(SigningAlgorithm::HmacSm3)
+        );
+        let sm3 = [("signing_algorithm", Value::String("HmacSM3".into()))];
+        assert_eq!(algorithm(&sm3, None).0, Some(SigningAlgorithm::HmacSm3));
+        assert!(validate(&obj(&sm3)).is_empty());
+        // The block wins over the environment.
+        let sha = [("signing_algorithm", Value::String("HmacSHA256".into()))];
+        assert_eq!(
+            algorithm(&sha, Some(("HW_SIGNING_ALGORITHM", "HmacSM3"))).0,
+            Some(SigningAlgorithm::HmacSha256)
+        );
+        // Empty means unset, as for every string argument.
+        assert_eq!(
+            algorithm(&[], Some(("HW_SIGNING_ALGORITHM", ""))).0,
+            Some(SigningAlgorithm::HmacSha256)
+        );
+
+        // A bad variable is an error naming it and the valid values.
+        let (c, diags) = algorithm(&[], Some(("HW_SIGNING_ALGORITHM", "HmacSM2")));
+        assert!(c.is_none());
+        let text: String = diags
+            .iter()
+            .map(|d| format!("{} {}", d.summary, d.detail))
+            .collect();
+        assert!(text.contains("HW_SIGNING_ALGORITHM"), "{text}");
+        assert!(text.contains("\"HmacSM2\""), "{text}");
+        assert!(
+            text.contains("`HmacSHA256`") && text.contains("`HmacSM3`"),
+            "{text}"
+        );
+
+        // A bad attribute is reported on it, by validate and by configure.
+        let bad = [("signing_algorithm", Value::String("sm3".into()))];
+        for diags in [validate(&obj(&bad)), algorithm(&bad, None).1] {
+            assert_eq!(diags.iter().count(), 1, "{diags:?}");
+            let d = diags.iter().next().unwrap();
+            assert_eq!(d.summary, "Invalid signing_algorithm");
+            assert_eq!(
+                d.attribute.as_ref().map(|p| p.to_string()),
+                Some("signing_algorithm".into())
+            );
+            assert!(d.detail.contains("`HmacSHA256`") && d.detail.contains("`HmacSM3`"));
+        }
+        assert!(algorithm(&bad, None).0.is_none());
+
+        // Unknown passes validation but cannot configure.
+        let unknown = [("signing_algorithm", Value::Unknown)];
+        assert!(validate(&obj(&unknown)).is_empty());
+        let (c, diags) = algorithm(&unknown, None);
+        assert!(c.is_none());
+        assert!(diags
+            .iter()
+            .any(|d| d.summary.contains("signing_algorithm is not known yet")));
     }
 
     #[test]

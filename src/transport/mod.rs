@@ -5,12 +5,14 @@
 //! generated `tfplugin6.Provider` service only as something to mount; what the
 //! provider does is the `provider` layer's business.
 
+pub mod debug;
 pub mod handshake;
 pub mod plugin_services;
 pub mod socket;
 pub mod tls;
 
 use std::io::Write as _;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -21,6 +23,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 
 use crate::protocol::tfplugin6::provider_server::{Provider, ProviderServer};
+use plugin_services::ShutdownRpc;
 
 /// Terraform's own SDK accepts messages up to 256 MiB; a large plan can carry
 /// big schemas and states, so we match it instead of tonic's 4 MiB default.
@@ -194,6 +197,15 @@ fn accept_loop(
     rx
 }
 
+/// Who started the server, which decides what may end it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Terraform's child: `Shutdown`, SIGTERM or Terraform's exit end it.
+    Plugin,
+    /// Started by hand for a debugger: only SIGINT or SIGTERM end it.
+    Debug,
+}
+
 /// Serves `provider` until Terraform asks us to shut down (or closes the
 /// process with SIGTERM). `shutdown` is shared with the provider so in-flight
 /// waits end when the server does.
@@ -205,8 +217,7 @@ pub async fn serve<P: Provider>(
     env.check()?;
     let dir = socket::SocketDir::create(env.socket_dir.as_deref())?;
     let socket_path = dir.socket_path();
-    let listener = UnixListener::bind(&socket_path)
-        .map_err(|e| TransportError::Socket(format!("binding {}: {e}", socket_path.display())))?;
+    let listener = bind(&socket_path)?;
 
     let (acceptor, cert_der) = match &env.client_cert_pem {
         Some(pem) => {
@@ -226,6 +237,61 @@ pub async fn serve<P: Provider>(
         }
     };
 
+    spawn_signal_handlers(shutdown.clone(), Mode::Plugin);
+    spawn_parent_watch(shutdown.clone());
+
+    let line = handshake::handshake_line(&socket_path.to_string_lossy(), cert_der.as_deref());
+    run(
+        listener,
+        acceptor,
+        provider,
+        shutdown,
+        Mode::Plugin,
+        &format!("{line}\n"),
+    )
+    .await?;
+    drop(dir);
+    Ok(())
+}
+
+/// Serves `provider` for a debugger, as terraform-plugin-go's debug mode
+/// does: no magic cookie and no TLS (Terraform attaches without either; the
+/// socket's 0700 directory is the only gate), and the reattach instructions
+/// for `provider_address` on stdout instead of the handshake line. It serves
+/// every Terraform command that attaches until SIGINT or SIGTERM, then
+/// removes its socket directory.
+pub async fn serve_debug<P: Provider>(
+    socket_parent: Option<&Path>,
+    provider_address: &str,
+    provider: P,
+    shutdown: CancellationToken,
+) -> Result<(), TransportError> {
+    let dir = socket::SocketDir::create(socket_parent)?;
+    let socket_path = dir.socket_path();
+    let listener = bind(&socket_path)?;
+    spawn_signal_handlers(shutdown.clone(), Mode::Debug);
+    let config = debug::ReattachConfig::unix(std::process::id(), &socket_path.to_string_lossy());
+    let text = debug::instructions(provider_address, &config);
+    run(listener, None, provider, shutdown, Mode::Debug, &text).await?;
+    drop(dir);
+    Ok(())
+}
+
+fn bind(socket_path: &Path) -> Result<UnixListener, TransportError> {
+    UnixListener::bind(socket_path)
+        .map_err(|e| TransportError::Socket(format!("binding {}: {e}", socket_path.display())))
+}
+
+/// Mounts every service on `listener`, prints `announcement` once the server
+/// can take connections, and serves until `shutdown`.
+async fn run<P: Provider>(
+    listener: UnixListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    provider: P,
+    shutdown: CancellationToken,
+    mode: Mode,
+    announcement: &str,
+) -> Result<(), TransportError> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status(
@@ -233,9 +299,6 @@ pub async fn serve<P: Provider>(
             tonic_health::ServingStatus::Serving,
         )
         .await;
-
-    spawn_signal_handlers(shutdown.clone());
-    spawn_parent_watch(shutdown.clone());
 
     let incoming = tokio_stream::wrappers::ReceiverStream::new(accept_loop(
         listener,
@@ -245,10 +308,14 @@ pub async fn serve<P: Provider>(
     let provider_service = ProviderServer::new(provider)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let on_shutdown = match mode {
+        Mode::Plugin => ShutdownRpc::EndsServer,
+        Mode::Debug => ShutdownRpc::Ignored,
+    };
     let server = tonic::transport::Server::builder()
         .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
         .add_service(health_service)
-        .add_service(plugin_services::controller_server(&shutdown))
+        .add_service(plugin_services::controller_server(&shutdown, on_shutdown))
         .add_service(plugin_services::stdio_server(&shutdown))
         .add_service(plugin_services::broker_server(&shutdown))
         .add_service(provider_service)
@@ -256,13 +323,13 @@ pub async fn serve<P: Provider>(
 
     // The socket is bound and the server assembled: only now may Terraform
     // try to connect.
-    let line = handshake::handshake_line(&socket_path.to_string_lossy(), cert_der.as_deref());
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{line}").map_err(TransportError::Stdout)?;
+        out.write_all(announcement.as_bytes())
+            .map_err(TransportError::Stdout)?;
         out.flush().map_err(TransportError::Stdout)?;
     }
-    tracing::debug!(socket = %socket_path.display(), "plugin server started");
+    tracing::debug!(?mode, "plugin server started");
 
     tokio::pin!(server);
     tokio::select! {
@@ -276,7 +343,6 @@ pub async fn serve<P: Provider>(
             }
         }
     }
-    drop(dir);
     Ok(())
 }
 
@@ -306,20 +372,28 @@ fn spawn_parent_watch(shutdown: CancellationToken) {
     });
 }
 
-/// SIGINT is ignored, as go-plugin plugins do: a Ctrl-C reaches the whole
-/// process group, and Terraform answers it itself by calling `StopProvider`
-/// and letting us finish cleanly. SIGTERM means "exit now, but tidily".
-fn spawn_signal_handlers(shutdown: CancellationToken) {
+/// As Terraform's child, SIGINT is ignored, as go-plugin plugins do: a
+/// Ctrl-C reaches the whole process group, and Terraform answers it itself by
+/// calling `StopProvider` and letting us finish cleanly. In debug mode the
+/// Ctrl-C is the user's way to end the server, so it ends it. SIGTERM always
+/// means "exit now, but tidily".
+fn spawn_signal_handlers(shutdown: CancellationToken, mode: Mode) {
     use tokio::signal::unix::{signal, SignalKind};
     match signal(SignalKind::interrupt()) {
         Ok(mut interrupts) => {
+            let shutdown = shutdown.clone();
             tokio::spawn(async move {
                 while interrupts.recv().await.is_some() {
+                    if mode == Mode::Debug {
+                        tracing::info!("SIGINT received; shutting down");
+                        shutdown.cancel();
+                        return;
+                    }
                     tracing::debug!("ignoring SIGINT; Terraform will call StopProvider");
                 }
             });
         }
-        Err(e) => tracing::warn!("could not ignore SIGINT: {e}"),
+        Err(e) => tracing::warn!("could not handle SIGINT: {e}"),
     }
     match signal(SignalKind::terminate()) {
         Ok(mut terms) => {

@@ -33,19 +33,37 @@ fn idle_until<T: Send + 'static>(shutdown: &CancellationToken) -> IdleStream<T> 
     Box::pin(futures::stream::once(done).filter_map(|()| async { None }))
 }
 
-/// Answers `Shutdown` and then cancels the server's shutdown token. The reply
-/// goes out before the server drains, because tonic finishes in-flight
-/// requests during a graceful shutdown.
+/// What `GRPCController.Shutdown` does to the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownRpc {
+    /// Terraform started us and ends us this way after each command.
+    EndsServer,
+    /// A debug server belongs to the person who started it and outlives
+    /// every Terraform command; only a signal ends it.
+    Ignored,
+}
+
+/// Answers `Shutdown` and then (unless [`ShutdownRpc::Ignored`]) cancels the
+/// server's shutdown token. The reply goes out before the server drains,
+/// because tonic finishes in-flight requests during a graceful shutdown.
 #[derive(Clone)]
 pub struct Controller {
     pub shutdown: CancellationToken,
+    pub on_shutdown: ShutdownRpc,
 }
 
 #[tonic::async_trait]
 impl GrpcController for Controller {
     async fn shutdown(&self, _request: Request<Empty>) -> Result<Response<Empty>, Status> {
-        tracing::info!("GRPCController.Shutdown received; shutting down");
-        self.shutdown.cancel();
+        match self.on_shutdown {
+            ShutdownRpc::EndsServer => {
+                tracing::info!("GRPCController.Shutdown received; shutting down");
+                self.shutdown.cancel();
+            }
+            ShutdownRpc::Ignored => tracing::info!(
+                "GRPCController.Shutdown received; a debug server keeps serving until interrupted"
+            ),
+        }
         Ok(Response::new(Empty {}))
     }
 }
@@ -80,9 +98,13 @@ impl GrpcBroker for Broker {
     }
 }
 
-pub fn controller_server(shutdown: &CancellationToken) -> GrpcControllerServer<Controller> {
+pub fn controller_server(
+    shutdown: &CancellationToken,
+    on_shutdown: ShutdownRpc,
+) -> GrpcControllerServer<Controller> {
     GrpcControllerServer::new(Controller {
         shutdown: shutdown.clone(),
+        on_shutdown,
     })
 }
 
@@ -120,11 +142,26 @@ mod tests {
         let token = CancellationToken::new();
         let controller = Controller {
             shutdown: token.clone(),
+            on_shutdown: ShutdownRpc::EndsServer,
         };
         controller
             .shutdown(Request::new(Empty {}))
             .await
             .expect("shutdown answers");
         assert!(token.is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn debug_controller_answers_shutdown_but_keeps_serving() {
+        let token = CancellationToken::new();
+        let controller = Controller {
+            shutdown: token.clone(),
+            on_shutdown: ShutdownRpc::Ignored,
+        };
+        controller
+            .shutdown(Request::new(Empty {}))
+            .await
+            .expect("shutdown answers");
+        assert!(!token.is_cancelled());
     }
 }

@@ -269,6 +269,13 @@ impl Workdir {
         }
     }
 
+    /// Replaces the CLI config with an empty one, so that Terraform can
+    /// reach the provider only through `TF_REATTACH_PROVIDERS` and never
+    /// starts the binary itself.
+    pub fn without_dev_overrides(&self) {
+        std::fs::write(self.dir.path().join("terraformrc"), "").expect("write empty cli config");
+    }
+
     pub fn set_env(&mut self, key: &str, value: &str) {
         self.env.retain(|(k, _)| k != key);
         self.env.push((key.into(), value.into()));

@@ -213,6 +213,7 @@ pub fn provider_config_with(base_url: &str, extra: &[(&str, Value)]) -> Value {
         "insecure",
         "max_retries",
         "max_requests_per_second",
+        "signing_algorithm",
     ];
     let mut pairs: Vec<(String, Value)> = keys
         .iter()

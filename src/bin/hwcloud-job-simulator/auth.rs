@@ -8,13 +8,14 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use hwjobs::cloud::signer;
+use hwjobs::cloud::signer::SigningAlgorithm;
 use thiserror::Error;
 
 use crate::responses::{APIGW_AUTH_FAILED, APIGW_DATE_SKEW};
 
-/// The only signing algorithm the gateway accepts.
-const ALGORITHM: &str = "SDK-HMAC-SHA256";
+/// The signing algorithms the gateway accepts, as the provider can be
+/// configured to use either.
+const ALGORITHMS: [SigningAlgorithm; 2] = [SigningAlgorithm::HmacSha256, SigningAlgorithm::HmacSm3];
 
 /// How far `X-Sdk-Date` may be from the simulator's clock, as on the gateway.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -110,22 +111,27 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The three fields of `SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`.
+/// The algorithm and three fields of
+/// `SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…` (or `SDK-HMAC-SM3 …`).
 #[derive(Debug, PartialEq, Eq)]
 struct AuthorizationHeader<'a> {
+    algorithm: SigningAlgorithm,
     access: &'a str,
     signed_headers: Vec<String>,
     signature: &'a str,
 }
 
 fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, AuthError> {
-    let rest = value
-        .trim()
-        .strip_prefix(ALGORITHM)
-        .ok_or(AuthError::Malformed("the algorithm is not SDK-HMAC-SHA256"))?;
-    if !rest.starts_with(' ') {
-        return Err(AuthError::Malformed("the algorithm is not SDK-HMAC-SHA256"));
-    }
+    let value = value.trim();
+    let (algorithm, rest) = ALGORITHMS
+        .into_iter()
+        .find_map(|a| {
+            let rest = value.strip_prefix(a.token())?;
+            rest.starts_with(' ').then_some((a, rest))
+        })
+        .ok_or(AuthError::Malformed(
+            "the algorithm is neither SDK-HMAC-SHA256 nor SDK-HMAC-SM3",
+        ))?;
     let (mut access, mut signed, mut signature) = (None, None, None);
     for part in rest.split(',') {
         let (key, val) = part
@@ -153,6 +159,7 @@ fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, AuthError
         return Err(AuthError::Malformed("SignedHeaders has an empty name"));
     }
     Ok(AuthorizationHeader {
+        algorithm,
         access,
         signed_headers,
         signature,
@@ -268,8 +275,12 @@ fn verify_signature(
         .ok_or(AuthError::BadUrl)?;
     let url = url::Url::parse(&format!("http://{host}{}", req.path_and_query))
         .map_err(|_| AuthError::BadUrl)?;
-    let canonical = signer::canonical_request(req.method, &url, &signed, req.body);
-    let expected = signer::signature(&creds.secret_key, sdk_date.trim(), &canonical);
+    let canonical = auth
+        .algorithm
+        .canonical_request(req.method, &url, &signed, req.body);
+    let expected = auth
+        .algorithm
+        .signature(&creds.secret_key, sdk_date.trim(), &canonical);
     if constant_time_eq(
         expected.as_bytes(),
         auth.signature.to_ascii_lowercase().as_bytes(),
@@ -283,6 +294,7 @@ fn verify_signature(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hwjobs::cloud::signer;
 
     const AK: &str = "AKEXAMPLE1234567890";
     const SK: &str = "SKEXAMPLEsecretKey0123456789abcdefABCDEF";
@@ -312,13 +324,22 @@ mod tests {
         path_and_query: &str,
         extra: &[(String, String)],
     ) -> Vec<(String, String)> {
+        signed_with(SigningAlgorithm::HmacSha256, sk, path_and_query, extra)
+    }
+
+    fn signed_with(
+        algorithm: SigningAlgorithm,
+        sk: &str,
+        path_and_query: &str,
+        extra: &[(String, String)],
+    ) -> Vec<(String, String)> {
         let mut to_sign = vec![h("host", HOST), h("x-sdk-date", DATE)];
         to_sign.extend_from_slice(extra);
         let url = url::Url::parse(&format!("http://{HOST}{path_and_query}"));
         let Ok(url) = url else {
             return Vec::new();
         };
-        let authz = signer::authorization(AK, sk, DATE, "GET", &url, &to_sign, b"");
+        let authz = algorithm.authorization(AK, sk, DATE, "GET", &url, &to_sign, b"");
         let mut sent = to_sign;
         sent.push(h("authorization", &authz));
         sent
@@ -362,6 +383,57 @@ mod tests {
         let other = "/v3/projects?name=cn-north-1";
         assert_eq!(
             verify(&creds(), &request(&headers, other), at_date()),
+            Err(AuthError::SignatureMismatch)
+        );
+    }
+
+    #[test]
+    fn accepts_sm3_signatures_and_checks_them_as_strictly() {
+        let extra = [
+            h("content-type", "application/json"),
+            h("x-project-id", "0123456789abcdef0123456789abcdef"),
+        ];
+        let sm3 = SigningAlgorithm::HmacSm3;
+        let headers = signed_with(sm3, SK, PATH, &extra);
+        let authz = &headers.last().map(|(_, v)| v.clone()).unwrap_or_default();
+        assert!(authz.starts_with("SDK-HMAC-SM3 "), "{authz}");
+        assert_eq!(
+            verify(&creds(), &request(&headers, PATH), at_date()),
+            Ok(AuthMethod::Signature)
+        );
+        // Tampering, a wrong key and a skewed date are caught as for SHA-256.
+        let other = "/api/v3/projects/0123456789abcdef0123456789abcdef/jobs/done-2";
+        assert_eq!(
+            verify(&creds(), &request(&headers, other), at_date()),
+            Err(AuthError::SignatureMismatch)
+        );
+        let wrong = signed_with(sm3, "not-the-secret", PATH, &extra);
+        assert_eq!(
+            verify(&creds(), &request(&wrong, PATH), at_date()),
+            Err(AuthError::SignatureMismatch)
+        );
+        let later = at_date() + Duration::from_secs(16 * 60);
+        assert_eq!(
+            verify(&creds(), &request(&headers, PATH), later),
+            Err(AuthError::DateSkew)
+        );
+        // An SM3 signature announced as SHA-256 (or the reverse) does not
+        // verify: the token decides which hash is recomputed.
+        let relabelled: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.clone(), v.replace("SDK-HMAC-SM3 ", "SDK-HMAC-SHA256 ")))
+            .collect();
+        assert_eq!(
+            verify(&creds(), &request(&relabelled, PATH), at_date()),
+            Err(AuthError::SignatureMismatch)
+        );
+        let sha = signed_headers_with(SK, PATH, &extra);
+        let relabelled: Vec<(String, String)> = sha
+            .iter()
+            .map(|(n, v)| (n.clone(), v.replace("SDK-HMAC-SHA256 ", "SDK-HMAC-SM3 ")))
+            .collect();
+        assert_eq!(
+            verify(&creds(), &request(&relabelled, PATH), at_date()),
             Err(AuthError::SignatureMismatch)
         );
     }
@@ -502,6 +574,9 @@ mod tests {
             "SDK-HMAC-SHA256 Access=a, SignedHeaders=host;;x, Signature=s",
             "SDK-HMAC-SHA256 Access=a, SignedHeaders=host, Signature=s, Extra=1",
             "SDK-HMAC-SHA256 Access",
+            "SDK-HMAC-SM3Access=a, SignedHeaders=host, Signature=s",
+            "SDK-HMAC-SM2-SM3 Access=a, SignedHeaders=host, Signature=s",
+            "SDK-HMAC-SHA1 Access=a, SignedHeaders=host, Signature=s",
         ] {
             assert!(
                 matches!(parse_authorization(bad), Err(AuthError::Malformed(_))),
@@ -514,10 +589,22 @@ mod tests {
         assert_eq!(
             ok,
             Ok(AuthorizationHeader {
+                algorithm: SigningAlgorithm::HmacSha256,
                 access: "a",
                 signed_headers: vec!["host".to_owned(), "x-sdk-date".to_owned()],
                 signature: "s",
             })
+        );
+    }
+
+    #[test]
+    fn authorization_parsing_knows_sm3() {
+        let parsed = parse_authorization(
+            "SDK-HMAC-SM3 Access=a, SignedHeaders=host;x-sdk-date, Signature=s",
+        );
+        assert_eq!(
+            parsed.map(|p| (p.algorithm, p.access)),
+            Ok((SigningAlgorithm::HmacSm3, "a"))
         );
     }
 
