@@ -246,6 +246,7 @@ impl SigningAlgorithm {
 }
 
 /// [`SigningAlgorithm::canonical_request`] for SDK-HMAC-SHA256.
+#[cfg(test)]
 pub fn canonical_request(
     method: &str,
     url: &url::Url,
@@ -256,16 +257,19 @@ pub fn canonical_request(
 }
 
 /// [`SigningAlgorithm::string_to_sign`] for SDK-HMAC-SHA256.
+#[cfg(test)]
 pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
     SigningAlgorithm::HmacSha256.string_to_sign(sdk_date, canonical_request)
 }
 
 /// [`SigningAlgorithm::signature`] for SDK-HMAC-SHA256.
+#[cfg(test)]
 pub fn signature(sk: &str, sdk_date: &str, canonical_request: &str) -> String {
     SigningAlgorithm::HmacSha256.signature(sk, sdk_date, canonical_request)
 }
 
 /// [`SigningAlgorithm::authorization`] for SDK-HMAC-SHA256.
+#[cfg(test)]
 pub fn authorization(
     ak: &str,
     sk: &str,
