@@ -344,6 +344,12 @@ def cmd_install_mirror(args):
         "# for jobwait/huaweicloud:"
     )
     print(config, end="")
+    print(
+        "# To pin this release in a configuration's .terraform.lock.hcl, list these in the\n"
+        f'# hashes of provider "{HOSTNAMES[0]}/{NAMESPACE}/{PROVIDER_TYPE}" (version = "{version}"):'
+    )
+    for name in zips:
+        print(f'#   "zh:{sums[name]}",  # {name}')
     return 0
 
 

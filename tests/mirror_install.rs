@@ -477,6 +477,11 @@ fn init_installs_from_the_mirror_and_applies(tf: Terraform) {
         "the written CLI configuration is the one printed:\n{}",
         describe(&out)
     );
+    assert!(
+        text(&out.stdout).contains(&format!("\"{zh}\"")),
+        "install-mirror prints the zh: hash to pin:\n{}",
+        describe(&out)
+    );
     assert!(cli_config.contains("filesystem_mirror"), "{cli_config}");
     assert!(!cli_config.contains("dev_overrides"), "{cli_config}");
     for host in HOSTS {
