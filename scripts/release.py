@@ -167,7 +167,7 @@ def deterministic_zip(binary, entry_name, dest, level):
     between runs (no mtime, no uid, no extra fields)."""
     info = zipfile.ZipInfo(entry_name, date_time=ZIP_EPOCH)
     info.create_system = 3  # Unix, so the mode below is honoured when extracting
-    info.external_attr = (0o100755 & 0xFFFF) << 16
+    info.external_attr = 0o100755 << 16  # regular file, rwxr-xr-x
     info.compress_type = zipfile.ZIP_DEFLATED
     folder = os.path.dirname(dest)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".zip")
