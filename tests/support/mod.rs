@@ -229,16 +229,24 @@ impl Workdir {
     /// `main_tf` is written as-is; the `terraform { required_providers }`
     /// block is added here so every test uses the same source address.
     pub fn new(tf: &Terraform, sim: &Simulator, main_tf: &str) -> Self {
+        let dev_overrides = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            provider_dir().display()
+        );
+        Self::with_cli_config(tf, sim, main_tf, &dev_overrides)
+    }
+
+    /// Like `new`, with the given CLI configuration instead of `dev_overrides`
+    /// (e.g. a `filesystem_mirror`, so that `terraform init` really installs).
+    pub fn with_cli_config(
+        tf: &Terraform,
+        sim: &Simulator,
+        main_tf: &str,
+        cli_config_text: &str,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("workdir");
         let cli_config = dir.path().join("terraformrc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                provider_dir().display()
-            ),
-        )
-        .expect("write cli config");
+        std::fs::write(&cli_config, cli_config_text).expect("write cli config");
         write_main_tf(dir.path(), main_tf);
         let marker = format!(
             "e2e-{}-{}",

@@ -499,7 +499,8 @@ mod tests {
             panic!("test URL does not parse");
         };
         let only_host = vec![h("host", HOST)];
-        let authz = signer::SigningAlgorithm::HmacSha256.authorization(AK, SK, DATE, "GET", &url, &only_host, b"");
+        let authz = signer::SigningAlgorithm::HmacSha256
+            .authorization(AK, SK, DATE, "GET", &url, &only_host, b"");
         let sent = vec![
             h("host", HOST),
             h("x-sdk-date", DATE),
@@ -510,7 +511,8 @@ mod tests {
             Err(AuthError::NotSigned("x-sdk-date"))
         );
         let only_date = vec![h("x-sdk-date", DATE)];
-        let authz = signer::SigningAlgorithm::HmacSha256.authorization(AK, SK, DATE, "GET", &url, &only_date, b"");
+        let authz = signer::SigningAlgorithm::HmacSha256
+            .authorization(AK, SK, DATE, "GET", &url, &only_date, b"");
         let sent = vec![h("x-sdk-date", DATE), h("authorization", &authz)];
         assert_eq!(
             verify(&creds(), &request(&sent, PATH), at_date()),

@@ -479,7 +479,8 @@ mod tests {
                 ("x-project-id".to_owned(), PID.to_owned()),
                 ("x-sdk-date".to_owned(), date.clone()),
             ];
-            let authz = signer::SigningAlgorithm::HmacSha256.authorization(AK, sk, &date, "GET", &url, &headers, b"");
+            let authz = signer::SigningAlgorithm::HmacSha256
+                .authorization(AK, sk, &date, "GET", &url, &headers, b"");
             self.client
                 .get(url)
                 .header("content-type", "application/json")
