@@ -281,9 +281,7 @@ where
         };
         // The poll succeeded, so an earlier transient error no longer explains anything.
         tally.last_error = None;
-        let status_code = seen.status_code().unwrap_or(0);
-        let request_id = seen.request_id().unwrap_or("").to_string();
-        let job = seen.into_job();
+        let job = seen.job();
         let next = match job.phase {
             Phase::Pending => {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -295,13 +293,14 @@ where
             service = job.service.as_str(),
             job_id = %job.id,
             poll = polls,
-            http_status = status_code,
-            request_id = %request_id,
+            http_status = seen.status_code().unwrap_or(0),
+            request_id = seen.request_id().unwrap_or(""),
             job_status = %job.status,
             recognised = job.status_recognised(),
             next_delay_ms = next.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             "poll"
         );
+        let job = seen.into_job();
 
         match (job.phase, next) {
             (Phase::Done, _) => {
