@@ -483,18 +483,33 @@ mod tests {
         assert_eq!(c.max_retries, 2);
     }
 
+    /// `configure` with working credentials in the environment, the given
+    /// provider block, and one more environment variable.
+    fn configure_with(
+        block: &[(&str, Value)],
+        extra: Option<(&str, &str)>,
+    ) -> (Option<Configured>, Diagnostics) {
+        let base = [
+            ("HW_REGION_NAME", "cn-north-4"),
+            ("HW_ACCESS_KEY", "AK"),
+            ("HW_SECRET_KEY", "SK"),
+            ("HW_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
+        ];
+        let env = |k: &str| {
+            base.iter()
+                .copied()
+                .chain(extra)
+                .filter(|(name, _)| *name == k)
+                .last()
+                .map(|(_, v)| v.to_string())
+        };
+        configure(&obj(block), &env)
+    }
+
     #[test]
     fn request_rate_cap_from_block_env_or_default() {
-        let rate = |block: &[(&str, Value)], extra: Option<(&'static str, &'static str)>| {
-            let mut vars: Vec<(&'static str, &'static str)> = vec![
-                ("HW_REGION_NAME", "cn-north-4"),
-                ("HW_ACCESS_KEY", "AK"),
-                ("HW_SECRET_KEY", "SK"),
-                ("HW_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
-            ];
-            vars.extend(extra);
-            let vars: &'static [(&str, &str)] = Vec::leak(vars);
-            let (c, diags) = configure(&obj(block), &env_of(vars));
+        let rate = |block: &[(&str, Value)], extra: Option<(&str, &str)>| {
+            let (c, diags) = configure_with(block, extra);
             (c.map(|c| c.client.budget().max_rate()), diags)
         };
         assert_eq!(
@@ -514,8 +529,7 @@ mod tests {
             Some(3.0)
         );
         for bad in ["0", "10001", "fast", "-1", "2.5"] {
-            let extra: &'static str = String::leak(bad.to_string());
-            let (c, diags) = rate(&[], Some(("HW_MAX_REQUESTS_PER_SECOND", extra)));
+            let (c, diags) = rate(&[], Some(("HW_MAX_REQUESTS_PER_SECOND", bad)));
             assert!(c.is_none(), "{bad}");
             let text = format!("{diags:?}");
             assert!(text.contains("HW_MAX_REQUESTS_PER_SECOND"), "{text}");
@@ -534,16 +548,8 @@ mod tests {
 
     #[test]
     fn signing_algorithm_from_block_env_or_default() {
-        let algorithm = |block: &[(&str, Value)], extra: Option<(&'static str, &'static str)>| {
-            let mut vars: Vec<(&'static str, &'static str)> = vec![
-                ("HW_REGION_NAME", "cn-north-4"),
-                ("HW_ACCESS_KEY", "AK"),
-                ("HW_SECRET_KEY", "SK"),
-                ("HW_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
-            ];
-            vars.extend(extra);
-            let vars: &'static [(&str, &str)] = Vec::leak(vars);
-            let (c, diags) = configure(&obj(block), &env_of(vars));
+        let algorithm = |block: &[(&str, Value)], extra: Option<(&str, &str)>| {
+            let (c, diags) = configure_with(block, extra);
             (c.map(|c| c.client.signing_algorithm()), diags)
         };
         assert_eq!(algorithm(&[], None).0, Some(SigningAlgorithm::HmacSha256));
