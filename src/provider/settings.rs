@@ -496,11 +496,10 @@ mod tests {
             ("HW_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
         ];
         let env = |k: &str| {
-            base.iter()
-                .copied()
-                .chain(extra)
-                .filter(|(name, _)| *name == k)
-                .last()
+            extra
+                .into_iter()
+                .chain(base)
+                .find(|(name, _)| *name == k)
                 .map(|(_, v)| v.to_string())
         };
         configure(&obj(block), &env)
