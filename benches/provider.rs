@@ -897,21 +897,13 @@ fn add_many_waits(table: &mut Table, m: &ManyWaits, rate_cap: Option<&str>) {
 
 // ------------------------------------------------------- 5. terraform plan
 
-const PROVIDER_HCL: &str = r#"
-variable "api" {
-  type = string
+/// The harness's provider block with `extra` lines inside it.
+fn provider_hcl(extra: &str) -> String {
+    support::SIMULATOR_PROVIDER.replace(
+        "provider \"huaweicloud\" {",
+        &format!("provider \"huaweicloud\" {{\n  {extra}"),
+    )
 }
-
-provider "huaweicloud" {
-  endpoints = {
-    cce = var.api
-    swr = var.api
-    elb = var.api
-    iam = var.api
-  }
-  EXTRA
-}
-"#;
 
 struct PlanFigures {
     waits: Duration,
@@ -942,7 +934,7 @@ fn plans(sim: &Simulator, arguments: &BTreeMap<String, String>) -> Option<PlanFi
     let tf = terraform(true)?;
     let waits_hcl = |extra: String, tag: &'static str| {
         move |round: &str| {
-            let mut hcl = PROVIDER_HCL.replace("EXTRA", &extra);
+            let mut hcl = provider_hcl(&extra);
             for i in 0..PLAN_BLOCKS {
                 let _ = write!(
                     hcl,

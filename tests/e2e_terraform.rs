@@ -12,20 +12,7 @@ use std::time::Duration;
 use support::{Simulator, Terraform, Workdir, SECRET_KEY, TOKEN};
 
 /// The provider block every test uses: all endpoints on the simulator.
-const PROVIDER: &str = r#"
-variable "api" {
-  type = string
-}
-
-provider "huaweicloud" {
-  endpoints = {
-    cce = var.api
-    swr = var.api
-    elb = var.api
-    iam = var.api
-  }
-}
-"#;
+use support::SIMULATOR_PROVIDER as PROVIDER;
 
 fn wait_block(name: &str, service: &str, job_id: &str, extra: &str) -> String {
     format!(

@@ -398,20 +398,7 @@ fn install_mirror_refuses_a_package_that_does_not_match_its_checksum() {
     }
 }
 
-const MAIN_TF: &str = r#"
-variable "api" {
-  type = string
-}
-
-provider "huaweicloud" {
-  endpoints = {
-    cce = var.api
-    swr = var.api
-    elb = var.api
-    iam = var.api
-  }
-}
-
+const WAIT_TF: &str = r#"
 data "huaweicloud_job_wait" "mirror" {
   service       = "cce"
   job_id        = "done-from-mirror"
@@ -422,6 +409,10 @@ output "status" {
   value = data.huaweicloud_job_wait.mirror.status
 }
 "#;
+
+fn main_tf() -> String {
+    format!("{}{WAIT_TF}", support::SIMULATOR_PROVIDER)
+}
 
 /// The `provider "…" { … }` block of our provider in a lock file.
 fn lock_block(lock: &str) -> &str {
@@ -500,7 +491,7 @@ fn init_installs_from_the_mirror_and_applies(tf: Terraform) {
     // terraform init installs from the mirror alone: any attempt to reach a
     // registry goes to a proxy port where nothing listens, and fails.
     let sim = Simulator::start();
-    let mut wd = Workdir::with_cli_config(&tf, &sim, MAIN_TF, &cli_config);
+    let mut wd = Workdir::with_cli_config(&tf, &sim, &main_tf(), &cli_config);
     wd.set_env("HTTPS_PROXY", "http://127.0.0.1:9");
     wd.set_env("https_proxy", "http://127.0.0.1:9");
     wd.set_env("NO_PROXY", "127.0.0.1,localhost");
@@ -611,7 +602,7 @@ fn init_installs_from_the_mirror_and_applies(tf: Terraform) {
         "install-mirror failed: {}",
         describe(&out)
     );
-    let mut wd = Workdir::with_cli_config(&tf, &sim, MAIN_TF, "# no provider_installation\n");
+    let mut wd = Workdir::with_cli_config(&tf, &sim, &main_tf(), "# no provider_installation\n");
     wd.set_env("HOME", home.to_str().expect("utf-8"));
     wd.set_env(
         "XDG_DATA_HOME",

@@ -19,6 +19,23 @@ pub const REGION: &str = "cn-north-4";
 pub const TOKEN: &str = "MIIE2etestIamTokenValue-never-log-me-91c";
 pub const SOURCE: &str = "registry.terraform.io/jobwait/huaweicloud";
 
+/// The provider block every harness run uses: all endpoints on the
+/// simulator, whose address `Workdir` passes in as `TF_VAR_api`.
+pub const SIMULATOR_PROVIDER: &str = r#"
+variable "api" {
+  type = string
+}
+
+provider "huaweicloud" {
+  endpoints = {
+    cce = var.api
+    swr = var.api
+    elb = var.api
+    iam = var.api
+  }
+}
+"#;
+
 /// One Terraform CLI to run the tests with.
 #[derive(Debug, Clone)]
 pub struct Terraform {
