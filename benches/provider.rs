@@ -19,15 +19,13 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hwjobs::protocol::tfplugin6::provider_client::ProviderClient;
-use hwjobs::protocol::tfplugin6::{
-    configure_provider, get_provider_schema, read_data_source, stop_provider,
-};
+use hwjobs::protocol::tfplugin6::{get_provider_schema, read_data_source, stop_provider};
 use hwjobs::protocol::value::{Number, Value};
 use hwjobs::transport::plugin_services::generated::grpc_controller_client::GrpcControllerClient;
 use hwjobs::transport::plugin_services::generated::Empty;
 use hwjobs::waiter::schedule::{simulate_wait, PollSchedule, DEFAULT_POLL_INTERVAL};
 use support::plugin::{
-    connect, dv, identity, job_config, provider_config, s, start_plugin_timed, Plugin,
+    configure, connect, dv, identity, job_config, provider_config, s, start_plugin_timed, Plugin,
 };
 use support::Simulator;
 use tonic::transport::Channel;
@@ -589,18 +587,6 @@ fn bench_provider_config(base_url: &str, args: &BTreeMap<String, String>) -> Val
     cfg
 }
 
-async fn configure(p: &mut ProviderClient<Channel>, cfg: &Value) {
-    let resp = p
-        .configure_provider(configure_provider::Request {
-            config: dv(cfg),
-            ..Default::default()
-        })
-        .await
-        .expect("ConfigureProvider")
-        .into_inner();
-    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
-}
-
 fn read_request(job_id: &str, read_timeout: &str) -> read_data_source::Request {
     read_data_source::Request {
         type_name: "huaweicloud_job_wait".into(),
@@ -634,7 +620,7 @@ fn rpc_latency(rt: &tokio::runtime::Runtime, sim: &Simulator) -> RpcFigures {
             assert!(schema.diagnostics.is_empty(), "{:?}", schema.diagnostics);
             arguments = provider_arguments(&schema);
         }
-        configure(&mut p, &bench_provider_config(&sim.base_url, &arguments)).await;
+        configure(&channel, &bench_provider_config(&sim.base_url, &arguments)).await;
         let mut read_times = Vec::with_capacity(CALLS + 1);
         for i in 0..=CALLS {
             let started = Instant::now();
@@ -724,9 +710,8 @@ fn many_waits(
     let (plugin, _) = start_plugin_timed(identity());
     let pid = plugin.child.id();
     let channel = rt.block_on(open(&plugin));
-    let mut p = ProviderClient::new(channel.clone());
     rt.block_on(configure(
-        &mut p,
+        &channel,
         &bench_provider_config(&sim.base_url, arguments),
     ));
 
@@ -791,7 +776,7 @@ fn many_waits(
 
     // StopProvider ends every wait.
     let stop = Instant::now();
-    rt.block_on(p.stop_provider(stop_provider::Request {}))
+    rt.block_on(ProviderClient::new(channel.clone()).stop_provider(stop_provider::Request {}))
         .expect("StopProvider");
     let mut cancelled = 0;
     for w in waits {
