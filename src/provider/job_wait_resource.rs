@@ -384,15 +384,17 @@ fn sub_jobs(v: &Value) -> Result<Value, String> {
     }
 }
 
+/// Configurations and states of the resource, for the tests here and the
+/// provider's RPC tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
 
-    fn text(s: &str) -> Value {
+    pub(crate) fn text(s: &str) -> Value {
         Value::String(s.to_string())
     }
 
-    fn config(job_id: &str) -> Value {
+    pub(crate) fn config(job_id: &str) -> Value {
         Value::object([
             ("service", text("cce")),
             ("job_id", text(job_id)),
@@ -404,7 +406,7 @@ mod tests {
     }
 
     /// A state as a create would have stored it.
-    fn stored(job_id: &str) -> Value {
+    pub(crate) fn stored(job_id: &str) -> Value {
         let mut m = config(job_id).as_map().cloned().expect("object");
         for name in COMPUTED {
             m.insert(name.to_string(), text(&format!("{name}-value")));
@@ -418,6 +420,12 @@ mod tests {
         );
         Value::Map(m)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{config, stored, text};
+    use super::*;
 
     fn set(v: &Value, name: &str, to: Value) -> Value {
         let mut m = v.as_map().cloned().expect("object");
