@@ -126,11 +126,6 @@ impl PollSchedule {
         Self::build(poll_interval, Jitter::none())
     }
 
-    /// The longest pause this schedule will produce.
-    pub fn cap(&self) -> Duration {
-        self.cap
-    }
-
     fn build(poll_interval: Duration, jitter: Jitter) -> Self {
         PollSchedule {
             cap: poll_interval.max(MIN_POLL_INTERVAL),
