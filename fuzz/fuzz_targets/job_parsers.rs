@@ -3,11 +3,11 @@
 //! and the failure report must always be producible.
 #![no_main]
 
-use hwjobs::jobs::{parse, report, Service};
+use hwjobs::jobs::{apis, parse, report};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for svc in Service::ALL {
+    for svc in apis::services() {
         if let Ok(job) = parse(svc, data) {
             assert_eq!(job.service, svc);
             assert_eq!(job.phase, svc.classify(&job.status).0);

@@ -956,7 +956,7 @@ mod tests {
 
     #[tokio::test]
     async fn dropped_connection_is_retried_by_the_waiter_and_succeeds() {
-        use crate::jobs::{self, Phase, Service};
+        use crate::jobs::{self, svc, Phase};
         use crate::provider::job_wait::PollError;
         use crate::waiter::{wait_for_job, WaitConfig};
 
@@ -989,13 +989,12 @@ mod tests {
                 let c = c.clone();
                 let base = base.clone();
                 async move {
-                    let segs = Service::Cce.path_segments("p1", "j1");
-                    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+                    let segs = svc("cce").path_segments("p1", "j1");
                     let r = c
                         .get_json(&base, &segs, &[], Some("p1"), left.min(T))
                         .await
                         .map_err(PollError::from)?;
-                    Ok::<_, PollError>(jobs::parse(Service::Cce, &r.body)?)
+                    Ok::<_, PollError>(jobs::parse(svc("cce"), &r.body)?)
                 }
             },
             &cfg,
@@ -1296,7 +1295,7 @@ mod tests {
         let c = CloudClient::with_http_client(
             http,
             Credentials::aksk(AK, SK, None).unwrap(),
-            EndpointConfig::new(None, None, &map).unwrap(),
+            EndpointConfig::new(None, None, &map, &[]).unwrap(),
         );
         let id = crate::cloud::discover_project_id(&c, "cn-north-4")
             .await

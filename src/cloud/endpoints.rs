@@ -15,53 +15,20 @@ pub const DEFAULT_CLOUD: &str = "myhuaweicloud.com";
 /// Domain of the European sovereign regions.
 pub const EU_CLOUD: &str = "myhuaweicloud.eu";
 
-/// The services this provider talks to; CCE Autopilot shares `cce`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum EndpointKey {
-    Cce,
-    Swr,
-    Elb,
-    Iam,
+/// A service endpoint the caller knows: the key users write in `endpoints`
+/// and the leftmost label of its default host. The jobs registry supplies
+/// the job services; this layer only adds IAM, which it calls itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceEndpoint {
+    pub key: &'static str,
+    pub host_label: &'static str,
 }
 
-impl EndpointKey {
-    pub const ALL: [EndpointKey; 4] = [
-        EndpointKey::Cce,
-        EndpointKey::Swr,
-        EndpointKey::Elb,
-        EndpointKey::Iam,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EndpointKey::Cce => "cce",
-            EndpointKey::Swr => "swr",
-            EndpointKey::Elb => "elb",
-            EndpointKey::Iam => "iam",
-        }
-    }
-
-    /// The leftmost host label of the default endpoint; SWR's API host is
-    /// not named after the service.
-    fn host_prefix(self) -> &'static str {
-        match self {
-            EndpointKey::Cce => "cce",
-            EndpointKey::Swr => "swr-api",
-            EndpointKey::Elb => "elb",
-            EndpointKey::Iam => "iam",
-        }
-    }
-
-    pub fn parse(key: &str) -> Result<EndpointKey, CloudError> {
-        EndpointKey::ALL
-            .into_iter()
-            .find(|k| k.as_str() == key)
-            .ok_or_else(|| CloudError::InvalidEndpoint {
-                key: key.to_string(),
-                reason: "unknown service key; expected one of cce, swr, elb, iam".to_string(),
-            })
-    }
-}
+/// IAM, for project discovery.
+pub const IAM: ServiceEndpoint = ServiceEndpoint {
+    key: "iam",
+    host_label: "iam",
+};
 
 /// Reject anything that could change the host name the region is put into.
 pub fn validate_region(region: &str) -> Result<(), CloudError> {
@@ -100,20 +67,36 @@ pub fn default_cloud(region: &str) -> &'static str {
 }
 
 /// Validated endpoint settings from the provider block.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointConfig {
     cloud: Option<String>,
     auth_url: Option<Url>,
-    overrides: BTreeMap<EndpointKey, Url>,
+    known: Vec<ServiceEndpoint>,
+    overrides: BTreeMap<&'static str, Url>,
+}
+
+/// IAM only, on the default cloud: what a client that waits on no job
+/// service needs.
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        EndpointConfig {
+            cloud: None,
+            auth_url: None,
+            known: vec![IAM],
+            overrides: BTreeMap::new(),
+        }
+    }
 }
 
 impl EndpointConfig {
-    /// Validate `cloud`, `auth_url` and the `endpoints` map. Empty strings
+    /// Validate `cloud`, `auth_url` and the `endpoints` map against the
+    /// `services` the caller serves (IAM is always known). Empty strings
     /// count as unset.
     pub fn new(
         cloud: Option<&str>,
         auth_url: Option<&str>,
         overrides: &BTreeMap<String, String>,
+        services: &[ServiceEndpoint],
     ) -> Result<EndpointConfig, CloudError> {
         let cloud = match cloud.map(str::trim).filter(|c| !c.is_empty()) {
             Some(c) => {
@@ -126,72 +109,70 @@ impl EndpointConfig {
             Some(u) => Some(iam_base_from_auth_url(u)?),
             None => None,
         };
+        let mut known: Vec<ServiceEndpoint> = Vec::with_capacity(services.len() + 1);
+        for s in services.iter().chain([&IAM]) {
+            if !known.iter().any(|k| k.key == s.key) {
+                known.push(*s);
+            }
+        }
         let mut parsed = BTreeMap::new();
         for (key, value) in overrides {
-            let k = EndpointKey::parse(key.trim())?;
+            let key = key.trim();
+            let Some(k) = known.iter().find(|k| k.key == key) else {
+                let names: Vec<&str> = known.iter().map(|k| k.key).collect();
+                return Err(CloudError::InvalidEndpoint {
+                    key: key.to_string(),
+                    reason: format!("unknown service key; expected one of {}", names.join(", ")),
+                });
+            };
             if value.trim().is_empty() {
                 continue;
             }
-            parsed.insert(k, parse_base_url(key, value)?);
+            parsed.insert(k.key, parse_base_url(key, value)?);
         }
         Ok(EndpointConfig {
             cloud,
             auth_url,
+            known,
             overrides: parsed,
         })
     }
 
-    /// The base URLs for one region. Overrides win, then `auth_url` for IAM,
-    /// then the region's defaults.
-    pub fn resolve(&self, region: &str) -> Result<Endpoints, CloudError> {
+    /// The keys `endpoints` accepts, IAM last.
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.known.iter().map(|k| k.key)
+    }
+
+    /// The base URL of `key` in `region`: the override if set, then
+    /// `auth_url` for IAM, then `https://{label}.{region}.{cloud}`. Only the
+    /// one URL asked for is built, since every wait asks for one.
+    pub fn url(&self, region: &str, key: &str) -> Result<Url, CloudError> {
         validate_region(region)?;
+        let Some(known) = self.known.iter().find(|k| k.key == key) else {
+            return Err(CloudError::InvalidEndpoint {
+                key: key.to_string(),
+                reason: "no such service endpoint".to_string(),
+            });
+        };
+        if let Some(u) = self.overrides.get(known.key) {
+            return Ok(u.clone());
+        }
+        if known.key == IAM.key {
+            if let Some(u) = &self.auth_url {
+                return Ok(u.clone());
+            }
+        }
         let cloud = self
             .cloud
             .as_deref()
             .unwrap_or_else(|| default_cloud(region));
-        let pick = |key: EndpointKey| -> Result<Url, CloudError> {
-            if let Some(u) = self.overrides.get(&key) {
-                return Ok(u.clone());
-            }
-            if key == EndpointKey::Iam {
-                if let Some(u) = &self.auth_url {
-                    return Ok(u.clone());
-                }
-            }
-            let text = format!("https://{}.{region}.{cloud}", key.host_prefix());
-            parse_base_url(key.as_str(), &text)
-        };
-        Ok(Endpoints {
-            cce: pick(EndpointKey::Cce)?,
-            swr: pick(EndpointKey::Swr)?,
-            elb: pick(EndpointKey::Elb)?,
-            iam: pick(EndpointKey::Iam)?,
-        })
-    }
-}
-
-/// Resolved base URLs for one region.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Endpoints {
-    pub cce: Url,
-    pub swr: Url,
-    pub elb: Url,
-    pub iam: Url,
-}
-
-impl Endpoints {
-    pub fn get(&self, key: EndpointKey) -> &Url {
-        match key {
-            EndpointKey::Cce => &self.cce,
-            EndpointKey::Swr => &self.swr,
-            EndpointKey::Elb => &self.elb,
-            EndpointKey::Iam => &self.iam,
-        }
+        let text = format!("https://{}.{region}.{cloud}", known.host_label);
+        parse_base_url(known.key, &text)
     }
 
-    /// Lookup by the string key the jobs layer uses (`Service::endpoint_key`).
-    pub fn by_name(&self, key: &str) -> Result<&Url, CloudError> {
-        Ok(self.get(EndpointKey::parse(key)?))
+    /// IAM's base URL in `region`.
+    pub fn iam(&self, region: &str) -> Result<Url, CloudError> {
+        self.url(region, IAM.key)
     }
 }
 
@@ -278,12 +259,66 @@ fn iam_base_from_auth_url(value: &str) -> Result<Url, CloudError> {
 mod tests {
     use super::*;
 
+    /// The services these tests configure, as a caller would pass them.
+    const SERVICES: &[ServiceEndpoint] = &[
+        ServiceEndpoint {
+            key: "cce",
+            host_label: "cce",
+        },
+        ServiceEndpoint {
+            key: "swr",
+            host_label: "swr-api",
+        },
+        ServiceEndpoint {
+            key: "elb",
+            host_label: "elb",
+        },
+    ];
+
+    fn new(
+        cloud: Option<&str>,
+        auth_url: Option<&str>,
+        map: &BTreeMap<String, String>,
+    ) -> Result<EndpointConfig, CloudError> {
+        EndpointConfig::new(cloud, auth_url, map, SERVICES)
+    }
+
+    /// Every URL of one region, so the tests can compare them side by side.
+    #[derive(Debug)]
+    struct Resolved {
+        cce: Url,
+        swr: Url,
+        elb: Url,
+        iam: Url,
+        config: EndpointConfig,
+        region: String,
+    }
+
+    impl Resolved {
+        fn by_name(&self, key: &str) -> Result<Url, CloudError> {
+            self.config.url(&self.region, key)
+        }
+    }
+
+    impl EndpointConfig {
+        fn resolve(&self, region: &str) -> Result<Resolved, CloudError> {
+            Ok(Resolved {
+                cce: self.url(region, "cce")?,
+                swr: self.url(region, "swr")?,
+                elb: self.url(region, "elb")?,
+                iam: self.iam(region)?,
+                config: self.clone(),
+                region: region.to_string(),
+            })
+        }
+    }
+
     fn cfg(overrides: &[(&str, &str)]) -> Result<EndpointConfig, CloudError> {
         let map = overrides
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        EndpointConfig::new(None, None, &map)
+        new(None, None, &map)
     }
 
     #[test]
@@ -296,7 +331,7 @@ mod tests {
         );
         assert_eq!(e.elb.as_str(), "https://elb.cn-north-4.myhuaweicloud.com/");
         assert_eq!(e.iam.as_str(), "https://iam.cn-north-4.myhuaweicloud.com/");
-        assert_eq!(e.by_name("swr").unwrap(), &e.swr);
+        assert_eq!(e.by_name("swr").unwrap(), e.swr);
         assert!(e.by_name("ecs").is_err());
     }
 
@@ -306,9 +341,9 @@ mod tests {
         assert_eq!(e.cce.as_str(), "https://cce.eu-west-101.myhuaweicloud.eu/");
         let e = cfg(&[]).unwrap().resolve("eu-west-0").unwrap();
         assert_eq!(e.cce.as_str(), "https://cce.eu-west-0.myhuaweicloud.com/");
-        let c = EndpointConfig::new(Some("Example.COM"), None, &BTreeMap::new()).unwrap();
+        let c = new(Some("Example.COM"), None, &BTreeMap::new()).unwrap();
         assert_eq!(
-            c.resolve("eu-west-101").unwrap().elb.as_str(),
+            c.url("eu-west-101", "elb").unwrap().as_str(),
             "https://elb.eu-west-101.example.com/"
         );
     }
@@ -326,7 +361,7 @@ mod tests {
             "1.2",
             "a.0x1",
         ] {
-            let e = EndpointConfig::new(Some(c), None, &BTreeMap::new()).unwrap_err();
+            let e = new(Some(c), None, &BTreeMap::new()).unwrap_err();
             assert!(e.to_string().contains("cloud"), "{c}: {e}");
         }
     }
@@ -409,21 +444,21 @@ mod tests {
             ("http://127.0.0.1:5000/iam/v3", "http://127.0.0.1:5000/iam"),
             ("https://iam.example.com", "https://iam.example.com/"),
         ] {
-            let c = EndpointConfig::new(None, Some(input), &none).unwrap();
+            let c = new(None, Some(input), &none).unwrap();
             assert_eq!(
-                c.resolve("cn-north-4").unwrap().iam.as_str(),
+                c.url("cn-north-4", "iam").unwrap().as_str(),
                 want,
                 "{input}"
             );
         }
         let mut map = BTreeMap::new();
         map.insert("iam".to_string(), "http://127.0.0.1:1/".to_string());
-        let c = EndpointConfig::new(None, Some("https://iam.example.com/v3"), &map).unwrap();
+        let c = new(None, Some("https://iam.example.com/v3"), &map).unwrap();
         assert_eq!(
-            c.resolve("cn-north-4").unwrap().iam.as_str(),
+            c.url("cn-north-4", "iam").unwrap().as_str(),
             "http://127.0.0.1:1/"
         );
-        let e = EndpointConfig::new(None, Some("ldap://x/v3"), &none).unwrap_err();
+        let e = new(None, Some("ldap://x/v3"), &none).unwrap_err();
         assert!(e.to_string().starts_with("invalid auth_url"), "{e}");
     }
     #[test]
@@ -487,9 +522,9 @@ mod tests {
             match cfg(&[]).unwrap().resolve(&region) {
                 Ok(e) => {
                     proptest::prop_assert!(accepted);
-                    for key in EndpointKey::ALL {
-                        let url = e.get(key);
-                        let want = format!("{}.{region}.{}", key.host_prefix(), default_cloud(&region));
+                    for known in SERVICES.iter().chain([&IAM]) {
+                        let url = e.by_name(known.key).unwrap();
+                        let want = format!("{}.{region}.{}", known.host_label, default_cloud(&region));
                         proptest::prop_assert_eq!(url.host_str(), Some(want.as_str()));
                         proptest::prop_assert_eq!(url.scheme(), "https");
                         proptest::prop_assert_eq!(url.path(), "/");
@@ -561,7 +596,7 @@ mod tests {
             ],
         ) {
             let none = BTreeMap::new();
-            if let Ok(c) = EndpointConfig::new(Some(&cloud), None, &none) {
+            if let Ok(c) = new(Some(&cloud), None, &none) {
                 let e = c.resolve("cn-north-4").unwrap();
                 let domain = cloud.trim().to_ascii_lowercase();
                 if domain.is_empty() {
@@ -571,8 +606,8 @@ mod tests {
                     proptest::prop_assert_eq!(e.cce.host_str(), Some(want.as_str()));
                 }
             }
-            if let Ok(c) = EndpointConfig::new(None, Some(&auth_url), &none) {
-                let iam = c.resolve("cn-north-4").unwrap().iam;
+            if let Ok(c) = new(None, Some(&auth_url), &none) {
+                let iam = c.url("cn-north-4", "iam").unwrap();
                 proptest::prop_assert!(iam.scheme() == "https" || iam.scheme() == "http");
                 proptest::prop_assert_eq!(iam.username(), "");
                 proptest::prop_assert_eq!(iam.query(), None);

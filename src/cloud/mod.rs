@@ -16,6 +16,6 @@ mod test_server;
 pub use budget::RequestBudget;
 pub use client::{build_http_client, ApiResponse, CloudClient};
 pub use credentials::{Credentials, Secret};
-pub use endpoints::{EndpointConfig, EndpointKey, Endpoints};
+pub use endpoints::{EndpointConfig, ServiceEndpoint};
 pub use error::CloudError;
 pub use project::discover_project_id;

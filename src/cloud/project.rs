@@ -20,10 +20,10 @@ struct Project {
 /// `GET {iam}/v3/projects?name={region}`. One request, no retry: the caller
 /// decides whether a transient failure is worth another try.
 pub async fn discover_project_id(client: &CloudClient, region: &str) -> Result<String, CloudError> {
-    let endpoints = client.endpoints().resolve(region)?;
+    let iam = client.endpoints().iam(region)?;
     let response = client
         .get_json(
-            &endpoints.iam,
+            &iam,
             &["v3", "projects"],
             &[("name", region)],
             None,

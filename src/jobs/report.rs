@@ -211,7 +211,7 @@ fn trim_trailing_newline(mut s: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{fixtures, parse};
+    use super::super::{fixtures, parse, svc};
     use super::*;
 
     fn job(service: Service, body: &str) -> Job {
@@ -223,12 +223,12 @@ mod tests {
 
     #[test]
     fn summary_names_service_id_and_status() {
-        let j = job(Service::Cce, fixtures::CCE_NESTED_FAILURE);
+        let j = job(svc("cce"), fixtures::CCE_NESTED_FAILURE);
         assert_eq!(
             failure_summary(&j),
             "CCE job 5e1d3d2a-2b1a-11ee-9c4c-0255ac100b05 failed with status \"Failed\""
         );
-        let j = job(Service::Elb, fixtures::ELB_FAIL);
+        let j = job(svc("elb"), fixtures::ELB_FAIL);
         assert_eq!(
             failure_summary(&j),
             "ELB job job-id-1 failed with status \"FAIL\""
@@ -237,7 +237,7 @@ mod tests {
 
     #[test]
     fn cce_detail_shows_nested_sub_job_reason() {
-        let j = job(Service::Cce, fixtures::CCE_NESTED_FAILURE);
+        let j = job(svc("cce"), fixtures::CCE_NESTED_FAILURE);
         let d = failure_detail(&j);
         assert!(d.contains("see the failed sub-jobs below"), "{d}");
         assert!(
@@ -273,7 +273,7 @@ mod tests {
               {"metadata":{"uid":"leaf"},"spec":{"type":"Inner"},
                "status":{"phase":"Failed","reason":"disk full"}}]},
              "status":{"phase":"Running"}}]}}"#;
-        let d = failure_detail(&job(Service::Cce, body));
+        let d = failure_detail(&job(svc("cce"), body));
         assert!(
             d.contains("  - Outer mid: status \"Running\" (contains failed sub-jobs)\n"),
             "{d}"
@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn elb_detail_has_error_codes() {
-        let j = job(Service::Elb, fixtures::ELB_FAIL);
+        let j = job(svc("elb"), fixtures::ELB_FAIL);
         let d = failure_detail(&j);
         assert!(d.contains("Reason: flavor sold out"), "{d}");
         assert!(d.contains("Error code: ELB.8902"), "{d}");
@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn swr_detail_has_reason_and_no_sub_job_noise() {
-        let j = job(Service::Swr, fixtures::SWR_DOC_FAILED);
+        let j = job(svc("swr"), fixtures::SWR_DOC_FAILED);
         let d = failure_detail(&j);
         assert!(d.starts_with("Reason: failed to select cce cluster"), "{d}");
         assert!(!d.contains("sub-job"), "{d}");
@@ -314,7 +314,7 @@ mod tests {
 
     #[test]
     fn empty_reason_everywhere_says_so() {
-        let j = job(Service::Cce, r#"{"status":{"phase":"Failed"}}"#);
+        let j = job(svc("cce"), r#"{"status":{"phase":"Failed"}}"#);
         assert_eq!(failure_detail(&j), "Reason: none given by the API.");
         assert_eq!(
             failure_summary(&j),
@@ -326,15 +326,15 @@ mod tests {
     fn multi_line_reasons_stay_indented() {
         let body = r#"{"status":{"phase":"Failed"},"spec":{"subJobs":[
             {"metadata":{"uid":"a"},"spec":{"type":"T"},"status":{"phase":"Failed","reason":"line one\nline two"}}]}}"#;
-        let d = failure_detail(&job(Service::Cce, body));
+        let d = failure_detail(&job(svc("cce"), body));
         assert!(d.contains("reason: line one\n      line two"), "{d}");
     }
 
     #[test]
     fn timeout_texts() {
-        let last = job(Service::Cce, fixtures::CCE_DOC_RUNNING);
+        let last = job(svc("cce"), fixtures::CCE_DOC_RUNNING);
         let t = TimeoutReport {
-            service: Service::Cce,
+            service: svc("cce"),
             job_id: "354331b2c",
             after: Duration::from_secs(1800),
             polls: 42,
@@ -360,11 +360,11 @@ mod tests {
     #[test]
     fn timeout_names_unrecognised_status() {
         let last = job(
-            Service::Elb,
+            svc("elb"),
             r#"{"job":{"job_id":"j","status":"PAUSED","error_msg":"waiting for quota"}}"#,
         );
         let t = TimeoutReport {
-            service: Service::Elb,
+            service: svc("elb"),
             job_id: "j",
             after: Duration::from_secs(5400),
             polls: 1,
@@ -386,7 +386,7 @@ mod tests {
     #[test]
     fn timeout_without_any_job_seen() {
         let t = TimeoutReport {
-            service: Service::Swr,
+            service: svc("swr"),
             job_id: "j",
             after: Duration::from_secs(90),
             polls: 6,

@@ -74,7 +74,8 @@ fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
     let poll_interval = match config::string(obj, "poll_interval", diags) {
         Field::Known(p) => config::duration(&p, AttributePath::root("poll_interval"), diags),
         Field::Unknown => None,
-        Field::Null => Some(waiter::DEFAULT_POLL_INTERVAL),
+        // Each service has its own default, from how long its jobs take.
+        Field::Null => service.map(Service::default_poll_interval),
     };
     let timeout = match obj.get("timeouts") {
         None | Some(Value::Null) => Some(waiter::DEFAULT_READ_TIMEOUT),
@@ -181,9 +182,9 @@ async fn run(
         .or_else(|| configured.region.clone())
         .ok_or_else(no_region)?;
     let client = configured.client.clone();
-    let endpoints = client
+    let base = client
         .endpoints()
-        .resolve(&region)
+        .url(&region, args.service.endpoint_key())
         .map_err(|e| single_error("Invalid endpoint settings", e.to_string(), None))?;
 
     // A project id belongs to one region, so the provider's project id only
@@ -228,11 +229,6 @@ async fn run(
         },
     };
 
-    let base = endpoints
-        .by_name(args.service.endpoint_key())
-        .map_err(|e| single_error("Invalid endpoint settings", e.to_string(), None))?
-        .clone();
-    let segments = args.service.path_segments(&project_id, &args.job_id);
     let service = args.service;
     // Project discovery came out of the same time budget.
     let wait_cfg = WaitConfig {
@@ -243,15 +239,16 @@ async fn run(
     let probe = |remaining: Duration| {
         let client = client.clone();
         let base = base.clone();
-        let segments = segments.clone();
         let project_id = project_id.clone();
+        let job_id = args.job_id.clone();
         async move {
-            let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
+            let segments = service.path_segments(&project_id, &job_id);
+            let query = service.query(&job_id);
             let response = client
                 .get_json(
                     &base,
-                    &refs,
-                    &[],
+                    &segments,
+                    &query,
                     Some(&project_id),
                     // A stalled connection must not eat the whole wait.
                     remaining.min(client.default_timeout()),
@@ -434,7 +431,7 @@ pub fn state(config: &Value, job: &Job) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::{Phase, SubJob};
+    use crate::jobs::{svc, Phase, SubJob};
 
     fn config(pairs: &[(&str, Value)]) -> Value {
         Value::object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())))
@@ -487,7 +484,7 @@ mod tests {
         let args = check(&obj, &mut diags).expect("complete");
         assert_eq!(args.poll_interval, waiter::DEFAULT_POLL_INTERVAL);
         assert_eq!(args.timeout, waiter::DEFAULT_READ_TIMEOUT);
-        assert_eq!(args.service, Service::Swr);
+        assert_eq!(args.service, svc("swr"));
     }
 
     #[test]
@@ -507,7 +504,7 @@ mod tests {
     #[test]
     fn state_has_every_schema_attribute_and_is_wholly_known() {
         let job = Job {
-            service: Service::Cce,
+            service: svc("cce"),
             id: "api-id".into(),
             status: "Success".into(),
             phase: Phase::Done,
@@ -532,7 +529,7 @@ mod tests {
         let cfg = config(&[("service", text("cce")), ("job_id", text("job-1"))]);
         let state = state(&cfg, &job);
         assert!(state.is_wholly_known());
-        let schema = super::super::schema::job_wait_schema("15s", "30m");
+        let schema = super::super::schema::job_wait_schema("30m");
         let block = schema.block.expect("block");
         let map = state.as_map().expect("object");
         let mut expected: Vec<String> = block.attributes.iter().map(|a| a.name.clone()).collect();
@@ -554,7 +551,7 @@ mod tests {
     #[test]
     fn parse_errors_are_permanent_and_cloud_errors_keep_their_class() {
         let e = PollError::Job(JobError::NotObject {
-            service: Service::Cce,
+            service: svc("cce"),
         });
         assert!(!e.is_transient());
         let throttled = PollError::Cloud(CloudError::Api {

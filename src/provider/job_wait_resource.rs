@@ -434,7 +434,7 @@ mod tests {
     }
 
     fn schema_names() -> Vec<String> {
-        let schema = super::super::schema::job_wait_resource_schema("15s", "30m");
+        let schema = super::super::schema::job_wait_resource_schema("30m");
         let block = schema.block.expect("block");
         let mut names: Vec<String> = block.attributes.iter().map(|a| a.name.clone()).collect();
         names.extend(block.block_types.iter().map(|b| b.type_name.clone()));

@@ -103,20 +103,16 @@ fn check_resource_type_name(name: &str) -> Result<(), Status> {
     }
 }
 
-fn default_poll_interval() -> String {
-    crate::duration::format_compact(crate::waiter::DEFAULT_POLL_INTERVAL)
-}
-
 fn default_timeout() -> String {
     crate::duration::format_compact(crate::waiter::DEFAULT_READ_TIMEOUT)
 }
 
 fn job_wait_schema() -> crate::protocol::tfplugin6::Schema {
-    schema::job_wait_schema(&default_poll_interval(), &default_timeout())
+    schema::job_wait_schema(&default_timeout())
 }
 
 fn job_wait_resource_schema() -> crate::protocol::tfplugin6::Schema {
-    schema::job_wait_resource_schema(&default_poll_interval(), &default_timeout())
+    schema::job_wait_resource_schema(&default_timeout())
 }
 
 /// Answered when a wait is asked of a provider whose block had errors

@@ -4,6 +4,7 @@
 //! `terraform providers schema` and editors show them on hover; a wait with an
 //! undocumented knob is a wait people misconfigure.
 
+use crate::jobs::{apis, JobApi};
 use crate::protocol::schema::{schema, Attribute, Block, NestedBlock, Nesting, Type};
 use crate::protocol::tfplugin6::Schema;
 
@@ -78,14 +79,16 @@ pub fn provider_schema() -> Schema {
             "Most requests a second to each endpoint, shared by every wait of the provider; a 429 from an endpoint also pauses and slows every wait on it. Falls back to `HW_MAX_REQUESTS_PER_SECOND`; default 100, a ceiling: the gateway's real quota is learnt from its 429s."),
         attribute("signing_algorithm", STRING, Optional, false,
             "How AK/SK requests are signed: `HmacSHA256` (SDK-HMAC-SHA256, the default) or `HmacSM3` (SDK-HMAC-SM3: the same signature with the Chinese national SM3 hash). Falls back to `HW_SIGNING_ALGORITHM`. Not used with `token`."),
-        attribute("endpoints", Type::map(Type::String), Optional, false,
-            "Base URLs overriding the default endpoints, keyed `cce`, `swr`, `elb` and `iam`, e.g. `{ cce = \"https://cce.example.com\" }`. `http://` is allowed for test servers. CCE Autopilot uses `cce`."),
+        attribute("endpoints", Type::map(Type::String), Optional, false, &endpoints_doc()),
     ];
     schema(
         0,
         block(
             attributes,
-            "Waits for Huawei Cloud asynchronous jobs (CCE, CCE Autopilot, SWR, ELB) and reports why they failed.",
+            &format!(
+                "Waits for Huawei Cloud asynchronous jobs ({}) and reports why they failed.",
+                display_names()
+            ),
         ),
     )
 }
@@ -104,12 +107,96 @@ pub enum JobWaitKind {
     Resource,
 }
 
+/// `CCE, CCE Autopilot, SWR, ...`, from the registry.
+fn display_names() -> String {
+    apis::ALL
+        .iter()
+        .map(|a| a.display_name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `endpoints` keys with their default hosts, from the registry.
+fn endpoints_doc() -> String {
+    let keys: Vec<String> = apis::endpoint_keys()
+        .iter()
+        .map(|(key, label)| {
+            if key == label {
+                format!("`{key}`")
+            } else {
+                format!("`{key}` (host `{label}`)")
+            }
+        })
+        .collect();
+    format!(
+        "Base URLs overriding the default endpoints `https://{{host}}.{{region}}.{{cloud}}`, keyed by service: {} and `iam`, e.g. `{{ cce = \"https://cce.example.com\" }}`. `http://` is allowed for test servers. CCE Autopilot uses `cce`.",
+        keys.join(", ")
+    )
+}
+
+/// `what` of each service that has one, services saying the same thing
+/// grouped: "`cce`, `cce_autopilot`: `status.reason`; `elb`: ...".
+fn per_service(what: impl Fn(&JobApi) -> String) -> String {
+    let mut groups: Vec<(Vec<&str>, String)> = Vec::new();
+    for a in apis::ALL {
+        let text = what(a);
+        if text.is_empty() {
+            continue;
+        }
+        match groups.iter_mut().find(|(_, t)| *t == text) {
+            Some((names, _)) => names.push(a.name),
+            None => groups.push((vec![a.name], text)),
+        }
+    }
+    groups
+        .iter()
+        .map(|(names, text)| {
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            format!("{}: {text}", names.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The services for which `what` is empty, for "empty for ..." clauses.
+fn services_without(what: impl Fn(&JobApi) -> &'static str) -> String {
+    apis::ALL
+        .iter()
+        .filter(|a| what(a).is_empty())
+        .map(|a| format!("`{}`", a.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn with_empty_clause(head: &str, listed: String, empty_for: String) -> String {
+    if empty_for.is_empty() {
+        format!("{head} {listed}.")
+    } else {
+        format!("{head} {listed}. Empty for {empty_for}.")
+    }
+}
+
 /// The arguments and attributes both types share, in documentation order.
-fn job_wait_attributes(default_poll_interval: &str) -> Vec<Attribute> {
+fn job_wait_attributes() -> Vec<Attribute> {
     use Mode::{Computed, Optional, Required};
+    let services = apis::ALL
+        .iter()
+        .map(|a| format!("`{}` ({})", a.name, a.display_name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let intervals =
+        per_service(|a| format!("`\"{}\"`", crate::duration::format_compact(a.poll_interval)));
+    let done = per_service(|a| {
+        a.statuses
+            .done
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
     vec![
         attribute("service", STRING, Required, false,
-            "Which job API to poll: `cce`, `cce_autopilot`, `swr` (enterprise instances) or `elb` (v3)."),
+            &format!("Which job API to poll, by the official provider's endpoint name: {services}.")),
         attribute("job_id", STRING, Required, false,
             "The job to wait for, as returned by the API that started it. Letters, digits, `.`, `_` and `-`."),
         attribute("region", STRING, Optional, false,
@@ -117,21 +204,23 @@ fn job_wait_attributes(default_poll_interval: &str) -> Vec<Attribute> {
         attribute("project_id", STRING, Optional, false,
             "Project of this job, overriding the provider's `project_id`."),
         attribute("poll_interval", STRING, Optional, false,
-            &format!("Longest pause between two polls, as a Go duration (e.g. `\"15s\"`). The first poll is made at once; after that every pause is this value shortened by a random 0–20 %, so a finish is noticed at most this late. Default `\"{default_poll_interval}\"`.")),
+            &format!("Longest pause between two polls, as a Go duration (e.g. `\"15s\"`). The first poll is made at once; after that every pause is this value shortened by a random 0–20 %, so a finish is noticed at most this late. The default depends on how long the service's jobs take: {intervals}.")),
         attribute("id", STRING, Computed, false, "The job ID."),
         attribute("status", STRING, Computed, false,
-            "Final status exactly as the API returned it, e.g. `Success` (CCE, SWR) or `COMPLETE` (ELB)."),
+            &format!("Final status exactly as the API returned it; a successful job's is {done}.")),
         attribute("reason", STRING, Computed, false,
-            "The job's reason or message; empty when the API gave none."),
-        attribute("error_code", STRING, Computed, false, "ELB job error code; empty for other services."),
+            &format!("The job's failure reason or message; empty when the API gave none. Read from {}.", per_service(|a| a.fields.reason.to_string()))),
+        attribute("error_code", STRING, Computed, false,
+            &with_empty_clause("The API's error code for the job, where it has one:", per_service(|a| a.fields.error_code.to_string()), services_without(|a| a.fields.error_code))),
         attribute("job_type", STRING, Computed, false, "Job type, e.g. `CreateCluster` or `UPGRADE`."),
-        attribute("resource_id", STRING, Computed, false, "ID of the resource the job worked on."),
+        attribute("resource_id", STRING, Computed, false,
+            &with_empty_clause("ID of the resource the job worked on:", per_service(|a| a.fields.resource.to_string()), services_without(|a| a.fields.resource))),
         attribute("resource_name", STRING, Computed, false,
-            "Name of the resource the job worked on (CCE and SWR; empty for ELB)."),
+            "Name of the resource the job worked on, where the API names it (see `resource_id`)."),
         attribute("created_at", STRING, Computed, false, "When the job was created (ELB: began), as the API formats it."),
         attribute("updated_at", STRING, Computed, false, "When the job was last updated (ELB: ended), as the API formats it."),
         attribute("sub_jobs", sub_jobs_type(), Computed, false,
-            "The job's direct sub-jobs in API order, each with `id`, `type`, `status`, `reason` and `resource_id`. Empty for SWR."),
+            &with_empty_clause("The job's direct sub-jobs in API order, each with `id`, `type`, `status`, `reason` and `resource_id`, from", per_service(|a| a.fields.sub_jobs.to_string()), services_without(|a| a.fields.sub_jobs))),
     ]
 }
 
@@ -140,18 +229,18 @@ fn job_wait_attributes(default_poll_interval: &str) -> Vec<Attribute> {
 /// has already happened.
 pub const JOB_WAIT_REPLACING_ARGUMENTS: [&str; 4] = ["service", "job_id", "region", "project_id"];
 
-fn job_wait_block(kind: JobWaitKind, default_poll_interval: &str, default_timeout: &str) -> Block {
+fn job_wait_block(kind: JobWaitKind, default_timeout: &str) -> Block {
     // The resource keeps `timeouts { read }` rather than `create`: the
     // arguments are the data source's, so switching between the two never
     // means rewriting the block. The limit bounds the one wait it makes.
     let (read_doc, description) = match kind {
         JobWaitKind::DataSource => (
             format!("Limit for the whole wait, as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation."),
-            "Waits until a Huawei Cloud asynchronous job (CCE, CCE Autopilot, SWR enterprise instance or ELB v3) finishes, and returns its details. A failed job, a timeout or an API error fails the read with a diagnostic carrying the real reason: failed sub-jobs, error codes and request ids. An already finished job costs one request.",
+            format!("Waits until a Huawei Cloud asynchronous job ({}) finishes, and returns its details. A failed job, a timeout or an API error fails the read with a diagnostic carrying the real reason: failed sub-jobs, error codes and request ids. An already finished job costs one request.", display_names()),
         ),
         JobWaitKind::Resource => (
             format!("Limit for the wait made when the resource is created (or imported), as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation. Changing it later updates the state without a request."),
-            "Waits once, when created, until a Huawei Cloud asynchronous job (CCE, CCE Autopilot, SWR enterprise instance or ELB v3) finishes, and keeps its details in state: later plans make no request, so they cost nothing and still work after the cloud has forgotten the job. A failed job, a timeout or an API error fails the create with the same diagnostic as the data source, and nothing is stored. Changing `service`, `job_id`, `region` or `project_id` replaces it (a new wait); destroying it only forgets it.",
+            format!("Waits once, when created, until a Huawei Cloud asynchronous job ({}) finishes, and keeps its details in state: later plans make no request, so they cost nothing and still work after the cloud has forgotten the job. A failed job, a timeout or an API error fails the create with the same diagnostic as the data source, and nothing is stored. Changing `service`, `job_id`, `region` or `project_id` replaces it (a new wait); destroying it only forgets it.", display_names()),
         ),
     };
     let timeouts = NestedBlock::new(
@@ -162,30 +251,19 @@ fn job_wait_block(kind: JobWaitKind, default_poll_interval: &str, default_timeou
             "Time limits for the wait.",
         ),
     );
-    block(job_wait_attributes(default_poll_interval), description).nested(timeouts)
+    block(job_wait_attributes(), &description).nested(timeouts)
 }
 
 /// The data source `huaweicloud_job_wait`: waits at every read.
-pub fn job_wait_schema(default_poll_interval: &str, default_timeout: &str) -> Schema {
-    schema(
-        0,
-        job_wait_block(
-            JobWaitKind::DataSource,
-            default_poll_interval,
-            default_timeout,
-        ),
-    )
+pub fn job_wait_schema(default_timeout: &str) -> Schema {
+    schema(0, job_wait_block(JobWaitKind::DataSource, default_timeout))
 }
 
 /// The managed resource `huaweicloud_job_wait`: waits once, at create.
-pub fn job_wait_resource_schema(default_poll_interval: &str, default_timeout: &str) -> Schema {
+pub fn job_wait_resource_schema(default_timeout: &str) -> Schema {
     schema(
         JOB_WAIT_RESOURCE_SCHEMA_VERSION,
-        job_wait_block(
-            JobWaitKind::Resource,
-            default_poll_interval,
-            default_timeout,
-        ),
+        job_wait_block(JobWaitKind::Resource, default_timeout),
     )
 }
 
@@ -208,8 +286,8 @@ mod tests {
     fn every_attribute_and_block_is_described_and_well_typed() {
         for schema in [
             provider_schema(),
-            job_wait_schema("15s", "30m"),
-            job_wait_resource_schema("15s", "30m"),
+            job_wait_schema("30m"),
+            job_wait_resource_schema("30m"),
         ] {
             let block = schema.block.as_ref().expect("block");
             assert!(!block.description.is_empty());
@@ -246,8 +324,8 @@ mod tests {
 
     #[test]
     fn resource_and_data_source_share_every_attribute() {
-        let data = job_wait_schema("15s", "30m");
-        let resource = job_wait_resource_schema("15s", "30m");
+        let data = job_wait_schema("30m");
+        let resource = job_wait_resource_schema("30m");
         let (d, r) = (data.block.expect("block"), resource.block.expect("block"));
         assert_eq!(d.attributes, r.attributes);
         let names = |b: &crate::protocol::tfplugin6::schema::Block| -> Vec<Vec<(String, bool, bool, bool)>> {
@@ -278,7 +356,7 @@ mod tests {
 
     #[test]
     fn defaults_are_documented() {
-        let schema = job_wait_schema("15s", "30m");
+        let schema = job_wait_schema("30m");
         let block = schema.block.as_ref().expect("block");
         let poll = block
             .attributes

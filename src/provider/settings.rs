@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::cloud::budget::DEFAULT_MAX_REQUESTS_PER_SECOND;
 use crate::cloud::credentials::Credentials;
-use crate::cloud::endpoints::{validate_region, EndpointConfig};
+use crate::cloud::endpoints::{validate_region, EndpointConfig, ServiceEndpoint};
 use crate::cloud::signer::SigningAlgorithm;
 use crate::cloud::CloudClient;
 use crate::protocol::diagnostics::{AttributePath, Diagnostic, Diagnostics};
@@ -156,6 +156,14 @@ fn parse_signing_algorithm(
     algorithm
 }
 
+/// The `endpoints` keys of every registered job API, with their default hosts.
+fn job_endpoints() -> Vec<ServiceEndpoint> {
+    crate::jobs::apis::endpoint_keys()
+        .into_iter()
+        .map(|(key, host_label)| ServiceEndpoint { key, host_label })
+        .collect()
+}
+
 /// Builds the endpoint settings. Validation points at `endpoints`; at
 /// configure time the culprit may be `cloud`, `auth_url` or their
 /// environment variables, so no single attribute is blamed.
@@ -166,7 +174,7 @@ fn endpoint_config(
     auth_url: Option<&str>,
     overrides: &BTreeMap<String, String>,
 ) -> Option<EndpointConfig> {
-    match EndpointConfig::new(cloud, auth_url, overrides) {
+    match EndpointConfig::new(cloud, auth_url, overrides, &job_endpoints()) {
         Ok(e) => Some(e),
         Err(e) if on_attribute => {
             config::invalid(diags, "endpoints", "Invalid endpoints", e.to_string());
@@ -375,6 +383,7 @@ pub fn configure(
         cloud.value.as_deref(),
         auth_url.value.as_deref(),
         &endpoints_map,
+        &job_endpoints(),
     ) {
         Ok(e) => Some(e),
         Err(e) => {

@@ -452,7 +452,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::jobs::{self, fixtures};
+    use crate::jobs::{self, fixtures, svc};
 
     #[derive(Debug, Clone, PartialEq, Eq)]
     struct TestErr {
@@ -509,7 +509,7 @@ mod tests {
 
     fn cce(phase: &str) -> Step {
         let body = format!(r#"{{"metadata":{{"uid":"job-1"}},"status":{{"phase":"{phase}"}}}}"#);
-        match jobs::parse(Service::Cce, body.as_bytes()) {
+        match jobs::parse(svc("cce"), body.as_bytes()) {
             Ok(j) => Step::Reply(Box::new(Ok(j))),
             Err(e) => panic!("test body should parse: {e}"),
         }
@@ -662,7 +662,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn failed_job_is_reported_with_sub_job_reason() {
-        let failed = match jobs::parse(Service::Cce, fixtures::CCE_NESTED_FAILURE.as_bytes()) {
+        let failed = match jobs::parse(svc("cce"), fixtures::CCE_NESTED_FAILURE.as_bytes()) {
             Ok(j) => j,
             Err(e) => panic!("{e}"),
         };
@@ -676,7 +676,7 @@ mod tests {
         assert_eq!(*polls, 2);
         assert_eq!(job.status, "Failed");
         let (summary, detail) =
-            err.diagnostic_text(Service::Cce, "5e1d3d2a-2b1a-11ee-9c4c-0255ac100b05");
+            err.diagnostic_text(svc("cce"), "5e1d3d2a-2b1a-11ee-9c4c-0255ac100b05");
         assert!(
             summary.contains("failed with status \"Failed\""),
             "{summary}"
@@ -707,7 +707,7 @@ mod tests {
         // At once, then every 12–15 s: between 9 and 11 polls in 120 s.
         assert!((9..=11).contains(polls), "{polls}");
         assert_eq!(*polls as usize, script.calls().len());
-        let (summary, detail) = err.diagnostic_text(Service::Cce, "job-1");
+        let (summary, detail) = err.diagnostic_text(svc("cce"), "job-1");
         assert_eq!(summary, "CCE job job-1 did not finish: timed out after 2m");
         assert!(detail.contains("\"Paused\" (unrecognised"), "{detail}");
         assert!(
@@ -813,7 +813,7 @@ mod tests {
         assert_eq!(error.msg, "third");
         assert_eq!(script.calls().len(), 3);
         assert_eq!(err.to_string(), "gave up after 2 retries: third");
-        let (summary, detail) = err.diagnostic_text(Service::Swr, "j");
+        let (summary, detail) = err.diagnostic_text(svc("swr"), "j");
         assert_eq!(summary, "Could not read SWR job j: third");
         assert!(
             detail.contains("after 2 retries (3 requests in all)"),
@@ -940,7 +940,7 @@ mod tests {
         assert_eq!(*polls, 2);
         assert!(last_job.is_some());
         assert_eq!(last_error.as_ref().map(|e| e.msg), Some("429 slow down"));
-        let (_, detail) = err.diagnostic_text(Service::Cce, "job-1");
+        let (_, detail) = err.diagnostic_text(svc("cce"), "job-1");
         assert!(
             detail.contains("Last transient error: 429 slow down"),
             "{detail}"
@@ -977,7 +977,7 @@ mod tests {
         token.cancel();
         let err = handle.await.unwrap().unwrap_err();
         assert!(matches!(err, WaitError::Cancelled { polls: 1 }), "{err:?}");
-        let (summary, _) = err.diagnostic_text(Service::Elb, "j");
+        let (summary, _) = err.diagnostic_text(svc("elb"), "j");
         assert_eq!(summary, "Wait for ELB job j was cancelled");
     }
 

@@ -19,22 +19,36 @@ pub const REGION: &str = "cn-north-4";
 pub const TOKEN: &str = "MIIE2etestIamTokenValue-never-log-me-91c";
 pub const SOURCE: &str = "registry.terraform.io/jobwait/huaweicloud";
 
-/// The provider block every harness run uses: all endpoints on the
-/// simulator, whose address `Workdir` passes in as `TF_VAR_api`.
+/// The provider block every harness run uses: every endpoint on the
+/// simulator, each job service under its own prefix (`{api}/ecs`), as the
+/// simulator serves them, and IAM at the root. `Workdir` passes the
+/// simulator's address in as `TF_VAR_api` and the registry's endpoint keys
+/// as `TF_VAR_endpoint_keys`, so a new service needs no change here.
 pub const SIMULATOR_PROVIDER: &str = r#"
 variable "api" {
   type = string
 }
 
+variable "endpoint_keys" {
+  type = list(string)
+}
+
 provider "huaweicloud" {
-  endpoints = {
-    cce = var.api
-    swr = var.api
-    elb = var.api
-    iam = var.api
-  }
+  endpoints = merge(
+    { for key in var.endpoint_keys : key => "${var.api}/${key}" },
+    { iam = var.api },
+  )
 }
 "#;
+
+/// The registry's endpoint keys as an HCL list, for `TF_VAR_endpoint_keys`.
+pub fn endpoint_keys_hcl() -> String {
+    let keys: Vec<String> = hwjobs::jobs::apis::endpoint_keys()
+        .iter()
+        .map(|(key, _)| format!("\"{key}\""))
+        .collect();
+    format!("[{}]", keys.join(","))
+}
 
 /// One Terraform CLI to run the tests with.
 #[derive(Debug, Clone)]
@@ -284,6 +298,7 @@ impl Workdir {
             ("HW_PROJECT_ID".into(), PROJECT_ID.into()),
             ("HW_REGION_NAME".into(), REGION.into()),
             ("TF_VAR_api".into(), base.clone()),
+            ("TF_VAR_endpoint_keys".into(), endpoint_keys_hcl()),
             ("HUAWEICLOUD_E2E_MARKER".into(), marker.clone()),
         ];
         Self {

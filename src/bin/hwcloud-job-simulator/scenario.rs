@@ -18,6 +18,18 @@ pub enum Service {
 }
 
 impl Service {
+    pub const ALL: [Service; 4] = [
+        Service::Cce,
+        Service::CceAutopilot,
+        Service::Swr,
+        Service::Elb,
+    ];
+
+    /// The simulated service behind a `service` name, if there is a model of it.
+    pub fn from_name(name: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The names the data source's `service` argument uses, so that stats keys
     /// read the same as the HCL in the tests.
     pub fn as_str(self) -> &'static str {

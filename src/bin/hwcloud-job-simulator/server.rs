@@ -166,24 +166,64 @@ struct RequestId(String);
 #[derive(Clone)]
 struct LogNote(String);
 
+/// Which simulated API a route serves, and where its job id travels.
+#[derive(Clone, Copy, Debug)]
+struct JobRoute {
+    service: Service,
+    /// The query parameter holding the job id, for APIs that filter a list
+    /// (`GET /v3/{project_id}/jobs?id=...`); `None` when it is in the path.
+    job_id_query: Option<&'static str>,
+}
+
+/// The routes of the first four APIs at the root, as the simulator served
+/// them before every service got its own prefix; kept so existing
+/// `endpoints = { cce = "http://127.0.0.1:PORT" }` settings still work.
+const ROOT_ROUTES: [(&str, Service); 4] = [
+    ("/api/v3/projects/{project_id}/jobs/{job_id}", Service::Cce),
+    (
+        "/autopilot/v3/projects/{project_id}/jobs/{job_id}",
+        Service::CceAutopilot,
+    ),
+    ("/v2/{project_id}/jobs/{job_id}", Service::Swr),
+    ("/v3/{project_id}/elb/jobs/{job_id}", Service::Elb),
+];
+
+/// Every job API's route under its endpoint key, e.g.
+/// `/ecs/v1/{project_id}/jobs/{job_id}`: several services share a path
+/// (`/v1/.../jobs/...` is ECS, EVS, IMS and BMS), and on the real cloud only
+/// the host tells them apart, so here the prefix does. The paths come from
+/// the provider's registry; what each route answers is the simulator's own
+/// model of that service.
+fn job_routes() -> Vec<(String, JobRoute)> {
+    hwjobs::jobs::apis::ALL
+        .iter()
+        .filter_map(|api| {
+            let service = Service::from_name(api.name)?;
+            let path = format!("/{}{}", api.endpoint_key, api.request.template());
+            Some((
+                path,
+                JobRoute {
+                    service,
+                    job_id_query: api.request.job_id_query,
+                },
+            ))
+        })
+        .collect()
+}
+
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route(
-            "/api/v3/projects/{project_id}/jobs/{job_id}",
-            get(job).layer(Extension(Service::Cce)),
-        )
-        .route(
-            "/autopilot/v3/projects/{project_id}/jobs/{job_id}",
-            get(job).layer(Extension(Service::CceAutopilot)),
-        )
-        .route(
-            "/v2/{project_id}/jobs/{job_id}",
-            get(job).layer(Extension(Service::Swr)),
-        )
-        .route(
-            "/v3/{project_id}/elb/jobs/{job_id}",
-            get(job).layer(Extension(Service::Elb)),
-        )
+    let mut router = Router::new();
+    for (path, service) in ROOT_ROUTES {
+        let route = JobRoute {
+            service,
+            job_id_query: None,
+        };
+        router = router.route(path, get(job).layer(Extension(route)));
+    }
+    for (path, route) in job_routes() {
+        router = router.route(&path, get(job).layer(Extension(route)));
+    }
+    router
         .route("/v3/projects", get(iam_projects))
         .route("/_sim/stats", get(stats))
         .fallback(no_such_api)
@@ -287,15 +327,29 @@ fn refusal(
 
 #[allow(clippy::too_many_arguments)]
 async fn job(
-    Extension(service): Extension<Service>,
+    Extension(route): Extension<JobRoute>,
     State(state): State<Arc<AppState>>,
     Extension(RequestId(request_id)): Extension<RequestId>,
-    Path((project_id, job_id)): Path<(String, String)>,
+    Path(params): Path<HashMap<String, String>>,
+    RawQuery(query): RawQuery,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let service = route.service;
+    let project_id = params.get("project_id").cloned().unwrap_or_default();
+    let job_id = match route.job_id_query {
+        None => params.get("job_id").cloned().unwrap_or_default(),
+        Some(key) => query
+            .as_deref()
+            .and_then(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.into_owned())
+            })
+            .unwrap_or_default(),
+    };
     state.count_job_request(service, &job_id);
     let key = format!("{service}/{job_id}");
     if let Some(refused) = refusal(&state, &request_id, &method, &uri, &headers, &body) {

@@ -1,10 +1,56 @@
 //! CCE and CCE Autopilot jobs: a Kubernetes-style object whose steps live in
 //! `spec.subJobs`, each itself a full job object that may nest further.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
-use super::{array_at, status_at, text_at, Job, JobError, Service, SubJob};
+use crate::jobs::api::{Fields, JobApi, OfficialPoll, Request, Segment, Statuses};
+use crate::jobs::{array_at, status_at, text_at, Job, JobError, Service, SubJob};
 
+pub static API: JobApi = JobApi {
+    name: "cce",
+    display_name: "CCE",
+    endpoint_key: "cce",
+    host_label: "cce",
+    request: Request {
+        path: &[
+            Segment::Lit("api"),
+            Segment::Lit("v3"),
+            Segment::Lit("projects"),
+            Segment::ProjectId,
+            Segment::Lit("jobs"),
+            Segment::JobId,
+        ],
+        job_id_query: None,
+    },
+    statuses: STATUSES,
+    parse,
+    poll_interval: Duration::from_secs(40),
+    typical_jobs: "cluster creation (5–10 min), node pools and add-ons (2–5 min)",
+    official: OfficialPoll {
+        delay: Duration::from_secs(150),
+        interval: Duration::from_secs(20),
+    },
+    fields: FIELDS,
+};
+
+/// CCE and CCE Autopilot document the same phases.
+pub(super) const STATUSES: Statuses = Statuses {
+    done: &["Success"],
+    failed: &["Failed"],
+    pending: &["Initializing", "Running"],
+};
+
+pub(super) const FIELDS: Fields = Fields {
+    reason: "`status.reason` of the job, and of each failed sub-job at any depth",
+    error_code: "",
+    resource: "`spec.resourceID` / `spec.resourceName`",
+    sub_jobs: "`spec.subJobs` (nested sub-jobs appear in failure reports)",
+    progress: "",
+};
+
+/// Shared with CCE Autopilot, whose jobs have the same shape.
 pub(super) fn parse(service: Service, v: &Value) -> Result<Job, JobError> {
     let status = status_at(service, v, &["status", "phase"], "status.phase")?;
     let (phase, _) = service.classify(&status);
@@ -49,11 +95,11 @@ fn sub_jobs(service: Service, v: &Value) -> Vec<SubJob> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{fixtures, parse, JobError, Phase, Service};
+    use crate::jobs::{fixtures, parse, svc, JobError, Phase};
 
     #[test]
     fn parses_documented_example() {
-        for svc in [Service::Cce, Service::CceAutopilot] {
+        for svc in [svc("cce"), svc("cce_autopilot")] {
             let job = parse(svc, fixtures::CCE_DOC_RUNNING.as_bytes()).unwrap();
             assert_eq!(job.service, svc);
             assert_eq!(job.id, "354331b2c-229a-11e8-9c75-0255ac100ceb");
@@ -81,14 +127,14 @@ mod tests {
 
     #[test]
     fn parses_success() {
-        let job = parse(Service::Cce, fixtures::CCE_SUCCESS.as_bytes()).unwrap();
+        let job = parse(svc("cce"), fixtures::CCE_SUCCESS.as_bytes()).unwrap();
         assert_eq!(job.phase, Phase::Done);
         assert_eq!(job.status, "Success");
     }
 
     #[test]
     fn parses_nested_failure_with_empty_top_reason() {
-        let job = parse(Service::Cce, fixtures::CCE_NESTED_FAILURE.as_bytes()).unwrap();
+        let job = parse(svc("cce"), fixtures::CCE_NESTED_FAILURE.as_bytes()).unwrap();
         assert_eq!(job.phase, Phase::Failed);
         assert_eq!(job.reason, "");
         let install = &job.sub_jobs[1];
@@ -112,18 +158,18 @@ mod tests {
             r#"{"status":"Running"}"#,
             r#"{"status":{"phase":{"a":1}}}"#,
         ] {
-            let e = parse(Service::Cce, body.as_bytes()).unwrap_err();
+            let e = parse(svc("cce"), body.as_bytes()).unwrap_err();
             assert_eq!(
                 e,
                 JobError::MissingStatus {
-                    service: Service::Cce,
+                    service: svc("cce"),
                     field: "status.phase"
                 },
                 "{body}"
             );
             assert_eq!(e.to_string(), "CCE job response has no status.phase");
         }
-        let e = parse(Service::CceAutopilot, b"{}").unwrap_err();
+        let e = parse(svc("cce_autopilot"), b"{}").unwrap_err();
         assert_eq!(
             e.to_string(),
             "CCE Autopilot job response has no status.phase"
@@ -134,7 +180,7 @@ mod tests {
     fn tolerates_odd_shapes() {
         let body = r#"{"status":{"phase":"Running","reason":null},"metadata":null,
             "spec":{"subJobs":[1,"x",null,{"status":{"phase":"Failed"}}],"type":7}}"#;
-        let job = parse(Service::Cce, body.as_bytes()).unwrap();
+        let job = parse(svc("cce"), body.as_bytes()).unwrap();
         assert_eq!(job.id, "");
         assert_eq!(job.reason, "");
         assert_eq!(job.job_type, "7");
@@ -144,10 +190,10 @@ mod tests {
 
     #[test]
     fn unknown_status_is_pending_and_flagged() {
-        let job = parse(Service::Cce, br#"{"status":{"phase":"Paused"}}"#).unwrap();
+        let job = parse(svc("cce"), br#"{"status":{"phase":"Paused"}}"#).unwrap();
         assert_eq!(job.phase, Phase::Pending);
         assert!(!job.status_recognised());
-        let job = parse(Service::Cce, br#"{"status":{"phase":"Running"}}"#).unwrap();
+        let job = parse(svc("cce"), br#"{"status":{"phase":"Running"}}"#).unwrap();
         assert!(job.status_recognised());
     }
 
@@ -167,14 +213,14 @@ mod tests {
     #[test]
     fn deep_sub_job_nesting_parses_within_the_json_limit_and_fails_cleanly_beyond() {
         // Each level costs serde_json three of its 128 recursion levels.
-        let job = parse(Service::Cce, nested(40).as_bytes()).unwrap();
+        let job = parse(svc("cce"), nested(40).as_bytes()).unwrap();
         let failed = job.failed_sub_jobs();
         assert_eq!(failed.len(), 40);
         assert_eq!(failed.last().map(|s| s.id.as_str()), Some("leaf"));
         let detail = crate::jobs::report::failure_detail(&job);
         assert!(detail.contains("deep"), "{detail}");
         // Far deeper: a clear error, not a stack overflow.
-        for svc in [Service::Cce, Service::CceAutopilot] {
+        for svc in [svc("cce"), svc("cce_autopilot")] {
             let e = parse(svc, nested(100_000).as_bytes()).unwrap_err();
             assert!(matches!(e, JobError::NotJson { .. }), "{e:?}");
             assert!(e.to_string().contains("recursion limit"), "{e}");

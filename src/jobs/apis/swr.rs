@@ -1,11 +1,48 @@
 //! SWR enterprise-instance jobs: a flat record with no sub-jobs.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
-use super::{status_at, text_at, Job, JobError, Service};
+use crate::jobs::api::{Fields, JobApi, OfficialPoll, Request, Segment, Statuses};
+use crate::jobs::{status_at, text_at, Job, JobError, Service};
 
-pub(super) fn parse(v: &Value) -> Result<Job, JobError> {
-    let service = Service::Swr;
+pub static API: JobApi = JobApi {
+    name: "swr",
+    display_name: "SWR",
+    endpoint_key: "swr",
+    host_label: "swr-api",
+    request: Request {
+        path: &[
+            Segment::Lit("v2"),
+            Segment::ProjectId,
+            Segment::Lit("jobs"),
+            Segment::JobId,
+        ],
+        job_id_query: None,
+    },
+    statuses: Statuses {
+        done: &["Success"],
+        failed: &["Failed"],
+        pending: &["Creating", "Initializing", "Running"],
+    },
+    parse,
+    poll_interval: Duration::from_secs(40),
+    typical_jobs: "enterprise instance creation and changes (minutes)",
+    official: OfficialPoll {
+        delay: Duration::from_secs(120),
+        interval: Duration::from_secs(20),
+    },
+    fields: Fields {
+        reason: "`reason`",
+        error_code: "",
+        resource: "`resource_id` / `resource_name`",
+        sub_jobs: "",
+        progress: "",
+    },
+};
+
+fn parse(service: Service, v: &Value) -> Result<Job, JobError> {
     let status = status_at(service, v, &["status"], "status")?;
     let (phase, _) = service.classify(&status);
     Ok(Job {
@@ -26,11 +63,11 @@ pub(super) fn parse(v: &Value) -> Result<Job, JobError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{fixtures, parse, JobError, Phase, Service};
+    use crate::jobs::{fixtures, parse, svc, JobError, Phase};
 
     #[test]
     fn parses_documented_failure() {
-        let job = parse(Service::Swr, fixtures::SWR_DOC_FAILED.as_bytes()).unwrap();
+        let job = parse(svc("swr"), fixtures::SWR_DOC_FAILED.as_bytes()).unwrap();
         assert_eq!(job.id, "36db69c5-b2d5-11eb-b044-0255ac101219");
         assert_eq!(job.status, "Failed");
         assert_eq!(job.phase, Phase::Failed);
@@ -46,10 +83,10 @@ mod tests {
 
     #[test]
     fn parses_success_and_creating() {
-        let job = parse(Service::Swr, fixtures::SWR_SUCCESS.as_bytes()).unwrap();
+        let job = parse(svc("swr"), fixtures::SWR_SUCCESS.as_bytes()).unwrap();
         assert_eq!(job.phase, Phase::Done);
         assert_eq!(job.reason, "");
-        let job = parse(Service::Swr, br#"{"id":"j","status":"Creating"}"#).unwrap();
+        let job = parse(svc("swr"), br#"{"id":"j","status":"Creating"}"#).unwrap();
         assert_eq!(job.phase, Phase::Pending);
         assert!(job.status_recognised());
         assert_eq!(job.resource_name, "");
@@ -58,7 +95,7 @@ mod tests {
     #[test]
     fn missing_status_is_an_error() {
         for body in [r#"{"id":"j"}"#, r#"{"id":"j","status":null}"#] {
-            let e = parse(Service::Swr, body.as_bytes()).unwrap_err();
+            let e = parse(svc("swr"), body.as_bytes()).unwrap_err();
             assert!(matches!(e, JobError::MissingStatus { .. }));
             assert_eq!(e.to_string(), "SWR job response has no status");
         }

@@ -1,12 +1,50 @@
 //! ELB v3 jobs: `{"job": {...}, "request_id": ...}` with one level of
 //! `sub_jobs`. ELB is the only service that reports an `error_code`.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
-use super::{array_at, status_at, text_at, Job, JobError, Service, SubJob};
+use crate::jobs::api::{Fields, JobApi, OfficialPoll, Request, Segment, Statuses};
+use crate::jobs::{array_at, status_at, text_at, Job, JobError, Service, SubJob};
 
-pub(super) fn parse(v: &Value) -> Result<Job, JobError> {
-    let service = Service::Elb;
+pub static API: JobApi = JobApi {
+    name: "elb",
+    display_name: "ELB",
+    endpoint_key: "elb",
+    host_label: "elb",
+    request: Request {
+        path: &[
+            Segment::Lit("v3"),
+            Segment::ProjectId,
+            Segment::Lit("elb"),
+            Segment::Lit("jobs"),
+            Segment::JobId,
+        ],
+        job_id_query: None,
+    },
+    statuses: Statuses {
+        done: &["COMPLETE", "SUCCESS"],
+        failed: &["FAIL", "ROLLBACK_FAIL", "CANCEL"],
+        pending: &["INIT", "RUNNING", "ROLLBACKING"],
+    },
+    parse,
+    poll_interval: Duration::from_secs(5),
+    typical_jobs: "load balancer upgrades and flavor changes (seconds to a few minutes)",
+    official: OfficialPoll {
+        delay: Duration::ZERO,
+        interval: Duration::from_secs(2),
+    },
+    fields: Fields {
+        reason: "`job.error_msg`, and each failed sub-job's",
+        error_code: "`job.error_code`, and each failed sub-job's",
+        resource: "`job.resource_id` (no name)",
+        sub_jobs: "`job.sub_jobs`",
+        progress: "",
+    },
+};
+
+fn parse(service: Service, v: &Value) -> Result<Job, JobError> {
     let status = status_at(service, v, &["job", "status"], "job.status")?;
     let (phase, _) = service.classify(&status);
     let job = v.get("job").unwrap_or(&Value::Null);
@@ -46,11 +84,11 @@ pub(super) fn parse(v: &Value) -> Result<Job, JobError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{fixtures, parse, JobError, Phase, Service};
+    use crate::jobs::{fixtures, parse, svc, JobError, Phase};
 
     #[test]
     fn parses_documented_example() {
-        let job = parse(Service::Elb, fixtures::ELB_DOC_COMPLETE.as_bytes()).unwrap();
+        let job = parse(svc("elb"), fixtures::ELB_DOC_COMPLETE.as_bytes()).unwrap();
         assert_eq!(job.id, "ef6da45b-35d9-4c18-8c35-0b80d94ab9e6");
         assert_eq!(job.status, "COMPLETE");
         assert_eq!(job.phase, Phase::Done);
@@ -77,7 +115,7 @@ mod tests {
 
     #[test]
     fn parses_fail_with_error_code() {
-        let job = parse(Service::Elb, fixtures::ELB_FAIL.as_bytes()).unwrap();
+        let job = parse(svc("elb"), fixtures::ELB_FAIL.as_bytes()).unwrap();
         assert_eq!(job.phase, Phase::Failed);
         assert_eq!(job.status, "FAIL");
         assert_eq!(job.error_code, "ELB.8902");
@@ -96,7 +134,7 @@ mod tests {
             r#"{"job":{"job_id":"j"}}"#,
             r#"{"status":"COMPLETE"}"#,
         ] {
-            let e = parse(Service::Elb, body.as_bytes()).unwrap_err();
+            let e = parse(svc("elb"), body.as_bytes()).unwrap_err();
             assert!(matches!(e, JobError::MissingStatus { .. }), "{body}");
             assert_eq!(e.to_string(), "ELB job response has no job.status");
         }
