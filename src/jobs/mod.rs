@@ -51,8 +51,30 @@ pub struct Job {
     pub resource_name: String,
     pub created_at: String,
     pub updated_at: String,
-    /// In API order. Always empty for SWR.
+    /// How far the API says the job has got, as it says it (`"60%"`,
+    /// `"45"`); `""` when it does not. Named in timeouts and logs.
+    pub progress: String,
+    /// Failure fields beyond `reason` and `error_code` (IMS's
+    /// `entities.error`, CBR's application-consistency error, ...), each
+    /// shown in a failure report under its API name.
+    pub details: Vec<Detail>,
+    /// In API order. Empty for APIs without sub-jobs.
     pub sub_jobs: Vec<SubJob>,
+}
+
+/// One more failure field an API reported, under the name the API gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    /// The field's path in the response, e.g. `entities.errorcode_message`.
+    pub label: &'static str,
+    pub text: String,
+}
+
+impl Detail {
+    /// The detail, or `None` when the API left the field empty.
+    pub fn non_empty(label: &'static str, text: String) -> Option<Detail> {
+        (!text.trim().is_empty()).then_some(Detail { label, text })
+    }
 }
 
 /// One step of a job. CCE nests these arbitrarily deep; ELB has one level.
@@ -65,6 +87,8 @@ pub struct SubJob {
     pub reason: String,
     pub error_code: String,
     pub resource_id: String,
+    /// As [`Job::details`].
+    pub details: Vec<Detail>,
     pub sub_jobs: Vec<SubJob>,
 }
 
@@ -95,6 +119,28 @@ fn progress_of(sub_jobs: &[SubJob]) -> SubJobProgress {
 }
 
 impl Job {
+    /// A job with `status` classified and every other field empty, for
+    /// parsers to fill in with `Job { id, ..Job::new(service, status) }`.
+    pub fn new(service: Service, status: String) -> Job {
+        let (phase, _) = service.classify(&status);
+        Job {
+            service,
+            id: String::new(),
+            status,
+            phase,
+            reason: String::new(),
+            error_code: String::new(),
+            job_type: String::new(),
+            resource_id: String::new(),
+            resource_name: String::new(),
+            created_at: String::new(),
+            updated_at: String::new(),
+            progress: String::new(),
+            details: Vec::new(),
+            sub_jobs: Vec::new(),
+        }
+    }
+
     /// Whether the raw status is one the API documents for this service.
     pub fn status_recognised(&self) -> bool {
         self.service.classify(&self.status).1
@@ -115,6 +161,23 @@ impl Job {
 }
 
 impl SubJob {
+    /// A sub-job with `status` classified by `service`'s statuses and every
+    /// other field empty.
+    pub fn new(service: Service, status: String) -> SubJob {
+        let (phase, _) = service.classify(&status);
+        SubJob {
+            id: String::new(),
+            job_type: String::new(),
+            status,
+            phase,
+            reason: String::new(),
+            error_code: String::new(),
+            resource_id: String::new(),
+            details: Vec::new(),
+            sub_jobs: Vec::new(),
+        }
+    }
+
     /// Progress of this sub-job's own children.
     pub fn sub_job_progress(&self) -> SubJobProgress {
         progress_of(&self.sub_jobs)

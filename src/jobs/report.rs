@@ -41,6 +41,9 @@ pub fn failure_detail(job: &Job) -> String {
     if !job.error_code.is_empty() {
         let _ = writeln!(out, "Error code: {}", job.error_code);
     }
+    for d in &job.details {
+        let _ = writeln!(out, "{}: {}", d.label, one_block(&d.text, ""));
+    }
     if !job.job_type.is_empty() {
         let _ = writeln!(out, "Job type: {}", job.job_type);
     }
@@ -116,6 +119,9 @@ pub fn timeout_detail(t: &TimeoutReport<'_>) -> String {
             } else {
                 let _ = writeln!(out, "Last reason: {}", one_block(&job.reason, ""));
             }
+            if !job.progress.is_empty() {
+                let _ = writeln!(out, "Last progress: {}", job.progress);
+            }
             if !job.sub_jobs.is_empty() {
                 let _ = writeln!(out, "Progress: {}", job.sub_job_progress());
             }
@@ -160,6 +166,10 @@ fn write_failed_tree(out: &mut String, sub_jobs: &[SubJob], depth: usize) {
             }
             if !s.error_code.is_empty() {
                 let _ = write!(out, ", error code: {}", s.error_code);
+            }
+            for d in &s.details {
+                let cont = format!("{indent}  ");
+                let _ = write!(out, ", {}: {}", d.label, one_block(&d.text, &cont));
             }
             if !s.resource_id.is_empty() {
                 let _ = write!(out, ", resource: {}", s.resource_id);
@@ -219,6 +229,50 @@ mod tests {
             Ok(j) => j,
             Err(e) => panic!("fixture should parse: {e}"),
         }
+    }
+
+    #[test]
+    fn details_and_progress_are_reported_where_they_belong() {
+        use crate::jobs::{Detail, SubJob};
+        let service = svc("elb");
+        let job = Job {
+            id: "j1".into(),
+            progress: "60%".into(),
+            details: vec![Detail {
+                label: "entities.error",
+                text: "image file damaged".into(),
+            }],
+            sub_jobs: vec![SubJob {
+                id: "s1".into(),
+                details: vec![Detail {
+                    label: "entities.errorcode_message",
+                    text: "quota exceeded".into(),
+                }],
+                ..SubJob::new(service, "FAIL".into())
+            }],
+            ..Job::new(service, "FAIL".into())
+        };
+        let d = failure_detail(&job);
+        assert!(d.contains("entities.error: image file damaged"), "{d}");
+        assert!(
+            d.contains(
+                "status \"FAIL\", reason: none given, entities.errorcode_message: quota exceeded"
+            ),
+            "{d}"
+        );
+        let t = TimeoutReport {
+            service,
+            job_id: "j1",
+            after: Duration::from_secs(60),
+            polls: 3,
+            last_job: Some(&Job {
+                progress: "60%".into(),
+                ..Job::new(service, "RUNNING".into())
+            }),
+            last_error: None,
+        };
+        assert!(timeout_detail(&t).contains("Last progress: 60%"));
+        assert!(Detail::non_empty("x", "  ".into()).is_none());
     }
 
     #[test]

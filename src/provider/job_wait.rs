@@ -504,12 +504,7 @@ mod tests {
     #[test]
     fn state_has_every_schema_attribute_and_is_wholly_known() {
         let job = Job {
-            service: svc("cce"),
             id: "api-id".into(),
-            status: "Success".into(),
-            phase: Phase::Done,
-            reason: String::new(),
-            error_code: String::new(),
             job_type: "CreateCluster".into(),
             resource_id: "rid".into(),
             resource_name: "name".into(),
@@ -518,14 +513,12 @@ mod tests {
             sub_jobs: vec![SubJob {
                 id: "s1".into(),
                 job_type: "InstallMaster".into(),
-                status: "Success".into(),
-                phase: Phase::Done,
-                reason: String::new(),
-                error_code: String::new(),
                 resource_id: "r1".into(),
-                sub_jobs: vec![],
+                ..SubJob::new(svc("cce"), "Success".into())
             }],
+            ..Job::new(svc("cce"), "Success".into())
         };
+        assert_eq!(job.phase, Phase::Done);
         let cfg = config(&[("service", text("cce")), ("job_id", text("job-1"))]);
         let state = state(&cfg, &job);
         assert!(state.is_wholly_known());

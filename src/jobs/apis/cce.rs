@@ -66,6 +66,8 @@ pub(super) fn parse(service: Service, v: &Value) -> Result<Job, JobError> {
         resource_name: text_at(v, &["spec", "resourceName"]),
         created_at: text_at(v, &["metadata", "creationTimestamp"]),
         updated_at: text_at(v, &["metadata", "updateTimestamp"]),
+        progress: String::new(),
+        details: Vec::new(),
         sub_jobs: sub_jobs(service, v),
     })
 }
@@ -87,6 +89,7 @@ fn sub_jobs(service: Service, v: &Value) -> Vec<SubJob> {
                 reason: text_at(s, &["status", "reason"]),
                 error_code: String::new(),
                 resource_id: text_at(s, &["spec", "resourceID"]),
+                details: Vec::new(),
                 sub_jobs: sub_jobs(service, s),
             }
         })

@@ -60,6 +60,8 @@ fn parse(service: Service, v: &Value) -> Result<Job, JobError> {
         resource_name: String::new(),
         created_at: text_at(job, &["begin_time"]),
         updated_at: text_at(job, &["end_time"]),
+        progress: String::new(),
+        details: Vec::new(),
         sub_jobs: array_at(job, &["sub_jobs"])
             .iter()
             .filter(|s| s.is_object())
@@ -74,6 +76,7 @@ fn parse(service: Service, v: &Value) -> Result<Job, JobError> {
                     reason: text_at(s, &["error_msg"]),
                     error_code: text_at(s, &["error_code"]),
                     resource_id: text_at(s, &["resource_id"]),
+                    details: Vec::new(),
                     // ELB documents a single level of sub-jobs.
                     sub_jobs: Vec::new(),
                 }

@@ -57,6 +57,8 @@ fn parse(service: Service, v: &Value) -> Result<Job, JobError> {
         resource_name: text_at(v, &["resource_name"]),
         created_at: text_at(v, &["created_at"]),
         updated_at: text_at(v, &["updated_at"]),
+        progress: String::new(),
+        details: Vec::new(),
         sub_jobs: Vec::new(),
     })
 }
