@@ -134,6 +134,9 @@ pub struct JobApi {
     pub poll_interval: Duration,
     /// Kinds of jobs users wait on here, for the docs.
     pub typical_jobs: &'static str,
+    /// How long those jobs usually take, shortest to longest: the lengths the
+    /// benchmark compares our schedule with the official provider's at.
+    pub typical_lengths: &'static [Duration],
     pub official: OfficialPoll,
     pub fields: Fields,
 }

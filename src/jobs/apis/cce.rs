@@ -28,6 +28,7 @@ pub static API: JobApi = JobApi {
     parse,
     poll_interval: Duration::from_secs(40),
     typical_jobs: "cluster creation (5–10 min), node pools and add-ons (2–5 min)",
+    typical_lengths: &[Duration::from_secs(120), Duration::from_secs(300), Duration::from_secs(600)],
     official: OfficialPoll {
         delay: Duration::from_secs(150),
         interval: Duration::from_secs(20),

@@ -25,6 +25,7 @@ pub static API: JobApi = JobApi {
     parse: super::cce::parse,
     poll_interval: Duration::from_secs(40),
     typical_jobs: "serverless cluster creation (5–10 min)",
+    typical_lengths: &[Duration::from_secs(120), Duration::from_secs(300), Duration::from_secs(600)],
     official: OfficialPoll {
         delay: Duration::from_secs(150),
         interval: Duration::from_secs(20),

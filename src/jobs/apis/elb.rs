@@ -31,6 +31,7 @@ pub static API: JobApi = JobApi {
     parse,
     poll_interval: Duration::from_secs(5),
     typical_jobs: "load balancer upgrades and flavor changes (seconds to a few minutes)",
+    typical_lengths: &[Duration::from_secs(5), Duration::from_secs(20), Duration::from_secs(120)],
     official: OfficialPoll {
         delay: Duration::ZERO,
         interval: Duration::from_secs(2),

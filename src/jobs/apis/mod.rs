@@ -198,6 +198,13 @@ mod tests {
         for api in ALL {
             assert!(!api.fields.reason.is_empty(), "{}", api.name);
             assert!(!api.typical_jobs.is_empty(), "{}", api.name);
+            let lengths = api.typical_lengths;
+            assert!(!lengths.is_empty(), "{}", api.name);
+            assert!(
+                lengths.windows(2).all(|w| w[0] < w[1]),
+                "{}: shortest first",
+                api.name
+            );
         }
     }
 

@@ -29,6 +29,7 @@ pub static API: JobApi = JobApi {
     parse,
     poll_interval: Duration::from_secs(40),
     typical_jobs: "enterprise instance creation and changes (minutes)",
+    typical_lengths: &[Duration::from_secs(60), Duration::from_secs(180), Duration::from_secs(600)],
     official: OfficialPoll {
         delay: Duration::from_secs(120),
         interval: Duration::from_secs(20),
