@@ -7,7 +7,9 @@
 //!   and attributes, written by `hwjobs::protocol::schema_docs` from the
 //!   `GetProviderSchema` answer itself;
 //! - `<!-- example: PATH -->` … `<!-- end example -->`: that file of
-//!   `examples/`, verbatim.
+//!   `examples/`, verbatim;
+//! - `<!-- table: NAME -->` … `<!-- end table -->`: a per-service table
+//!   rendered from the job API registry by `hwjobs::provider::service_docs`.
 //!
 //! The test fails when a page drifts from either. `UPDATE_DOCS=1 cargo test
 //! --test registry_docs` rewrites the marked parts instead; prose around them
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use hwjobs::protocol::schema_docs;
 use hwjobs::protocol::tfplugin6::provider_server::Provider as _;
 use hwjobs::protocol::tfplugin6::{get_provider_schema, Schema};
+use hwjobs::provider::service_docs;
 use support::Terraform;
 
 /// The examples `terraform validate` cannot check here, and why. Anything
@@ -141,11 +144,32 @@ fn rendered_pages() -> (BTreeMap<PathBuf, (String, String)>, Vec<String>) {
             "{} must contain `<!-- schema: {key} -->`",
             path.display()
         );
-        let (filled, shown_examples) = fill_regions(&with_schema, "example", example_block);
+        let (with_tables, _) = fill_regions(&with_schema, "table", |arg| {
+            let table = service_docs::render(arg).unwrap_or_else(|| {
+                panic!(
+                    "{} shows table `{arg}`, which does not exist",
+                    path.display()
+                )
+            });
+            format!("\n{table}\n")
+        });
+        let (filled, shown_examples) = fill_regions(&with_tables, "example", example_block);
         examples.extend(shown_examples);
         pages.insert(path, (current, filled));
     }
     (pages, examples)
+}
+
+#[test]
+fn every_service_table_is_on_a_page() {
+    let (pages, _) = rendered_pages();
+    for table in service_docs::TABLES {
+        let marker = format!("<!-- table: {table} -->");
+        assert!(
+            pages.values().any(|(current, _)| current.contains(&marker)),
+            "no page shows `{marker}`"
+        );
+    }
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod job_wait;
 pub mod job_wait_resource;
 pub mod schema;
+pub mod service_docs;
 pub mod settings;
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
