@@ -22,6 +22,7 @@ registry! {
     cce_autopilot,
     swr,
     elb,
+    dcs,
 }
 
 /// Every service, as handles.
