@@ -23,6 +23,7 @@ registry! {
     swr,
     elb,
     dcs,
+    cbr,
 }
 
 /// Every service, as handles.
