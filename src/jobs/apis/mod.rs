@@ -22,6 +22,8 @@ registry! {
     cce_autopilot,
     swr,
     elb,
+    dcs,
+    cbr,
 }
 
 /// Every service, as handles.
