@@ -602,6 +602,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_job_id_in_the_query_is_signed_in_the_canonical_query_string() {
+        let server = TestServer::fixed("200 OK", &[], r#"{"job":{"status":"Running"}}"#).await;
+        let job_id = "31b8ae23-c687-4d80-b7b4-42a66c9bb886";
+        for name in ["rds", "dds", "gaussdb", "opengauss", "geminidb"] {
+            let service = crate::jobs::svc(name);
+            aksk()
+                .get_json(
+                    &server.base(),
+                    &service.path_segments("p1", job_id),
+                    &service.query(job_id),
+                    Some("p1"),
+                    T,
+                )
+                .await
+                .unwrap();
+            let req = server.requests().pop().unwrap();
+            assert_eq!(req.target, format!("/v3/p1/jobs?id={job_id}"), "{name}");
+            assert!(verify(&req), "{name}: signature does not verify");
+            // The query is part of what was signed: the same headers cannot
+            // be replayed for another job, nor for the bare list.
+            for target in ["/v3/p1/jobs?id=another-job", "/v3/p1/jobs"] {
+                let replayed = crate::cloud::test_server::Captured {
+                    target: target.to_string(),
+                    ..req.clone()
+                };
+                assert!(!verify(&replayed), "{name}: {target} verified");
+            }
+            let url = Url::parse(&format!("http://h{}", req.target)).unwrap();
+            let canonical = signer::canonical_request("GET", &url, &[], b"");
+            let lines: Vec<&str> = canonical.lines().collect();
+            assert_eq!(lines[1], "/v3/p1/jobs/");
+            assert_eq!(lines[2], format!("id={job_id}"));
+        }
+    }
+
+    #[tokio::test]
     async fn wrong_secret_does_not_verify() {
         let server = TestServer::fixed("200 OK", &[], "{}").await;
         let c = client(Credentials::aksk(AK, "wrong-secret", None).unwrap());

@@ -15,6 +15,7 @@
 pub mod api;
 pub mod apis;
 pub mod report;
+mod shapes;
 
 use std::fmt;
 
@@ -212,6 +213,10 @@ pub enum JobError {
         service: Service,
         field: &'static str,
     },
+    /// A job list filtered by the id came back empty. Permanent: polling
+    /// again cannot make an unknown id appear.
+    #[error("{} has no job with this id: its job list for the id came back empty. Check the job id, and that the region and project are the ones the job was started in", .service.display_name())]
+    JobNotFound { service: Service },
 }
 
 /// Parses one job response body into a [`Job`].

@@ -447,7 +447,7 @@ mod tests {
     #[test]
     fn every_bad_argument_is_reported_on_its_attribute() {
         let obj = config(&[
-            ("service", text("rds")),
+            ("service", text("nosuchservice")),
             ("job_id", text("../x")),
             ("region", text("cn-north-4.evil.example")),
             ("project_id", text("a/b")),

@@ -577,7 +577,7 @@ mod tests {
             "cce//proj/job",
             "cce/",
             "a/b/c/d/e",
-            "rds/job-1",
+            "nosuchservice/job-1",
             "cce/../x",
             "cce/cn-north-4.evil/p/job",
             "cce/cn-north-4/p!q/job",
@@ -593,7 +593,7 @@ mod tests {
                 assert!(d.attribute.is_none(), "{id}");
             }
         }
-        let diags = parse_import_id("rds/job-1").expect_err("service");
+        let diags = parse_import_id("nosuchservice/job-1").expect_err("service");
         assert!(diags.iter().any(|d| d.summary == "Invalid service"));
     }
 

@@ -670,7 +670,7 @@ mod tests {
             ("region", Value::String("a/b".into())),
             (
                 "endpoints",
-                Value::object([("rds", Value::String("https://x.example".into()))]),
+                Value::object([("nosuchservice", Value::String("https://x.example".into()))]),
             ),
         ]);
         let env = env_of(&[("HW_ACCESS_KEY", "AK"), ("HW_SECRET_KEY", "SK")]);
@@ -692,7 +692,7 @@ mod tests {
     fn bad_endpoints_are_reported_on_the_attribute() {
         let o = obj(&[(
             "endpoints",
-            Value::object([("rds", Value::String("https://x.example".into()))]),
+            Value::object([("nosuchservice", Value::String("https://x.example".into()))]),
         )]);
         let diags = validate(&o);
         assert!(diags

@@ -22,6 +22,11 @@ registry! {
     cce_autopilot,
     swr,
     elb,
+    rds,
+    dds,
+    gaussdb,
+    opengauss,
+    geminidb,
     dcs,
     cbr,
 }
