@@ -15,6 +15,7 @@
 pub mod api;
 pub mod apis;
 pub mod report;
+mod shapes;
 
 use std::fmt;
 

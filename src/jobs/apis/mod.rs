@@ -22,6 +22,10 @@ registry! {
     cce_autopilot,
     swr,
     elb,
+    ecs,
+    evs,
+    ims,
+    bms,
 }
 
 /// Every service, as handles.
