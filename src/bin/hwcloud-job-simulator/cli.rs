@@ -9,7 +9,8 @@ use crate::auth::Credentials;
 
 pub const USAGE: &str = "\
 hwcloud-job-simulator: a loopback simulator of the Huawei Cloud job APIs
-(CCE, CCE Autopilot, SWR, ELB) and the IAM project lookup, for tests.
+(CCE, CCE Autopilot, SWR, ELB, ECS, EVS, IMS, BMS, RDS, DDS, TaurusDB,
+GaussDB, GeminiDB, DCS, CBR) and the IAM project lookup, for tests.
 
 USAGE:
     hwcloud-job-simulator --access-key AK --secret-key SK --project-id PID
@@ -32,32 +33,46 @@ OPTIONS:
 The first stdout line is `listening on http://HOST:PORT`. Requests are
 logged to stderr. SIGINT or SIGTERM stops the simulator.
 
-ROUTES (one listener; point every endpoint at it):
-    GET /api/v3/projects/{project_id}/jobs/{job_id}          CCE
-    GET /autopilot/v3/projects/{project_id}/jobs/{job_id}    CCE Autopilot
-    GET /v2/{project_id}/jobs/{job_id}                       SWR
-    GET /v3/{project_id}/elb/jobs/{job_id}                   ELB
+ROUTES (one listener): every job API under its endpoints key, at
+/{key}{the API's path}, so point each endpoint at http://HOST:PORT/{key}
+(and iam at http://HOST:PORT):
+    GET /cce/api/v3/projects/{project_id}/jobs/{job_id}      CCE
+    GET /cce/autopilot/v3/projects/{project_id}/jobs/{job_id}  CCE Autopilot
+    GET /swr/v2/{project_id}/jobs/{job_id}                   SWR (dcs: same path)
+    GET /elb/v3/{project_id}/elb/jobs/{job_id}               ELB
+    GET /ecs/v1/{project_id}/jobs/{job_id}                   ECS (evs, ims, bms too)
+    GET /rds/v3/{project_id}/jobs?id={job_id}                RDS (dds, gaussdb,
+                                                             opengauss, geminidb too)
+    GET /cbr/v3/{project_id}/operation-logs/{job_id}         CBR
     GET /v3/projects?name={region}                           IAM project lookup
     GET /_sim/stats                                          counters (no auth)
+CCE, CCE Autopilot, SWR and ELB also answer at the root, without the prefix.
 
 AUTH: `Authorization: SDK-HMAC-SHA256 Access=..., SignedHeaders=...,
 Signature=...` (host and x-sdk-date signed, x-project-id and
 x-security-token signed when sent, X-Sdk-Date within 15 minutes) or
-`X-Auth-Token`. Failures are HTTP 401 APIGW.0301 (APIGW.0303 for the date).
+`X-Auth-Token`. The query string is signed too. Failures are HTTP 401
+APIGW.0301 (APIGW.0303 for the date). A database request without an id in
+its query is HTTP 400 DBS.200001.
 
 SCENARIOS, chosen by the job id; each (service, job id) has its own poll
 counter, advanced by every authenticated request:
     done-*          finished successfully at the first poll
     run<N>-*        N pending answers, then success
-    fail<N>-*       N pending answers, then failure (CCE: reason only in a
-                    nested sub-job; SWR: reason; ELB: FAIL with error codes)
+    fail<N>-*       N pending answers, then failure, the reason where the
+                    real API puts it (CCE: only in a nested sub-job; v1
+                    family: in a failed sub-job, top-level fail_reason null)
+    odd<N>-*        N pending answers, then a status the API does not
+                    document (Paused / PAUSED / paused) forever
     throttle<N>-*   N HTTP 429 (APIGW.0308, Retry-After: 1), then success
     unavail<N>-*    N HTTP 503 HTML pages, then success
     forever-*       pending forever
     stall-*         never answers
     bad-json-*      HTTP 200 with a body that is not JSON
-    anything else   HTTP 404 in the service's error shape
+    anything else   HTTP 404 in the service's error shape (GeminiDB: 200
+                    with an empty jobs list, as the real API answers)
 CCE job ids containing `node` are CreateNode jobs, others CreateCluster.
+v1 job ids containing `single` have one sub-job, others three.
 resource_name is the part of the id after the scenario prefix.
 ";
 

@@ -1,11 +1,14 @@
 //! `hwcloud-job-simulator`: a loopback simulator of the Huawei Cloud job APIs
-//! (CCE, CCE Autopilot, SWR, ELB) and the IAM project lookup.
+//! (CCE, CCE Autopilot, SWR, ELB, ECS, EVS, IMS, BMS, RDS, DDS, TaurusDB,
+//! GaussDB, GeminiDB, DCS, CBR) and the IAM project lookup.
 //!
 //! The end-to-end tests run real Terraform against the provider, and the
 //! quickstart shows a wait completing; neither may touch a real cloud, so
 //! this binary answers like the real services, checks SDK-HMAC-SHA256
 //! signatures with the project's own signer, and plays scripted job
-//! progressions chosen by the job id.
+//! progressions chosen by the job id. Its model of each API's bodies is its
+//! own, written from the API documents and the official SDKs' models, so
+//! that it can catch the provider's parsers being wrong.
 //!
 //! ```text
 //! hwcloud-job-simulator --listen 127.0.0.1:0 --access-key AK --secret-key SK \
@@ -18,22 +21,37 @@
 //!
 //! # Routes
 //!
+//! Every job API the provider's registry lists is served under its
+//! `endpoints` key, at `/{endpoint key}{path}`: several services share a path
+//! (`/v1/{project_id}/jobs/{job_id}` is ECS, EVS, IMS and BMS;
+//! `/v3/{project_id}/jobs` the five database services; `/v2/…/jobs/…` SWR
+//! and DCS), and on the real cloud only the host tells them apart, so here
+//! the prefix does. Point each endpoint at `http://127.0.0.1:PORT/{key}`.
+//!
 //! | route | API |
 //! |---|---|
-//! | `GET /api/v3/projects/{project_id}/jobs/{job_id}` | CCE |
-//! | `GET /autopilot/v3/projects/{project_id}/jobs/{job_id}` | CCE Autopilot |
-//! | `GET /v2/{project_id}/jobs/{job_id}` | SWR |
-//! | `GET /v3/{project_id}/elb/jobs/{job_id}` | ELB |
+//! | `GET /cce/api/v3/projects/{project_id}/jobs/{job_id}` | CCE |
+//! | `GET /cce/autopilot/v3/projects/{project_id}/jobs/{job_id}` | CCE Autopilot |
+//! | `GET /swr/v2/{project_id}/jobs/{job_id}` | SWR |
+//! | `GET /elb/v3/{project_id}/elb/jobs/{job_id}` | ELB |
+//! | `GET /{ecs,evs,ims,bms}/v1/{project_id}/jobs/{job_id}` | ECS, EVS, IMS, BMS |
+//! | `GET /{rds,dds,gaussdb,opengauss,geminidb}/v3/{project_id}/jobs?id={job_id}` | RDS, DDS, TaurusDB, GaussDB, GeminiDB |
+//! | `GET /dcs/v2/{project_id}/jobs/{job_id}` | DCS |
+//! | `GET /cbr/v3/{project_id}/operation-logs/{job_id}` | CBR |
+//! | `GET /api/v3/…`, `/autopilot/v3/…`, `/v2/…`, `/v3/{project_id}/elb/…` | CCE, Autopilot, SWR, ELB at the root too, as before the prefixes |
 //! | `GET /v3/projects?name={region}` | IAM (unknown region → empty list) |
 //! | `GET /_sim/stats` | counters, unauthenticated |
 //!
 //! Every response carries a unique `X-Request-Id`. API requests must carry a
 //! valid `Authorization: SDK-HMAC-SHA256 …` (signing at least `host` and
 //! `x-sdk-date`, plus `x-project-id`/`x-security-token` when sent, with
-//! `X-Sdk-Date` within 15 minutes) or `X-Auth-Token` equal to `--token`;
-//! otherwise 401 with gateway code `APIGW.0301` (`APIGW.0303` for the date).
-//! A project id other than `--project-id` in a job path is a 404 in that
-//! service's error shape.
+//! `X-Sdk-Date` within 15 minutes; the canonical query string, and so the
+//! database services' `?id=`, is signed too) or `X-Auth-Token` equal to
+//! `--token`; otherwise 401 with gateway code `APIGW.0301` (`APIGW.0303` for
+//! the date). A project id other than `--project-id` in a job path is a 404
+//! in that service's error shape. A database request without a non-empty
+//! `id` in its query is a 400 `DBS.200001` (the real list calls would list
+//! every task instead; the provider never sends one).
 //!
 //! # Scenario grammar
 //!
@@ -44,24 +62,42 @@
 //! | job id | behaviour |
 //! |---|---|
 //! | `done-*` | finished successfully at the first poll |
-//! | `run<N>-*` | N pending answers (CCE `Running` with sub-jobs progressing, SWR `Running`, ELB `RUNNING`), then success (`Success` / `Success` / `COMPLETE`) |
-//! | `fail<N>-*` | N pending answers, then failure: CCE/Autopilot `Failed` with an empty reason and the real one in a nested sub-job; SWR `Failed` with a reason; ELB `FAIL` with `error_code`/`error_msg` and one failed sub-job with its own |
+//! | `run<N>-*` | N pending answers, then success. Pending answers show progress moving: CCE, ELB and the v1 family finish their sub-jobs one by one; the database services' `process`/`progress` (`"25%"`), CBR's `extra_info.common.progress` and IMS's `process_percent` rise |
+//! | `fail<N>-*` | N pending answers, then failure, with the reason where the real API puts it (see below) |
+//! | `odd<N>-*` | N pending answers, then a status the API does not document (`Paused`, `PAUSED` or `paused`, in the service's casing) forever, so a wait must time out and name it |
 //! | `throttle<N>-*` | N HTTP 429 `APIGW.0308` with `Retry-After: 1`, then success |
 //! | `unavail<N>-*` | N HTTP 503 HTML gateway pages, then success |
 //! | `forever-*` | pending forever |
 //! | `stall-*` | accepted, never answered |
 //! | `bad-json-*` | HTTP 200 whose body is not JSON |
-//! | anything else | HTTP 404 in the service's error shape |
+//! | anything else | HTTP 404 in the service's error shape; GeminiDB, whose call lists tasks, answers 200 with `{"jobs": [], "total_count": 0}` as the real API does |
 //!
-//! `N` is 0 to 999999 decimal digits. CCE ids containing `node` describe a
-//! `CreateNode` job, all others `CreateCluster`; the resource name is the part
+//! `N` is 1 to 6 decimal digits (0 to 999999). The resource name is the part
 //! of the id after the scenario prefix (`done-demo` → `demo`).
+//!
+//! | service | statuses (done / failed / pending / `odd`) | where a failure's reason is | 404 body |
+//! |---|---|---|---|
+//! | CCE, Autopilot | `Success` / `Failed` / `Running` / `Paused` | only in a nested sub-job's `status.reason`; ids containing `node` are `CreateNode` jobs | `errorCode` `CCE.01404001` and `error_code` `CCE_CM.0003` |
+//! | SWR | `Success` / `Failed` / `Running` / `Paused` | `reason` | `error_code` `SWR.0404` |
+//! | ELB | `COMPLETE` / `FAIL` / `RUNNING` / `PAUSED` | `job.error_code`/`error_msg`, and a failed sub-job's own | `error_code` `ELB.8902` |
+//! | ECS, BMS | `SUCCESS` / `FAIL` / `RUNNING` / `PAUSED` | top-level `fail_reason`/`error_code` `null`; a failed sub-job's `fail_reason`, `error_code` (ECS `Ecs.0013` "Insufficient EIP quota") and `entities.errorcode_message` | `{"error": {"code": "Ecs.0014" / "BMS.0014", "message"}}` |
+//! | EVS | as ECS | a failed sub-job's `fail_reason`/`error_code` | `{"error": {"code": "EVS.5404", …}}` |
+//! | IMS | as ECS | a failed `entities.sub_jobs_result` item's, plus `entities.error`, `error_code`, `addition_error_code`, `addition_error_msg` | `{"error": {"code": "IMG.0027", …}}` |
+//! | RDS, DDS, TaurusDB, GaussDB | `Completed` / `Failed` / `Running` / `Paused` | `job.fail_reason` (RDS "Insufficient resources in the selected AZ") | `error_code` `DBS.200002` |
+//! | GeminiDB | as RDS | `jobs[0].fail_reason` | 200, empty `jobs` |
+//! | DCS | `SUCCESS` / `FAIL` / `RUNNING` / `PAUSED` | `fail_reason` | `error_code` `DCS.4204` |
+//! | CBR | `success` / `failed` / `running` / `paused` | `error_info{code: "BackupService.6208", message}` | `error_code` `BackupService.6410` |
+//!
+//! v1 jobs have three sub-jobs (a batch of three servers, volumes or disk
+//! images); ids containing `single` have one, which names the job's only
+//! resource.
 
 mod auth;
 mod cli;
 mod responses;
 mod scenario;
 mod server;
+mod service;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -4,50 +4,6 @@
 //! progressions that the end-to-end tests rely on can be unit-tested exactly.
 //! See the crate documentation in `main.rs` for the grammar.
 
-use std::fmt;
-
-/// The simulated job services. Kept local to the simulator (rather than using
-/// `hwjobs::jobs::Service`) so that the simulator stays an independent oracle
-/// of the API shapes instead of sharing the provider's assumptions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Service {
-    Cce,
-    CceAutopilot,
-    Swr,
-    Elb,
-}
-
-impl Service {
-    pub const ALL: [Service; 4] = [
-        Service::Cce,
-        Service::CceAutopilot,
-        Service::Swr,
-        Service::Elb,
-    ];
-
-    /// The simulated service behind a `service` name, if there is a model of it.
-    pub fn from_name(name: &str) -> Option<Service> {
-        Service::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-
-    /// The names the data source's `service` argument uses, so that stats keys
-    /// read the same as the HCL in the tests.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Service::Cce => "cce",
-            Service::CceAutopilot => "cce_autopilot",
-            Service::Swr => "swr",
-            Service::Elb => "elb",
-        }
-    }
-}
-
-impl fmt::Display for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// What a job id asks the simulator to do over its lifetime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scenario {
@@ -61,6 +17,8 @@ pub enum Scenario {
     Throttle(u32),
     /// `unavail<N>-*`
     Unavail(u32),
+    /// `odd<N>-*`
+    Odd(u32),
     /// `forever-*`
     Forever,
     /// `stall-*`
@@ -83,6 +41,10 @@ pub enum Step {
     },
     Succeeded,
     Failed,
+    /// A status the API does not document, with everything else as a
+    /// pending answer would show it: the wait must keep polling and its
+    /// timeout must name the word.
+    Undocumented,
     /// HTTP 429 from the gateway.
     Throttled,
     /// HTTP 503 HTML page from the gateway.
@@ -141,6 +103,8 @@ impl Scenario {
             Scenario::Throttle(n)
         } else if let Some(n) = counted(job_id, "unavail") {
             Scenario::Unavail(n)
+        } else if let Some(n) = counted(job_id, "odd") {
+            Scenario::Odd(n)
         } else {
             Scenario::NotFound
         }
@@ -166,6 +130,11 @@ impl Scenario {
             Scenario::Throttle(_) => Step::Succeeded,
             Scenario::Unavail(n) if poll <= n => Step::Unavailable,
             Scenario::Unavail(_) => Step::Succeeded,
+            Scenario::Odd(n) if poll <= n => Step::Pending {
+                step: poll,
+                of: Some(n),
+            },
+            Scenario::Odd(_) => Step::Undocumented,
             Scenario::Forever => Step::Pending {
                 step: poll,
                 of: None,
@@ -192,6 +161,20 @@ pub fn finished_sub_jobs(step: u32, of: Option<u32>, total: usize) -> usize {
         _ => usize::try_from(step.saturating_sub(1)).unwrap_or(usize::MAX),
     };
     done.min(total - 1)
+}
+
+/// How far a pending job is, in percent, for the APIs that report a
+/// number (v3 `process`/`progress`, CBR `extra_info.common.progress`, IMS
+/// `process_percent`): it rises with every pending answer and stays within
+/// 1..=99, because a job at 100 % that is still running would look
+/// contradictory. A job pending forever creeps towards 99.
+pub fn percent_done(step: u32, of: Option<u32>) -> u8 {
+    let step = u64::from(step.max(1));
+    let percent = match of {
+        Some(n) if n > 0 => step.min(u64::from(n)) * 100 / (u64::from(n) + 1),
+        _ => 100 - 100 / (step + 1),
+    };
+    u8::try_from(percent.clamp(1, 99)).unwrap_or(99)
 }
 
 /// The part of the id after the scenario prefix, used to name the simulated
@@ -221,6 +204,8 @@ mod tests {
         assert_eq!(Scenario::parse("fail2-x.y_z"), Scenario::Fail(2));
         assert_eq!(Scenario::parse("throttle2-a"), Scenario::Throttle(2));
         assert_eq!(Scenario::parse("unavail1-a"), Scenario::Unavail(1));
+        assert_eq!(Scenario::parse("odd2-a"), Scenario::Odd(2));
+        assert_eq!(Scenario::parse("odd0-a"), Scenario::Odd(0));
         assert_eq!(Scenario::parse("forever-a"), Scenario::Forever);
         assert_eq!(Scenario::parse("stall-a"), Scenario::Stall);
         assert_eq!(Scenario::parse("bad-json-a"), Scenario::BadJson);
@@ -239,6 +224,8 @@ mod tests {
             "run1234567-a",
             "fail-a",
             "throttle-a",
+            "odd-a",
+            "odd2",
             "bad-json",
             "5e1d3d2a-2b1a-11ee-9c4c-0255ac100b05",
             "",
@@ -283,6 +270,30 @@ mod tests {
         assert_eq!(s.step(2), Step::Failed);
         assert_eq!(s.step(3), Step::Failed);
         assert_eq!(Scenario::Fail(0).step(1), Step::Failed);
+    }
+
+    #[test]
+    fn odd_is_pending_then_undocumented_for_good() {
+        let s = Scenario::Odd(2);
+        assert!(matches!(s.step(1), Step::Pending { step: 1, .. }));
+        assert!(matches!(s.step(2), Step::Pending { step: 2, .. }));
+        assert_eq!(s.step(3), Step::Undocumented);
+        assert_eq!(s.step(1000), Step::Undocumented);
+        assert_eq!(Scenario::Odd(0).step(1), Step::Undocumented);
+    }
+
+    #[test]
+    fn percent_rises_and_never_reaches_either_end() {
+        let run: Vec<u8> = (1..=3).map(|s| percent_done(s, Some(3))).collect();
+        assert_eq!(run, [25, 50, 75]);
+        assert_eq!(percent_done(1, Some(1)), 50);
+        let forever: Vec<u8> = (1..=500).map(|s| percent_done(s, None)).collect();
+        assert!(forever.windows(2).all(|w| w[0] <= w[1]), "{forever:?}");
+        assert!(forever[0] < forever[4]);
+        assert!(forever.iter().all(|p| (1..=99).contains(p)));
+        assert_eq!(percent_done(0, Some(0)), 50);
+        assert_eq!(percent_done(7, Some(1_000_000)), 1);
+        assert_eq!(percent_done(u32::MAX, None), 99);
     }
 
     #[test]

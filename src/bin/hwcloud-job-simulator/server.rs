@@ -23,7 +23,8 @@ use time::OffsetDateTime;
 use crate::auth::{self, SignedRequest};
 use crate::cli::Config;
 use crate::responses::{self, JobContext, Reply};
-use crate::scenario::{Scenario, Service, Step};
+use crate::scenario::{Scenario, Step};
+use crate::service::Service;
 
 /// How long a `stall-*` request hangs: far beyond any test's timeout.
 const STALL: Duration = Duration::from_secs(3600);
@@ -167,7 +168,7 @@ struct RequestId(String);
 struct LogNote(String);
 
 /// Which simulated API a route serves, and where its job id travels.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct JobRoute {
     service: Service,
     /// The query parameter holding the job id, for APIs that filter a list
@@ -212,6 +213,12 @@ fn job_routes() -> Vec<(String, JobRoute)> {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
+    router_with(state, job_routes())
+}
+
+/// The router with these prefixed job routes, so tests can serve a route
+/// the registry does not list yet.
+fn router_with(state: Arc<AppState>, routes: Vec<(String, JobRoute)>) -> Router {
     let mut router = Router::new();
     for (path, service) in ROOT_ROUTES {
         let route = JobRoute {
@@ -220,7 +227,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         };
         router = router.route(path, get(job).layer(Extension(route)));
     }
-    for (path, route) in job_routes() {
+    for (path, route) in routes {
         router = router.route(&path, get(job).layer(Extension(route)));
     }
     router
@@ -340,15 +347,25 @@ async fn job(
     let service = route.service;
     let project_id = params.get("project_id").cloned().unwrap_or_default();
     let job_id = match route.job_id_query {
-        None => params.get("job_id").cloned().unwrap_or_default(),
-        Some(key) => query
-            .as_deref()
-            .and_then(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| v.into_owned())
-            })
-            .unwrap_or_default(),
+        None => Some(params.get("job_id").cloned().unwrap_or_default()),
+        Some(key) => query.as_deref().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, v)| k == key && !v.is_empty())
+                .map(|(_, v)| v.into_owned())
+        }),
+    };
+    // A list call without its filter names no job, so it has no counter.
+    let Some(job_id) = job_id else {
+        if let Some(refused) = refusal(&state, &request_id, &method, &uri, &headers, &body) {
+            return refused;
+        }
+        let param = route.job_id_query.unwrap_or("id");
+        let reply = responses::bad_request(
+            service,
+            &request_id,
+            &format!("Invalid parameter: the query parameter {param} is required"),
+        );
+        return into_response(reply, format!("{service}: no {param} in the query"));
     };
     state.count_job_request(service, &job_id);
     let key = format!("{service}/{job_id}");
@@ -377,7 +394,6 @@ async fn job(
     match step {
         Step::Throttled => lock(&state.stats).throttled += 1,
         Step::Unavailable => lock(&state.stats).unavailable += 1,
-        Step::NotFound => lock(&state.stats).not_found += 1,
         Step::Stall => {
             eprintln!("hwcloud-job-simulator: {key} poll {poll}: stalling [{request_id}]");
             tokio::time::sleep(STALL).await;
@@ -395,6 +411,10 @@ async fn job(
         now,
     };
     let reply = responses::job_reply(&ctx, step);
+    // GeminiDB answers an unknown task with 200 and an empty list.
+    if reply.status == 404 {
+        lock(&state.stats).not_found += 1;
+    }
     into_response(reply, format!("{key} poll {poll}: {}", describe(step)))
 }
 
@@ -404,6 +424,7 @@ fn describe(step: Step) -> String {
         Step::Pending { step, of: None } => format!("pending {step}/forever"),
         Step::Succeeded => "success".to_owned(),
         Step::Failed => "failed".to_owned(),
+        Step::Undocumented => "undocumented status".to_owned(),
         Step::Throttled => "throttled".to_owned(),
         Step::Unavailable => "unavailable".to_owned(),
         Step::Stall => "stall".to_owned(),
@@ -492,6 +513,13 @@ mod tests {
     }
 
     async fn start_with(rate_limit: Option<u32>) -> Option<Sim> {
+        start_serving(rate_limit, job_routes()).await
+    }
+
+    async fn start_serving(
+        rate_limit: Option<u32>,
+        routes: Vec<(String, JobRoute)>,
+    ) -> Option<Sim> {
         let config = Config {
             listen: "127.0.0.1:0".parse().ok()?,
             credentials: Credentials {
@@ -506,7 +534,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind(config.listen).await.ok()?;
         let addr = listener.local_addr().ok()?;
         let state = AppState::new(config);
-        let app = router(state.clone());
+        let app = router_with(state.clone(), routes);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -525,7 +553,20 @@ mod tests {
     impl Sim {
         /// A GET signed the way the provider signs, with the given secret key.
         async fn get_signed(&self, path_and_query: &str, sk: &str) -> Option<reqwest::Response> {
-            let url = url::Url::parse(&format!("{}{path_and_query}", self.base)).ok()?;
+            self.get_signed_over(path_and_query, path_and_query, sk)
+                .await
+        }
+
+        /// A GET for `sent` whose signature covers `signed`, as if someone
+        /// altered the request after it was signed.
+        async fn get_signed_over(
+            &self,
+            signed: &str,
+            sent: &str,
+            sk: &str,
+        ) -> Option<reqwest::Response> {
+            let url = url::Url::parse(&format!("{}{signed}", self.base)).ok()?;
+            let sent_url = url::Url::parse(&format!("{}{sent}", self.base)).ok()?;
             let date = signer::format_sdk_date(SystemTime::now());
             let headers = vec![
                 ("content-type".to_owned(), "application/json".to_owned()),
@@ -536,7 +577,7 @@ mod tests {
             let authz = signer::SigningAlgorithm::HmacSha256
                 .authorization(AK, sk, &date, "GET", &url, &headers, b"");
             self.client
-                .get(url)
+                .get(sent_url)
                 .header("content-type", "application/json")
                 .header("x-project-id", PID)
                 .header("x-sdk-date", date)
@@ -544,6 +585,15 @@ mod tests {
                 .send()
                 .await
                 .ok()
+        }
+
+        /// Status and body of a signed GET; a request that gets no answer
+        /// reads as status 0, which no assertion expects.
+        async fn get_text(&self, path_and_query: String) -> (u16, String) {
+            match self.get(&path_and_query).await {
+                Some((status, _, body)) => (status, body),
+                None => (0, String::new()),
+            }
         }
 
         async fn get(&self, path_and_query: &str) -> Option<(u16, HeaderMap, String)> {
@@ -828,5 +878,321 @@ mod tests {
         .await;
         assert!(pending.is_err(), "a stall-* request was answered");
         assert_eq!(sim.state.stats().jobs.get("swr/stall-x"), Some(&1));
+    }
+
+    /// Where the job APIs that other branches are adding to the registry
+    /// live, from the API documents, so their routes can be exercised before
+    /// the registry lists them. Once it does, the registry's route is used and
+    /// `stand_ins_agree_with_the_registry` checks that both say the same.
+    const STAND_INS: [(&str, Service, Option<&str>); 11] = [
+        ("/ecs/v1/{project_id}/jobs/{job_id}", Service::Ecs, None),
+        ("/evs/v1/{project_id}/jobs/{job_id}", Service::Evs, None),
+        ("/ims/v1/{project_id}/jobs/{job_id}", Service::Ims, None),
+        ("/bms/v1/{project_id}/jobs/{job_id}", Service::Bms, None),
+        ("/rds/v3/{project_id}/jobs", Service::Rds, Some("id")),
+        ("/dds/v3/{project_id}/jobs", Service::Dds, Some("id")),
+        (
+            "/gaussdb/v3/{project_id}/jobs",
+            Service::Gaussdb,
+            Some("id"),
+        ),
+        (
+            "/opengauss/v3/{project_id}/jobs",
+            Service::Opengauss,
+            Some("id"),
+        ),
+        (
+            "/geminidb/v3/{project_id}/jobs",
+            Service::Geminidb,
+            Some("id"),
+        ),
+        ("/dcs/v2/{project_id}/jobs/{job_id}", Service::Dcs, None),
+        (
+            "/cbr/v3/{project_id}/operation-logs/{job_id}",
+            Service::Cbr,
+            None,
+        ),
+    ];
+
+    /// The registry's routes plus a stand-in for every modelled service the
+    /// registry does not list yet.
+    fn routes_for_every_model() -> Vec<(String, JobRoute)> {
+        let mut routes = job_routes();
+        for (path, service, job_id_query) in STAND_INS {
+            if !routes.iter().any(|(_, r)| r.service == service) {
+                let route = JobRoute {
+                    service,
+                    job_id_query,
+                };
+                routes.push((path.to_owned(), route));
+            }
+        }
+        routes
+    }
+
+    /// The request target of `job_id` on a route, as the provider builds it.
+    fn target(path: &str, route: &JobRoute, job_id: &str) -> String {
+        let path = path
+            .replace("{project_id}", PID)
+            .replace("{job_id}", job_id);
+        match route.job_id_query {
+            Some(q) => format!("{path}?{q}={job_id}"),
+            None => path,
+        }
+    }
+
+    fn status_word(service: Service, body: &str) -> String {
+        json(body)
+            .pointer(responses::status_pointer(service))
+            .and_then(Value::as_str)
+            .unwrap_or("<no status>")
+            .to_owned()
+    }
+
+    #[test]
+    fn every_registered_api_has_a_model_and_a_route() {
+        let routes = job_routes();
+        assert_eq!(routes.len(), hwjobs::jobs::apis::ALL.len());
+        for api in hwjobs::jobs::apis::ALL {
+            let Some(service) = Service::from_name(api.name) else {
+                panic!("the simulator has no model of {}", api.name);
+            };
+            let path = format!("/{}{}", api.endpoint_key, api.request.template());
+            let want = JobRoute {
+                service,
+                job_id_query: api.request.job_id_query,
+            };
+            assert!(
+                routes.iter().any(|(p, r)| *p == path && *r == want),
+                "{}: no route {path}",
+                api.name
+            );
+        }
+    }
+
+    #[test]
+    fn stand_ins_agree_with_the_registry() {
+        for (path, service, job_id_query) in STAND_INS {
+            if let Some(api) = hwjobs::jobs::apis::find(service.as_str()) {
+                let api = api.api();
+                let registered = format!("/{}{}", api.endpoint_key, api.request.template());
+                assert_eq!(path, registered, "{service}");
+                assert_eq!(job_id_query, api.request.job_id_query, "{service}");
+            }
+        }
+        let routes = routes_for_every_model();
+        for service in Service::ALL {
+            assert!(
+                routes.iter().any(|(_, r)| r.service == service),
+                "{service} has no route"
+            );
+        }
+    }
+
+    /// The cross-check of two independent models: what the simulator
+    /// answers for `done-*`, `fail0-*`, `run1-*` and `odd0-*` on each
+    /// registered route must be a word the provider's descriptor lists as
+    /// done, failed, pending, and none at all.
+    #[tokio::test]
+    async fn every_registered_api_answers_in_words_its_descriptor_classifies() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let routes = job_routes();
+        for api in hwjobs::jobs::apis::ALL {
+            let path = format!("/{}{}", api.endpoint_key, api.request.template());
+            let Some((_, route)) = routes.iter().find(|(p, _)| *p == path) else {
+                panic!("{}: no route {path}", api.name);
+            };
+            let statuses = &api.statuses;
+            let all_listed: Vec<&str> = statuses
+                .done
+                .iter()
+                .chain(statuses.failed)
+                .chain(statuses.pending)
+                .copied()
+                .collect();
+            for (id, listed) in [
+                ("done-reg", Some(statuses.done)),
+                ("fail0-reg", Some(statuses.failed)),
+                ("run1-reg", Some(statuses.pending)),
+                ("odd0-reg", None),
+            ] {
+                let Some((status, _, body)) = sim.get(&target(&path, route, id)).await else {
+                    panic!("{}: no response", api.name);
+                };
+                assert_eq!(status, 200, "{} {id}: {body}", api.name);
+                let word = status_word(route.service, &body);
+                match listed {
+                    Some(list) => assert!(
+                        list.contains(&word.as_str()),
+                        "{} {id}: {word:?} is not in {list:?}",
+                        api.name
+                    ),
+                    None => assert!(
+                        !all_listed.contains(&word.as_str()),
+                        "{} {id}: {word:?} is documented",
+                        api.name
+                    ),
+                }
+                let key = format!("{}/{id}", api.name);
+                assert_eq!(sim.state.stats().jobs.get(&key), Some(&1), "{key}");
+            }
+        }
+    }
+
+    /// Every model is served under its prefix, the registry's or a stand-in,
+    /// and plays the scenarios in its own words and error shapes.
+    #[tokio::test]
+    async fn every_modelled_service_plays_the_scenarios_on_its_route() {
+        let routes = routes_for_every_model();
+        let Some(sim) = start_serving(None, routes.clone()).await else {
+            panic!("simulator did not start");
+        };
+        for (path, route) in &routes {
+            let service = route.service;
+            let words = service.words();
+            let get = |id: &'static str| sim.get_text(target(path, route, id));
+            let (s, b) = get("done-all").await;
+            assert_eq!((s, status_word(service, &b)), (200, words.done.to_owned()));
+            let (s, b) = get("fail0-all").await;
+            assert_eq!(
+                (s, status_word(service, &b)),
+                (200, words.failed.to_owned())
+            );
+            let (_, b) = get("run1-all").await;
+            assert_eq!(status_word(service, &b), words.running, "{service}");
+            let (_, b) = get("run1-all").await;
+            assert_eq!(status_word(service, &b), words.done, "{service}");
+            let (_, b) = get("odd1-all").await;
+            assert_eq!(status_word(service, &b), words.running, "{service}");
+            for _ in 0..2 {
+                let (_, b) = get("odd1-all").await;
+                assert_eq!(status_word(service, &b), words.odd, "{service}");
+            }
+            let (s, b) = get("throttle1-all").await;
+            assert_eq!(
+                (s, json(&b)["error_code"].clone()),
+                (429, "APIGW.0308".into())
+            );
+            let (s, _) = get("unavail1-all").await;
+            assert_eq!(s, 503, "{service}");
+            let (s, b) = get("bad-json-all").await;
+            assert_eq!(s, 200);
+            assert!(serde_json::from_str::<Value>(&b).is_err(), "{service}");
+            let (s, b) = get("no-such-job").await;
+            if service == Service::Geminidb {
+                assert_eq!(s, 200);
+                assert_eq!(json(&b)["total_count"], 0);
+            } else {
+                assert_eq!(s, 404, "{service}: {b}");
+            }
+            let stats = sim.state.stats();
+            assert_eq!(stats.jobs.get(&format!("{service}/run1-all")), Some(&2));
+            assert_eq!(stats.jobs.get(&format!("{service}/odd1-all")), Some(&3));
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_jobs_answer_in_each_familys_error_shape() {
+        let Some(sim) = start_serving(None, routes_for_every_model()).await else {
+            panic!("simulator did not start");
+        };
+        let (s, b) = sim.get_text(format!("/ecs/v1/{PID}/jobs/nope")).await;
+        assert_eq!(s, 404);
+        assert_eq!(json(&b)["error"]["code"], "Ecs.0014");
+        let (s, b) = sim.get_text(format!("/rds/v3/{PID}/jobs?id=nope")).await;
+        assert_eq!(s, 404);
+        assert_eq!(json(&b)["error_code"], "DBS.200002");
+        let (s, b) = sim
+            .get_text(format!("/geminidb/v3/{PID}/jobs?id=nope"))
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(json(&b)["jobs"], serde_json::json!([]));
+        let (s, b) = sim
+            .get_text(format!("/cbr/v3/{PID}/operation-logs/nope"))
+            .await;
+        assert_eq!(s, 404);
+        assert!(json(&b)["error_code"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("BackupService.")));
+        // GeminiDB's empty list is not a 404.
+        assert_eq!(sim.state.stats().not_found, 3);
+        // The same id on the shared v2 path is SWR at the root and DCS
+        // under its prefix, with separate counters.
+        let (_, b) = sim
+            .get_text(format!("/dcs/v2/{PID}/jobs/run1-shared"))
+            .await;
+        assert_eq!(json(&b)["status"], "RUNNING");
+        let (_, b) = sim.get_text(format!("/v2/{PID}/jobs/run1-shared")).await;
+        assert_eq!(json(&b)["status"], "Running");
+        let stats = sim.state.stats();
+        assert_eq!(stats.jobs.get("dcs/run1-shared"), Some(&1));
+        assert_eq!(stats.jobs.get("swr/run1-shared"), Some(&1));
+    }
+
+    #[tokio::test]
+    async fn a_v3_request_without_its_id_is_a_400_in_the_db_shape() {
+        let Some(sim) = start_serving(None, routes_for_every_model()).await else {
+            panic!("simulator did not start");
+        };
+        for query in ["", "?id=", "?name=x", "?ID=done-x", "?id"] {
+            let (s, b) = sim.get_text(format!("/rds/v3/{PID}/jobs{query}")).await;
+            assert_eq!(s, 400, "{query:?}: {b}");
+            assert_eq!(json(&b)["error_code"], "DBS.200001", "{query:?}");
+            assert!(json(&b)["error_msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("id")));
+        }
+        let (s, b) = sim.get_text(format!("/geminidb/v3/{PID}/jobs")).await;
+        assert_eq!(
+            (s, json(&b)["error_code"].clone()),
+            (400, "DBS.200001".into())
+        );
+        // Unsigned, it is refused before anything else.
+        let Ok(r) = sim
+            .client
+            .get(format!("{}/dds/v3/{PID}/jobs", sim.base))
+            .send()
+            .await
+        else {
+            panic!("no response");
+        };
+        assert_eq!(r.status().as_u16(), 401);
+        let stats = sim.state.stats();
+        assert!(stats.jobs.is_empty(), "{:?}", stats.jobs);
+        assert_eq!(stats.auth_failures, 1);
+        // With other parameters beside it, the id is still found.
+        let (s, b) = sim
+            .get_text(format!("/rds/v3/{PID}/jobs?limit=1&id=done-x"))
+            .await;
+        assert_eq!(
+            (s, json(&b)["job"]["status"].clone()),
+            (200, "Completed".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn the_v3_query_is_part_of_the_signature() {
+        let Some(sim) = start_serving(None, routes_for_every_model()).await else {
+            panic!("simulator did not start");
+        };
+        let signed = format!("/rds/v3/{PID}/jobs?id=done-a");
+        let Some(r) = sim.get_signed_over(&signed, &signed, SK).await else {
+            panic!("no response");
+        };
+        assert_eq!(r.status().as_u16(), 200);
+        let altered = format!("/rds/v3/{PID}/jobs?id=done-b");
+        let Some(r) = sim.get_signed_over(&signed, &altered, SK).await else {
+            panic!("no response");
+        };
+        assert_eq!(r.status().as_u16(), 401);
+        let body = json(&r.text().await.unwrap_or_default());
+        assert_eq!(body["error_code"], "APIGW.0301");
+        let stats = sim.state.stats();
+        assert_eq!(stats.auth_failures, 1);
+        assert_eq!(stats.jobs.get("rds/done-a"), Some(&1));
+        // A refused request is counted, as every request for a job is.
+        assert_eq!(stats.jobs.get("rds/done-b"), Some(&1));
     }
 }
