@@ -880,56 +880,6 @@ mod tests {
         assert_eq!(sim.state.stats().jobs.get("swr/stall-x"), Some(&1));
     }
 
-    /// Where the job APIs that other branches are adding to the registry
-    /// live, from the API documents, so their routes can be exercised before
-    /// the registry lists them. Once it does, the registry's route is used and
-    /// `stand_ins_agree_with_the_registry` checks that both say the same.
-    const STAND_INS: [(&str, Service, Option<&str>); 11] = [
-        ("/ecs/v1/{project_id}/jobs/{job_id}", Service::Ecs, None),
-        ("/evs/v1/{project_id}/jobs/{job_id}", Service::Evs, None),
-        ("/ims/v1/{project_id}/jobs/{job_id}", Service::Ims, None),
-        ("/bms/v1/{project_id}/jobs/{job_id}", Service::Bms, None),
-        ("/rds/v3/{project_id}/jobs", Service::Rds, Some("id")),
-        ("/dds/v3/{project_id}/jobs", Service::Dds, Some("id")),
-        (
-            "/gaussdb/v3/{project_id}/jobs",
-            Service::Gaussdb,
-            Some("id"),
-        ),
-        (
-            "/opengauss/v3/{project_id}/jobs",
-            Service::Opengauss,
-            Some("id"),
-        ),
-        (
-            "/geminidb/v3/{project_id}/jobs",
-            Service::Geminidb,
-            Some("id"),
-        ),
-        ("/dcs/v2/{project_id}/jobs/{job_id}", Service::Dcs, None),
-        (
-            "/cbr/v3/{project_id}/operation-logs/{job_id}",
-            Service::Cbr,
-            None,
-        ),
-    ];
-
-    /// The registry's routes plus a stand-in for every modelled service the
-    /// registry does not list yet.
-    fn routes_for_every_model() -> Vec<(String, JobRoute)> {
-        let mut routes = job_routes();
-        for (path, service, job_id_query) in STAND_INS {
-            if !routes.iter().any(|(_, r)| r.service == service) {
-                let route = JobRoute {
-                    service,
-                    job_id_query,
-                };
-                routes.push((path.to_owned(), route));
-            }
-        }
-        routes
-    }
-
     /// The request target of `job_id` on a route, as the provider builds it.
     fn target(path: &str, route: &JobRoute, job_id: &str) -> String {
         let path = path
@@ -971,20 +921,12 @@ mod tests {
     }
 
     #[test]
-    fn stand_ins_agree_with_the_registry() {
-        for (path, service, job_id_query) in STAND_INS {
-            if let Some(api) = hwjobs::jobs::apis::find(service.as_str()) {
-                let api = api.api();
-                let registered = format!("/{}{}", api.endpoint_key, api.request.template());
-                assert_eq!(path, registered, "{service}");
-                assert_eq!(job_id_query, api.request.job_id_query, "{service}");
-            }
-        }
-        let routes = routes_for_every_model();
+    fn every_simulated_service_is_routed_by_the_registry() {
+        let routes = job_routes();
         for service in Service::ALL {
             assert!(
                 routes.iter().any(|(_, r)| r.service == service),
-                "{service} has no route"
+                "{service} is modelled but the registry has no such API"
             );
         }
     }
@@ -1041,11 +983,11 @@ mod tests {
         }
     }
 
-    /// Every model is served under its prefix, the registry's or a stand-in,
+    /// Every model is served under its registry prefix,
     /// and plays the scenarios in its own words and error shapes.
     #[tokio::test]
     async fn every_modelled_service_plays_the_scenarios_on_its_route() {
-        let routes = routes_for_every_model();
+        let routes = job_routes();
         let Some(sim) = start_serving(None, routes.clone()).await else {
             panic!("simulator did not start");
         };
@@ -1095,7 +1037,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_jobs_answer_in_each_familys_error_shape() {
-        let Some(sim) = start_serving(None, routes_for_every_model()).await else {
+        let Some(sim) = start_serving(None, job_routes()).await else {
             panic!("simulator did not start");
         };
         let (s, b) = sim.get_text(format!("/ecs/v1/{PID}/jobs/nope")).await;
@@ -1133,7 +1075,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_v3_request_without_its_id_is_a_400_in_the_db_shape() {
-        let Some(sim) = start_serving(None, routes_for_every_model()).await else {
+        let Some(sim) = start_serving(None, job_routes()).await else {
             panic!("simulator did not start");
         };
         for query in ["", "?id=", "?name=x", "?ID=done-x", "?id"] {
@@ -1174,7 +1116,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_v3_query_is_part_of_the_signature() {
-        let Some(sim) = start_serving(None, routes_for_every_model()).await else {
+        let Some(sim) = start_serving(None, job_routes()).await else {
             panic!("simulator did not start");
         };
         let signed = format!("/rds/v3/{PID}/jobs?id=done-a");
