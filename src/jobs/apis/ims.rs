@@ -31,7 +31,7 @@ pub static API: JobApi = JobApi {
         error_code: "`error_code`, else `entities.error_code` (shown beside it when they differ); and each failed sub-job's",
         resource: "`entities.image_id` / `entities.image_name`; else the one `image_id` all sub-jobs name",
         sub_jobs: "`entities.sub_jobs_result`",
-        progress: "`entities.process_percent`",
+        progress: "`entities.process_percent`, as given (a number; the API document's example, 0.24, reads as a fraction)",
     },
 };
 
@@ -75,7 +75,7 @@ mod tests {
         assert_eq!(job.resource_name, "web-full");
         assert_eq!(job.created_at, "2024-07-21T11:00:02.331Z");
         assert_eq!(job.updated_at, "2024-07-21T11:09:47.064Z");
-        assert_eq!(job.progress, "100%");
+        assert_eq!(job.progress, "100");
         assert!(job.details.is_empty());
         assert_eq!(job.sub_jobs.len(), 1);
         let s = &job.sub_jobs[0];
@@ -90,7 +90,7 @@ mod tests {
         let job = fixture(include_str!("fixtures/ims/running.json"));
         assert_eq!(job.phase, Phase::Pending);
         assert!(job.status_recognised());
-        assert_eq!(job.progress, "45%");
+        assert_eq!(job.progress, "45");
         assert_eq!(job.resource_id, "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b");
         assert_eq!(job.resource_name, "web-base");
         assert!(job.sub_jobs.is_empty());
@@ -103,7 +103,7 @@ mod tests {
         assert_eq!(job.reason, "");
         // The top-level code is null, so the entity's stands in.
         assert_eq!(job.error_code, "IMG.0154");
-        assert_eq!(job.progress, "62.5%");
+        assert_eq!(job.progress, "62.5");
         assert_eq!(job.resource_name, "db-full");
         // The job names no image and its sub-jobs name two.
         assert_eq!(job.resource_id, "");
@@ -158,7 +158,7 @@ mod tests {
         assert_eq!(job.error_code, "IMG.0010");
         assert_eq!(job.resource_id, "8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e");
         assert_eq!(job.resource_name, "imported");
-        assert_eq!(job.progress, "10%");
+        assert_eq!(job.progress, "10");
         assert_eq!(
             job.details,
             [

@@ -170,14 +170,16 @@ fn common_resource(sub_jobs: &[SubJob]) -> String {
     }
 }
 
-/// A percentage as people read it: `45.0` → `45%`, `62.5` → `62.5%`; text
-/// is kept as the API gave it.
+/// The progress exactly as the API gave it, without a unit: the SDK types
+/// IMS's `process_percent` as a float, and the API document's example is
+/// `0.24`, which reads as a fraction, so adding a `%` would be a guess that
+/// could mislead by a factor of a hundred. Whole numbers drop their `.0`.
 fn progress_text(v: Option<&Value>) -> String {
     match v {
         Some(Value::Number(n)) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}%", f as i64),
-            Some(f) => format!("{f}%"),
-            None => format!("{n}%"),
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            Some(f) => format!("{f}"),
+            None => n.to_string(),
         },
         Some(Value::String(s)) => s.clone(),
         _ => String::new(),
@@ -393,15 +395,15 @@ mod tests {
     #[test]
     fn progress_is_read_where_the_service_has_it() {
         let cases = [
-            (json!(45.0), "45%"),
-            (json!(62.5), "62.5%"),
-            (json!(0), "0%"),
-            (json!(100), "100%"),
+            (json!(45.0), "45"),
+            (json!(0.24), "0.24"),
+            (json!(0), "0"),
+            (json!(1), "1"),
             (json!("45%"), "45%"),
             (json!("45"), "45"),
             (json!(null), ""),
             (json!({"a": 1}), ""),
-            (json!(1e300), &format!("{}%", 1e300)),
+            (json!(1e300), &format!("{}", 1e300)),
         ];
         for (value, want) in cases {
             let body = json!({"status": "RUNNING", "entities": {"process_percent": value}});
