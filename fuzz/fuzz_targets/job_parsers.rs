@@ -1,4 +1,4 @@
-//! Every per-service job parser (CCE, CCE Autopilot, SWR, ELB) on the same
+//! Every registered job API's parser on the same
 //! arbitrary bytes. A parsed job's phase must be its status's classification,
 //! and the failure report must always be producible.
 #![no_main]

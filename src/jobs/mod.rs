@@ -695,9 +695,9 @@ mod tests {
         }
 
         #[test]
-        fn service_from_str_accepts_exactly_the_four_names(s in proptest::prop_oneof![
+        fn service_from_str_accepts_exactly_the_registered_names(s in proptest::prop_oneof![
             proptest::prelude::any::<String>(),
-            "(cce|swr|elb|cce_autopilot|CCE|Cce| cce|cce |cce\u{0}){1,2}",
+            "(cce|swr|elb|cce_autopilot|ecs|rds|geminidb|cbr|dcs|CCE|Cce|Rds| cce|cce |cce\u{0}){1,2}",
         ]) {
             match s.parse::<Service>() {
                 Ok(svc) => proptest::prop_assert_eq!(svc.as_str(), s.as_str()),
