@@ -90,7 +90,14 @@ fn main() -> ExitCode {
             )
             .await
         } else {
-            transport::serve(&env, provider, shutdown).await
+            let stopper = provider.stopper();
+            transport::serve(
+                &env,
+                provider,
+                shutdown,
+                Box::new(move || stopper.interrupt()),
+            )
+            .await
         }
     });
     // Do not wait for stragglers (a wait stuck in DNS, say): the socket is

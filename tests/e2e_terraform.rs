@@ -345,28 +345,32 @@ data "huaweicloud_job_wait" "bad" {{
     assert_eq!(stats["iam_requests"], 0, "{stats}");
 }
 
-/// Ctrl-C as a terminal sends it: SIGINT to Terraform's whole process
-/// group, provider included (which must ignore it and wait for
-/// `StopProvider`). Terraform then stops the provider, the wait returns at
-/// once, and nothing is left running.
-fn interrupt(wd: &Workdir, sim: &Simulator, job: &str, args: &[&str]) {
+/// Ctrl-C as a terminal sends it: one SIGINT to Terraform's whole process
+/// group, provider included. Sent once `polling` holds for the simulator's
+/// stats; Terraform must then stop, report the wait as cancelled with the
+/// job untouched, and leave nothing running. Returns what Terraform printed.
+fn interrupt(
+    wd: &Workdir,
+    sim: &Simulator,
+    polling: impl Fn(&serde_json::Value) -> bool,
+    args: &[&str],
+) -> String {
     use std::os::unix::process::CommandExt as _;
+    let out_path = wd.dir.path().join("interrupted.out");
+    let out = std::fs::File::create(&out_path).expect("output file");
     let mut child = wd
         .command(args)
         .process_group(0)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(out.try_clone().expect("clone"))
+        .stderr(out)
         .spawn()
         .expect("start terraform");
     // Interrupt only once the wait is really polling.
-    let key = format!("cce/{job}");
-    let polling = support::eventually(Duration::from_secs(60), || {
-        sim.stats()["jobs"][&key].as_u64().unwrap_or(0) >= 2
-    });
-    if !polling {
+    let started = support::eventually(Duration::from_secs(60), || polling(&sim.stats()));
+    if !started {
         let _ = child.kill();
     }
-    assert!(polling, "the wait never started polling");
+    assert!(started, "the wait never started polling: {}", sim.stats());
     let group = format!("-{}", child.id());
     let status = std::process::Command::new("kill")
         .args(["-INT", "--", &group])
@@ -379,11 +383,15 @@ fn interrupt(wd: &Workdir, sim: &Simulator, job: &str, args: &[&str]) {
     if !exited {
         let _ = child.kill();
     }
-    assert!(exited, "terraform {args:?} did not stop after SIGINT");
+    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    assert!(
+        exited,
+        "terraform {args:?} did not stop after one SIGINT:\n{text}"
+    );
     let code = child.wait().expect("status");
     assert!(
         !code.success(),
-        "an interrupted run must not report success"
+        "an interrupted run must not report success:\n{text}"
     );
     assert!(
         support::eventually(Duration::from_secs(10), || wd
@@ -392,6 +400,21 @@ fn interrupt(wd: &Workdir, sim: &Simulator, job: &str, args: &[&str]) {
         "processes left behind: {:?}",
         wd.leftover_processes()
     );
+    // Terraform wraps diagnostics at the terminal width; join the lines.
+    let joined: String = text
+        .lines()
+        .map(|l| l.trim_start_matches(['│', '╷', '╵', ' ']).trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains("was cancelled"), "{text}");
+    assert!(joined.contains("the job itself was not touched"), "{text}");
+    joined
+}
+
+/// At least `n` requests for `service/job`.
+fn polled(job: &str, n: u64) -> impl Fn(&serde_json::Value) -> bool {
+    let key = format!("cce/{job}");
+    move |stats| stats["jobs"][&key].as_u64().unwrap_or(0) >= n
 }
 
 fn interrupt_stops_a_long_wait_during_plan(tf: Terraform) {
@@ -409,15 +432,58 @@ fn interrupt_stops_a_long_wait_during_plan(tf: Terraform) {
     interrupt(
         &wd,
         &sim,
-        "forever-e2e-plan",
+        polled("forever-e2e-plan", 2),
         &["plan", "-input=false", "-no-color"],
     );
 }
 
+/// The planning step of `terraform apply`: Terraform 1.0–1.15 do not stop
+/// providers on the first Ctrl-C there, and keep starting the reads they
+/// have not started yet. The provider's own SIGINT handling ends the wait in
+/// flight and the ones behind it (`-parallelism=1` queues them), so one
+/// Ctrl-C stops the run and the queued jobs are never polled.
+fn interrupt_stops_waits_during_the_planning_step_of_apply(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        r#"{PROVIDER}
+data "huaweicloud_job_wait" "long" {{
+  for_each      = toset(["a", "b", "c"])
+  service       = "cce"
+  job_id        = "forever-e2e-applyplan-${{each.key}}"
+  poll_interval = "1s"
+}}
+"#
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let started = |stats: &serde_json::Value| stats["total_requests"].as_u64().unwrap_or(0) >= 2;
+    interrupt(
+        &wd,
+        &sim,
+        started,
+        &[
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-parallelism=1",
+        ],
+    );
+    let stats = sim.stats();
+    let polled: Vec<&String> = stats["jobs"]
+        .as_object()
+        .expect("jobs")
+        .keys()
+        .filter(|k| k.contains("forever-e2e-applyplan"))
+        .collect();
+    assert_eq!(
+        polled.len(),
+        1,
+        "only the wait in flight at the Ctrl-C may have polled: {stats}"
+    );
+}
+
 /// A job id known only at apply time moves the read into the apply walk,
-/// where an interrupt stops it too. (During `apply`'s own planning step,
-/// Terraform 1.0–1.15 do not stop providers on the first Ctrl-C; a second one
-/// ends Terraform, and the provider then exits by itself.)
+/// where Terraform calls `StopProvider` on the first Ctrl-C.
 fn interrupt_stops_a_long_wait_during_apply(tf: Terraform) {
     let sim = Simulator::start();
     let hcl = format!(
@@ -436,7 +502,7 @@ data "huaweicloud_job_wait" "long" {{
     interrupt(
         &wd,
         &sim,
-        "forever-e2e-apply",
+        polled("forever-e2e-apply", 2),
         &["apply", "-auto-approve", "-input=false", "-no-color"],
     );
 }
@@ -806,7 +872,7 @@ fn interrupt_stops_a_long_create(tf: Terraform) {
     interrupt(
         &wd,
         &sim,
-        "forever-e2e-create",
+        polled("forever-e2e-create", 2),
         &["apply", "-auto-approve", "-input=false", "-no-color"],
     );
     assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
@@ -886,6 +952,7 @@ for_each_terraform!(
     job_id_unknown_at_plan_is_read_during_apply,
     invalid_arguments_are_rejected_before_any_request,
     interrupt_stops_a_long_wait_during_plan,
+    interrupt_stops_waits_during_the_planning_step_of_apply,
     interrupt_stops_a_long_wait_during_apply,
     secrets_never_reach_the_trace_log,
     debug_log_shows_each_poll_at_its_level,

@@ -210,7 +210,7 @@ impl<E: fmt::Display> WaitError<E> {
             ),
             WaitError::Cancelled { polls } => (
                 format!("Wait for {name} job {job_id} was cancelled"),
-                format!("Terraform asked the provider to stop after {polls} polls; the job itself was not touched and may still be running."),
+                format!("The wait was stopped (Ctrl-C, or Terraform stopping the provider) after {polls} poll{}; the job itself was not touched and may still be running.", if *polls == 1 { "" } else { "s" }),
             ),
         }
     }
