@@ -239,6 +239,60 @@ fn wrong_secret_key_is_rejected(tf: Terraform) {
     assert!(sim.stats()["auth_failures"].as_u64().unwrap_or(0) >= 1);
 }
 
+/// Five waits that all need the project id, with a wrong secret key: the
+/// lookup is shared, so IAM sees one request and every wait shows the same
+/// single error, which names where the credentials came from.
+fn wrong_secret_key_is_one_error_over_many_waits(tf: Terraform) {
+    const WAITS: usize = 5;
+    let sim = Simulator::start();
+    let hcl = format!(
+        r#"{PROVIDER}
+data "huaweicloud_job_wait" "pool" {{
+  for_each      = toset([for i in range({WAITS}) : "done-e2e-cred-${{i}}"])
+  service       = "cce"
+  job_id        = each.value
+  poll_interval = "1s"
+}}
+"#
+    );
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    wd.remove_env("HW_PROJECT_ID");
+    wd.set_env("HW_SECRET_KEY", "SKwrong-secret-value-456");
+    let run = wd.apply();
+    assert!(!run.success());
+    let stats = sim.stats();
+    assert_eq!(stats["iam_requests"], 1, "{stats}");
+    assert_eq!(stats["total_requests"], 1, "the lookup only: {stats}");
+    assert_eq!(
+        stats["jobs"],
+        serde_json::json!({}),
+        "no job was polled: {stats}"
+    );
+    let text = run.stderr() + &run.stdout();
+    let errors: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim_start_matches(['│', '╷', '╵', ' ']))
+        .filter(|l| l.starts_with("Error: "))
+        .collect();
+    assert_eq!(errors.len(), WAITS, "one error per wait:\n{text}");
+    let distinct: std::collections::BTreeSet<&str> = errors.iter().copied().collect();
+    assert_eq!(distinct.len(), 1, "the same error for every wait:\n{text}");
+    let diags = run.diagnostics();
+    assert!(
+        diags.contains("refused the provider's credentials"),
+        "{diags}"
+    );
+    assert!(diags.contains("APIGW.0301"), "{diags}");
+    assert!(
+        diags.contains("environment variable HW_SECRET_KEY"),
+        "{diags}"
+    );
+    assert!(
+        !diags.contains("SKwrong-secret-value-456"),
+        "secret leaked:\n{diags}"
+    );
+}
+
 fn job_id_unknown_at_plan_is_read_during_apply(tf: Terraform) {
     let sim = Simulator::start();
     // terraform_data exists from Terraform 1.4; with 1.0.3, timestamp() is
@@ -949,6 +1003,7 @@ for_each_terraform!(
     for_each_waits_share_a_throttled_gateway,
     not_found_fails_fast,
     wrong_secret_key_is_rejected,
+    wrong_secret_key_is_one_error_over_many_waits,
     job_id_unknown_at_plan_is_read_during_apply,
     invalid_arguments_are_rejected_before_any_request,
     interrupt_stops_a_long_wait_during_plan,

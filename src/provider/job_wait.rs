@@ -14,6 +14,8 @@ use crate::protocol::value::Value;
 use crate::waiter::{self, Observation, RetryableError, WaitConfig, WaitError};
 
 use super::config::{self, Field};
+use super::credentials_origin::CredentialsOrigin;
+use super::projects::{Failure, Missing};
 use super::schema::SUB_JOB_FIELDS;
 use super::settings::Configured;
 
@@ -193,40 +195,7 @@ async fn run(
     let project_id = match (&args.project_id, same_region, &configured.project_id) {
         (Some(p), _, _) => p.clone(),
         (None, true, Some(p)) => p.clone(),
-        _ => match configured.cached_project(&region) {
-            Some(p) => p,
-            None => {
-                let discovered = waiter::retry_transient(
-                    |_remaining| {
-                        let client = client.clone();
-                        let region = region.clone();
-                        async move {
-                            crate::cloud::project::discover_project_id(&client, &region)
-                                .await
-                                .map_err(PollError::from)
-                        }
-                    },
-                    &waiter::RetryConfig {
-                        timeout: args.timeout,
-                        max_retries: configured.max_retries,
-                    },
-                    cancel,
-                )
-                .await
-                .map_err(|e| {
-                    single_error(
-                        format!("Cannot discover the project id of region {region}"),
-                        format!(
-                            "{}\n\nSet project_id (or HW_PROJECT_ID) to skip the lookup.",
-                            e
-                        ),
-                        None,
-                    )
-                })?;
-                configured.remember_project(&region, &discovered);
-                discovered
-            }
-        },
+        _ => discover_project(configured, &region, args, cancel).await?,
     };
 
     let service = args.service;
@@ -302,8 +271,94 @@ async fn run(
                 elapsed = %elapsed,
                 "wait ended"
             );
-            Err(diagnose(args, e))
+            Err(diagnose(args, &configured.credentials_origin, e))
         }
+    }
+}
+
+/// The project id of `region` from IAM. The lookup is shared by every wait
+/// of the region and its answer kept for the run (see `projects`), so a
+/// wrong secret key costs one IAM request and shows one error however many
+/// waits there are.
+async fn discover_project(
+    configured: &Arc<Configured>,
+    region: &str,
+    args: &WaitArgs,
+    cancel: &CancellationToken,
+) -> Result<String, Diagnostics> {
+    let lookup = || async {
+        let client = configured.client.clone();
+        let found = waiter::retry_transient(
+            |_remaining| {
+                let client = client.clone();
+                async move {
+                    crate::cloud::project::discover_project_id(&client, region)
+                        .await
+                        .map_err(PollError::from)
+                }
+            },
+            &waiter::RetryConfig {
+                timeout: args.timeout,
+                max_retries: configured.max_retries,
+            },
+            cancel,
+        )
+        .await;
+        match found {
+            Ok(id) => Ok(id),
+            Err(WaitError::Cancelled { polls }) => Err(Missing::Cancelled { polls }),
+            Err(e) => Err(Missing::Failed(discovery_failure(configured, region, &e))),
+        }
+    };
+    match configured
+        .projects
+        .get_or_lookup(region, cancel, lookup)
+        .await
+    {
+        Ok(id) => Ok(id),
+        Err(Missing::Failed(f)) => Err(single_error(f.summary, f.detail, None)),
+        Err(Missing::Cancelled { polls }) => Err(diagnose(
+            args,
+            &configured.credentials_origin,
+            WaitError::Cancelled { polls },
+        )),
+    }
+}
+
+/// The error every wait of `region` shows when the project lookup failed.
+/// A refusal (401, 403) is about the provider's credentials, not about any
+/// one wait, so it says which credentials were used and what to check.
+fn discovery_failure(
+    configured: &Configured,
+    region: &str,
+    error: &WaitError<PollError>,
+) -> Failure {
+    let status = match error {
+        WaitError::Request {
+            error: PollError::Cloud(e),
+            ..
+        } => e.status(),
+        _ => None,
+    };
+    let remedy = format!(
+        "Set project_id (or HW_PROJECT_ID) to skip the lookup. It is made once per region and run, so every wait in {region} reports this same error."
+    );
+    match status {
+        Some(status @ (401 | 403)) => Failure {
+            summary: if status == 401 {
+                "Huawei Cloud refused the provider's credentials".to_string()
+            } else {
+                format!("The provider's credentials may not look up the project of region {region}")
+            },
+            detail: format!(
+                "IAM refused the lookup of the project id of region {region}: {error}\n\n{}\n\n{remedy}",
+                configured.credentials_origin.refusal_paragraph(status)
+            ),
+        },
+        _ => Failure {
+            summary: format!("Cannot discover the project id of region {region}"),
+            detail: format!("{error}\n\n{remedy}"),
+        },
     }
 }
 
@@ -346,7 +401,11 @@ fn single_error(
 /// Turns a failed wait into the diagnostic a person needs. The texts come
 /// from the waiter and the jobs report; this layer only decides where in the
 /// configuration the diagnostic points.
-fn diagnose(args: &WaitArgs, error: WaitError<PollError>) -> Diagnostics {
+fn diagnose(
+    args: &WaitArgs,
+    origin: &CredentialsOrigin,
+    error: WaitError<PollError>,
+) -> Diagnostics {
     // The waiter only saw what was left after project discovery; the user
     // set, and wants to read back, the whole limit.
     let error = match error {
@@ -363,7 +422,16 @@ fn diagnose(args: &WaitArgs, error: WaitError<PollError>) -> Diagnostics {
         },
         other => other,
     };
-    let (summary, detail) = error.diagnostic_text(args.service, &args.job_id);
+    let (summary, mut detail) = error.diagnostic_text(args.service, &args.job_id);
+    if let WaitError::Request {
+        error: PollError::Cloud(e),
+        ..
+    } = &error
+    {
+        if let Some(status @ (401 | 403)) = e.status() {
+            detail = format!("{detail}\n\n{}", origin.refusal_paragraph(status));
+        }
+    }
     let on_job_id = match &error {
         WaitError::JobFailed { .. } => true,
         WaitError::Request {
@@ -539,6 +607,112 @@ mod tests {
             .expect("list")[0];
         assert_eq!(sub.get("type"), Some(&text("InstallMaster")));
         assert_eq!(sub.as_map().map(|m| m.len()), Some(SUB_JOB_FIELDS.len()));
+    }
+
+    /// A provider configured against `server` for every endpoint, with no
+    /// project id, so every wait needs the IAM lookup.
+    fn configured_against(server: &crate::cloud::test_server::TestServer) -> Arc<Configured> {
+        let url = server.base().to_string();
+        let block = config(&[
+            ("region", text("cn-north-4")),
+            ("access_key", text("AKUNITTEST0000000001")),
+            ("secret_key", text("SKwrong-unit-secret")),
+            (
+                "endpoints",
+                Value::object([("cce", text(&url)), ("iam", text(&url))]),
+            ),
+        ]);
+        let (c, diags) = super::super::settings::configure(&block, &|_| None);
+        assert!(!diags.has_errors(), "{diags:?}");
+        Arc::new(c.expect("configured"))
+    }
+
+    /// Twenty waits that all need the project id, against an IAM that
+    /// refuses the signature: one IAM request, one error text for all of
+    /// them, naming where the credentials came from and not blaming job_id.
+    #[tokio::test]
+    async fn concurrent_waits_share_one_refused_project_lookup() {
+        use crate::cloud::test_server::{response, Reply, TestServer};
+        let body = r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail","request_id":"r-1"}"#;
+        let server = TestServer::start(move |_| {
+            Reply::Raw(response("401 Unauthorized", &[], body.as_bytes()))
+        })
+        .await;
+        let configured = configured_against(&server);
+        let cancel = CancellationToken::new();
+        let reads: Vec<_> = (0..20)
+            .map(|i| {
+                let configured = configured.clone();
+                let cancel = cancel.clone();
+                tokio::spawn(async move {
+                    let obj = config(&[
+                        ("service", text("cce")),
+                        ("job_id", text(&format!("job-{i}"))),
+                        ("poll_interval", text("1s")),
+                    ]);
+                    read(&configured, &obj, &cancel).await
+                })
+            })
+            .collect();
+        let mut texts = std::collections::BTreeSet::new();
+        for r in reads {
+            let diags = r.await.expect("join").expect_err("refused");
+            assert_eq!(diags.iter().count(), 1);
+            let d = diags.iter().next().expect("one");
+            assert!(d.attribute.is_none(), "not an error of job_id: {d:?}");
+            texts.insert(format!("{}\n{}", d.summary, d.detail));
+        }
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1, "{requests:?}");
+        assert!(requests[0]
+            .target
+            .starts_with("/v3/projects?name=cn-north-4"));
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        let shown = texts.into_iter().next().expect("text");
+        assert!(
+            shown.contains("refused the provider's credentials"),
+            "{shown}"
+        );
+        assert!(shown.contains("APIGW.0301"), "{shown}");
+        assert!(shown.contains("provider argument `secret_key`"), "{shown}");
+        assert!(shown.contains("HW_PROJECT_ID"), "{shown}");
+        assert!(!shown.contains("SKwrong-unit-secret"), "{shown}");
+
+        // Remembered for the run: a later wait makes no request either.
+        let obj = config(&[("service", text("cce")), ("job_id", text("later"))]);
+        let later = read(&configured, &obj, &cancel).await.expect_err("refused");
+        assert!(later
+            .iter()
+            .next()
+            .expect("one")
+            .summary
+            .contains("credentials"));
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    /// A refused poll (the project id is known) says which credentials were
+    /// used too.
+    #[tokio::test]
+    async fn a_refused_poll_names_the_credentials_used() {
+        use crate::cloud::test_server::{response, Reply, TestServer};
+        let body =
+            r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information"}"#;
+        let server = TestServer::start(move |_| {
+            Reply::Raw(response("401 Unauthorized", &[], body.as_bytes()))
+        })
+        .await;
+        let configured = configured_against(&server);
+        let obj = config(&[
+            ("service", text("cce")),
+            ("job_id", text("job-1")),
+            ("project_id", text("0123456789abcdef0123456789abcdef")),
+        ]);
+        let diags = read(&configured, &obj, &CancellationToken::new())
+            .await
+            .expect_err("refused");
+        let d = diags.iter().next().expect("one");
+        assert!(d.detail.contains("Credentials used: AK/SK"), "{}", d.detail);
+        assert!(d.detail.contains("HW_ACCESS_KEY") || d.detail.contains("`access_key`"));
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! undecodable value).
 
 pub mod config;
+pub mod credentials_origin;
 pub mod job_wait;
 pub mod job_wait_resource;
+pub mod projects;
 pub mod schema;
 pub mod service_docs;
 pub mod settings;
