@@ -909,7 +909,101 @@ fn resource_failed_create_leaves_nothing_in_state(tf: Terraform) {
     );
 }
 
+/// The resource's wait is limited by `timeouts { create }`, and the timeout
+/// names the resource and that setting. Nothing is stored.
+fn resource_create_timeout_names_the_resource(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}",
+        resource_only(
+            "slow",
+            "cce",
+            "forever-e2e-create-timeout",
+            r#"poll_interval = "1s"
+  timeouts {
+    create = "3s"
+  }"#
+        )
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(!run.success(), "a timed-out create must fail");
+    let text = run.diagnostics();
+    assert!(text.contains("timed out after 3s"), "{text}");
+    assert!(
+        text.contains(
+            "raise the `timeouts { create }` of the huaweicloud_job_wait resource (now 3s)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("Deprecated"), "{text}");
+    assert!(run.elapsed < Duration::from_secs(120), "{:?}", run.elapsed);
+    assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
+}
+
+/// `region` and `project_id` left unset report the values the wait used
+/// (the provider's region, a project id looked up from IAM); the resource's
+/// old `timeouts { read }` still works, with a deprecation warning, and a
+/// re-plan shows no change.
+fn computed_region_and_project_id_and_the_deprecated_read_timeout(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        r#"{PROVIDER}{}{}
+output "data" {{
+  value = {{
+    region     = data.huaweicloud_job_wait.lookup.region
+    project_id = data.huaweicloud_job_wait.lookup.project_id
+  }}
+}}
+output "resource" {{
+  value = {{
+    region     = huaweicloud_job_wait.old.region
+    project_id = huaweicloud_job_wait.old.project_id
+  }}
+}}
+"#,
+        wait_block("lookup", "elb", "done-e2e-computed", ""),
+        resource_only(
+            "old",
+            "cce",
+            "done-e2e-old-read",
+            r#"timeouts {
+    read = "5m"
+  }"#
+        ),
+    );
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    wd.remove_env("HW_PROJECT_ID");
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    let text = run.diagnostics();
+    assert!(
+        text.contains("Deprecated: timeouts { read } of the huaweicloud_job_wait resource"),
+        "{text}"
+    );
+    let out = wd.outputs();
+    for name in ["data", "resource"] {
+        assert_eq!(out[name]["value"]["region"], support::REGION, "{out}");
+        assert_eq!(
+            out[name]["value"]["project_id"],
+            support::PROJECT_ID,
+            "{out}"
+        );
+    }
+    // One lookup per provider process: the data source is read by the
+    // planning step's, the resource created by the apply step's.
+    assert_eq!(sim.stats()["iam_requests"], 2, "{}", sim.stats());
+    let plan = wd.plan_detailed();
+    assert_eq!(
+        plan.output.status.code(),
+        Some(0),
+        "computed values must not plan a change:\n{}",
+        plan.stdout()
+    );
+}
+
 /// Ctrl-C during a create: `StopProvider` ends the wait and nothing is
+/// stored./// Ctrl-C during a create: `StopProvider` ends the wait and nothing is
 /// stored.
 fn interrupt_stops_a_long_create(tf: Terraform) {
     let sim = Simulator::start();
@@ -1018,5 +1112,7 @@ for_each_terraform!(
     resource_import_reads_the_job_once,
     resource_failed_create_leaves_nothing_in_state,
     interrupt_stops_a_long_create,
+    resource_create_timeout_names_the_resource,
+    computed_region_and_project_id_and_the_deprecated_read_timeout,
     sm3_signing_is_accepted,
 );

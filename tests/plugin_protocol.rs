@@ -41,6 +41,25 @@ fn refuses_to_run_outside_terraform() {
     assert!(err.contains("protocol 6") && err.contains("4,5"), "{err}");
 }
 
+#[test]
+fn version_flag_prints_the_version_without_terraform() {
+    for flag in ["--version", "-version"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"))
+            .arg(flag)
+            .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{flag}: {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!(
+                "terraform-provider-huaweicloud {}\n",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_health_schema_and_shuts_down_cleanly() {
     let mut plugin = start_plugin();

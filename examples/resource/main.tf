@@ -34,7 +34,7 @@ resource "huaweicloud_job_wait" "upgrade" {
   poll_interval = "30s"
 
   timeouts {
-    read = "1h"
+    create = "1h"
   }
 }
 

@@ -16,7 +16,7 @@ use crate::waiter::{self, Observation, RetryableError, WaitConfig, WaitError};
 use super::config::{self, Field};
 use super::credentials_origin::CredentialsOrigin;
 use super::projects::{Failure, Missing};
-use super::schema::SUB_JOB_FIELDS;
+use super::schema::{JobWaitKind, JOB_WAIT, SUB_JOB_FIELDS};
 use super::settings::Configured;
 
 /// A validated wait, ready to run.
@@ -28,19 +28,67 @@ pub struct WaitArgs {
     pub project_id: Option<String>,
     pub poll_interval: Duration,
     pub timeout: Duration,
+    /// The data source or the resource: it decides which `timeouts`
+    /// attribute holds the limit, and how messages name it.
+    pub kind: JobWaitKind,
 }
 
-/// Checks every known argument; unknown ones are left for later, as
-/// Terraform expects of `ValidateDataResourceConfig`.
+/// Checks every known argument of the data source; unknown ones are left
+/// for later, as Terraform expects of `ValidateDataResourceConfig`.
 pub fn validate(obj: &Value) -> Diagnostics {
+    validate_as(obj, JobWaitKind::DataSource)
+}
+
+/// [`validate`] for either kind: the arguments are the same, the `timeouts`
+/// block is not.
+pub fn validate_as(obj: &Value, kind: JobWaitKind) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    let _ = check(obj, &mut diags);
+    let _ = check(obj, kind, &mut diags);
     diags
+}
+
+/// The limit from the `timeouts` block. The resource's is `create`; its old
+/// `read` still works, with a warning, unless both are set.
+fn timeout_of(block: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Option<Duration> {
+    let at = |name: &str| AttributePath::root("timeouts").attr(name);
+    let limit = |field: Field<String>, name: &str, diags: &mut Diagnostics| match field {
+        Field::Known(d) => config::duration(&d, at(name), diags),
+        Field::Unknown => None,
+        Field::Null => Some(waiter::DEFAULT_READ_TIMEOUT),
+    };
+    if kind == JobWaitKind::DataSource {
+        return limit(config::string(block, "read", diags), "read", diags);
+    }
+    let create = config::string(block, "create", diags);
+    let read = config::string(block, "read", diags);
+    match (create, read) {
+        (Field::Known(_), Field::Known(_)) => {
+            diags.push(
+                Diagnostic::error(
+                    "Conflicting timeouts",
+                    format!("Set only `timeouts {{ create }}` on the {JOB_WAIT} resource; `read` is its deprecated former name."),
+                )
+                .with_attribute(at("read")),
+            );
+            None
+        }
+        (create, Field::Null) => limit(create, "create", diags),
+        (_, read) => {
+            diags.push(
+                Diagnostic::warning(
+                    "Deprecated: timeouts { read } of the huaweicloud_job_wait resource",
+                    "A resource waits when it is created, so its limit is `timeouts { create = \"...\" }`, as in HashiCorp's convention and the official provider. `read` still sets the create limit for now; rename it to `create`.",
+                )
+                .with_attribute(at("read")),
+            );
+            limit(read, "read", diags)
+        }
+    }
 }
 
 /// Reads and checks the arguments. `None` when something is invalid or not
 /// yet known (the diagnostics say which).
-fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
+fn check(obj: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Option<WaitArgs> {
     let service = match config::string(obj, "service", diags) {
         Field::Known(s) => match s.parse::<Service>() {
             Ok(s) => Some(s),
@@ -82,13 +130,7 @@ fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
     let timeout = match obj.get("timeouts") {
         None | Some(Value::Null) => Some(waiter::DEFAULT_READ_TIMEOUT),
         Some(Value::Unknown) => None,
-        Some(block) => match config::string(block, "read", diags) {
-            Field::Known(r) => {
-                config::duration(&r, AttributePath::root("timeouts").attr("read"), diags)
-            }
-            Field::Unknown => None,
-            Field::Null => Some(waiter::DEFAULT_READ_TIMEOUT),
-        },
+        Some(block) => timeout_of(block, kind, diags),
     };
     // An unknown argument only postpones the read; it is never an error.
     if diags.has_errors() || !obj.is_wholly_known() {
@@ -101,6 +143,7 @@ fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
         project_id,
         poll_interval: poll_interval?,
         timeout: timeout?,
+        kind,
     })
 }
 
@@ -138,26 +181,46 @@ impl RetryableError for PollError {
     }
 }
 
-/// Runs one wait to its end. Every failure comes back as diagnostics.
+/// The data source's read: one wait to its end. Every failure comes back
+/// as diagnostics.
 pub async fn read(
     configured: &Arc<Configured>,
     obj: &Value,
     cancel: &CancellationToken,
 ) -> Result<Value, Diagnostics> {
+    wait(configured, obj, JobWaitKind::DataSource, cancel).await
+}
+
+/// One wait to its end, for the data source's read or the resource's
+/// create, returning the state to store.
+pub async fn wait(
+    configured: &Arc<Configured>,
+    obj: &Value,
+    kind: JobWaitKind,
+    cancel: &CancellationToken,
+) -> Result<Value, Diagnostics> {
     let mut diags = Diagnostics::default();
     if !obj.is_wholly_known() {
         diags.push(Diagnostic::error(
-            "Arguments of huaweicloud_job_wait are not known yet",
-            "Terraform asked to read the job before all of its arguments were known; this is a bug in the caller.",
+            format!("Arguments of the {JOB_WAIT} {} are not known yet", kind.noun()),
+            "Terraform asked to wait for the job before all of its arguments were known; this is a bug in the caller.",
         ));
         return Err(diags);
     }
-    let Some(args) = check(obj, &mut diags) else {
+    let Some(args) = check(obj, kind, &mut diags) else {
         return Err(diags);
     };
     let started = Instant::now();
-    let job = run(configured, &args, cancel, started).await?;
-    Ok(state(obj, &job))
+    let done = run(configured, &args, cancel, started).await?;
+    Ok(state(obj, &done, kind))
+}
+
+/// A finished wait: the job, and where it was read, which the state
+/// reports when the configuration left region or project_id unset.
+pub struct Done {
+    pub job: Job,
+    pub region: String,
+    pub project_id: String,
 }
 
 fn no_region() -> Diagnostics {
@@ -177,7 +240,7 @@ async fn run(
     args: &WaitArgs,
     cancel: &CancellationToken,
     started: Instant,
-) -> Result<Job, Diagnostics> {
+) -> Result<Done, Diagnostics> {
     let region = args
         .region
         .clone()
@@ -251,7 +314,11 @@ async fn run(
                 elapsed = %elapsed,
                 "wait ended"
             );
-            Ok(waited.job)
+            Ok(Done {
+                job: waited.job,
+                region,
+                project_id,
+            })
         }
         Err(e) => {
             let status = match &e {
@@ -422,7 +489,8 @@ fn diagnose(
         },
         other => other,
     };
-    let (summary, mut detail) = error.diagnostic_text(args.service, &args.job_id);
+    let (summary, mut detail) =
+        error.diagnostic_text(args.service, &args.job_id, &args.kind.timeout_setting());
     if let WaitError::Request {
         error: PollError::Cloud(e),
         ..
@@ -453,9 +521,16 @@ fn text(s: &str) -> Value {
 
 /// The object Terraform stores: every schema attribute present, the
 /// arguments exactly as configured (Terraform rejects a data source that
-/// changes its own configuration), and every computed attribute known.
-pub fn state(config: &Value, job: &Job) -> Value {
+/// changes its own configuration), `region` and `project_id` filled in with
+/// the values the wait used where the configuration left them unset, and
+/// every computed attribute known.
+pub fn state(config: &Value, done: &Done, kind: JobWaitKind) -> Value {
+    let job = &done.job;
     let echo = |name: &str| config.get(name).cloned().unwrap_or(Value::Null);
+    let echo_or = |name: &str, used: &str| match config.get(name) {
+        None | Some(Value::Null) => text(used),
+        Some(v) => v.clone(),
+    };
     let sub_jobs = job
         .sub_jobs
         .iter()
@@ -470,16 +545,18 @@ pub fn state(config: &Value, job: &Job) -> Value {
         })
         .collect();
     let timeouts = match config.get("timeouts") {
-        Some(Value::Map(m)) => {
-            Value::object([("read", m.get("read").cloned().unwrap_or(Value::Null))])
-        }
+        Some(Value::Map(m)) => Value::object(
+            kind.timeout_fields()
+                .iter()
+                .map(|f| (*f, m.get(*f).cloned().unwrap_or(Value::Null))),
+        ),
         _ => Value::Null,
     };
     Value::object([
         ("service", echo("service")),
         ("job_id", echo("job_id")),
-        ("region", echo("region")),
-        ("project_id", echo("project_id")),
+        ("region", echo_or("region", &done.region)),
+        ("project_id", echo_or("project_id", &done.project_id)),
         ("poll_interval", echo("poll_interval")),
         // `id` is the job id as configured, the key users chain on.
         ("id", echo("job_id")),
@@ -549,7 +626,7 @@ mod tests {
 
         let obj = config(&[("service", text("swr")), ("job_id", text("job-1"))]);
         let mut diags = Diagnostics::default();
-        let args = check(&obj, &mut diags).expect("complete");
+        let args = check(&obj, JobWaitKind::DataSource, &mut diags).expect("complete");
         assert_eq!(args.poll_interval, waiter::DEFAULT_POLL_INTERVAL);
         assert_eq!(args.timeout, waiter::DEFAULT_READ_TIMEOUT);
         assert_eq!(args.service, svc("swr"));
@@ -564,7 +641,7 @@ mod tests {
             ("timeouts", Value::object([("read", text("1h30m"))])),
         ]);
         let mut diags = Diagnostics::default();
-        let args = check(&obj, &mut diags).expect("complete");
+        let args = check(&obj, JobWaitKind::DataSource, &mut diags).expect("complete");
         assert_eq!(args.poll_interval, Duration::from_secs(90));
         assert_eq!(args.timeout, Duration::from_secs(5400));
     }
@@ -588,7 +665,12 @@ mod tests {
         };
         assert_eq!(job.phase, Phase::Done);
         let cfg = config(&[("service", text("cce")), ("job_id", text("job-1"))]);
-        let state = state(&cfg, &job);
+        let done = Done {
+            job,
+            region: "cn-north-4".into(),
+            project_id: "0123456789abcdef0123456789abcdef".into(),
+        };
+        let state = state(&cfg, &done, JobWaitKind::DataSource);
         assert!(state.is_wholly_known());
         let schema = super::super::schema::job_wait_schema("30m");
         let block = schema.block.expect("block");
@@ -600,7 +682,12 @@ mod tests {
         got.sort();
         assert_eq!(got, expected);
         assert_eq!(state.get("id"), Some(&text("job-1")));
-        assert_eq!(state.get("region"), Some(&Value::Null));
+        // Left unset, they report what the wait used.
+        assert_eq!(state.get("region"), Some(&text("cn-north-4")));
+        assert_eq!(
+            state.get("project_id"),
+            Some(&text("0123456789abcdef0123456789abcdef"))
+        );
         let sub = &state
             .get("sub_jobs")
             .and_then(Value::as_list)
@@ -713,6 +800,91 @@ mod tests {
         let d = diags.iter().next().expect("one");
         assert!(d.detail.contains("Credentials used: AK/SK"), "{}", d.detail);
         assert!(d.detail.contains("HW_ACCESS_KEY") || d.detail.contains("`access_key`"));
+    }
+
+    #[test]
+    fn configured_region_and_project_are_echoed_never_replaced() {
+        // Terraform rejects a data source that changes a configured value,
+        // even to an equivalent one.
+        let cfg = config(&[
+            ("service", text("cce")),
+            ("job_id", text("job-1")),
+            ("region", text("eu-west-101")),
+            ("project_id", text("fedcba9876543210fedcba9876543210")),
+            ("timeouts", Value::object([("read", text("1h"))])),
+        ]);
+        let done = Done {
+            job: Job::new(svc("cce"), "Success".into()),
+            region: "eu-west-101".into(),
+            project_id: "0123456789abcdef0123456789abcdef".into(),
+        };
+        let data = state(&cfg, &done, JobWaitKind::DataSource);
+        assert_eq!(data.get("region"), Some(&text("eu-west-101")));
+        assert_eq!(
+            data.get("project_id"),
+            Some(&text("fedcba9876543210fedcba9876543210"))
+        );
+        assert_eq!(
+            data.get("timeouts"),
+            Some(&Value::object([("read", text("1h"))]))
+        );
+        // The resource's timeouts object has both attributes.
+        let resource = state(&cfg, &done, JobWaitKind::Resource);
+        assert_eq!(
+            resource.get("timeouts"),
+            Some(&Value::object([
+                ("create", Value::Null),
+                ("read", text("1h"))
+            ]))
+        );
+    }
+
+    #[test]
+    fn a_resource_timeout_names_its_create_timeout() {
+        let args = WaitArgs {
+            service: svc("cce"),
+            job_id: "job-1".into(),
+            region: None,
+            project_id: None,
+            poll_interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(600),
+            kind: JobWaitKind::Resource,
+        };
+        let origin = CredentialsOrigin::Token {
+            token: super::super::credentials_origin::Part {
+                argument: "token",
+                variable: "HW_AUTH_TOKEN",
+                from_env: true,
+            },
+        };
+        let timed_out = || WaitError::TimedOut {
+            after: Duration::from_secs(1),
+            polls: 3,
+            last_job: None,
+            last_error: None,
+        };
+        let diags = diagnose(&args, &origin, timed_out());
+        let d = diags.iter().next().expect("one");
+        assert!(d.summary.contains("timed out after 10m"), "{}", d.summary);
+        assert!(
+            d.detail.contains(
+                "raise the `timeouts { create }` of the huaweicloud_job_wait resource (now 10m)"
+            ),
+            "{}",
+            d.detail
+        );
+        let data = WaitArgs {
+            kind: JobWaitKind::DataSource,
+            ..args
+        };
+        let diags = diagnose(&data, &origin, timed_out());
+        let d = diags.iter().next().expect("one");
+        assert!(
+            d.detail
+                .contains("`timeouts { read }` of the huaweicloud_job_wait data source"),
+            "{}",
+            d.detail
+        );
     }
 
     #[test]

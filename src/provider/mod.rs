@@ -296,7 +296,8 @@ impl Provider for JobWaitProvider {
         check_resource_type_name(&req.type_name)?;
         let prior = decode(req.prior_state.as_ref())?;
         let proposed = decode(req.proposed_new_state.as_ref())?;
-        let plan = job_wait_resource::plan(&prior, &proposed);
+        let config = decode(req.config.as_ref())?;
+        let plan = job_wait_resource::plan(&prior, &proposed, &config);
         Ok(Response::new(plan_resource_change::Response {
             planned_state: Some(value::to_dynamic(&plan.planned)),
             requires_replace: plan.requires_replace.iter().map(|p| p.to_proto()).collect(),
