@@ -1077,6 +1077,66 @@ fn sm3_signing_is_accepted(tf: Terraform) {
     assert_eq!(sim.stats()["total_requests"], before, "no request expected");
 }
 
+/// `examples/chaining` as written, against the simulator with the endpoint
+/// hint its comment gives (`cce` and `iam`, no project id): the node wait
+/// starts only after the cluster wait has ended, and the project lookup goes
+/// to the simulator's IAM. Terraform 1.15 only: the example uses
+/// `terraform_data` (1.4 and newer).
+#[test]
+fn the_chaining_example_orders_its_waits() {
+    let tf = Terraform::v1_15();
+    let sim = Simulator::start();
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/chaining/main.tf"),
+    )
+    .expect("example");
+    let mut wd = Workdir::verbatim(&tf, &sim, &example);
+    wd.remove_env("HW_PROJECT_ID");
+    let log = wd.dir.path().join("debug.log");
+    wd.set_env("TF_LOG", "DEBUG");
+    wd.set_env("TF_LOG_PATH", &log.display().to_string());
+    let endpoints = format!("endpoints={{cce=\"{0}\",iam=\"{0}\"}}", sim.base_url);
+    let run = wd.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        "cluster_job_id=run1-e2e-chain-cluster",
+        "-var",
+        "node_job_id=done-e2e-chain-node",
+        "-var",
+        &endpoints,
+    ]);
+    assert!(run.success(), "{}", run.diagnostics());
+    let stats = sim.stats();
+    assert_eq!(
+        stats["iam_requests"], 1,
+        "the lookup went to the simulator: {stats}"
+    );
+    assert_eq!(stats["jobs"]["cce/run1-e2e-chain-cluster"], 2, "{stats}");
+    assert_eq!(stats["jobs"]["cce/done-e2e-chain-node"], 1, "{stats}");
+    let text = std::fs::read_to_string(&log).expect("debug log");
+    let line_of = |message: &str, job: &str| {
+        text.lines()
+            .position(|l| l.contains(&format!(": {message}:")) && l.contains(job))
+            .unwrap_or_else(|| panic!("no `{message}` line for {job}"))
+    };
+    assert!(
+        line_of("wait ended", "run1-e2e-chain-cluster")
+            < line_of("wait started", "done-e2e-chain-node"),
+        "the node wait started before the cluster wait ended"
+    );
+    let out = wd.outputs();
+    assert!(
+        !out["node_ids"]["value"]
+            .as_array()
+            .expect("list")
+            .is_empty(),
+        "{out}"
+    );
+}
+
 macro_rules! for_each_terraform {
     ($($name:ident),* $(,)?) => {
         mod terraform_1_15 {
