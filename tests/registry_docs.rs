@@ -479,6 +479,12 @@ data "huaweicloud_job_wait" "cluster" {
     assert!(err.contains("job_id"), "{err}");
     let fixed = missing.replace(".this.job_id", ".this.id");
     validate_config(&tf, &stub, &fixed).expect("the same block with a real attribute");
+    // Without `provider = hwjobs` the wait is looked for in the official
+    // provider; the README and the troubleshooting page quote the error.
+    let err = validate_config(&tf, &stub, &fixed.replace("  provider = hwjobs\n", ""))
+        .expect_err("the official provider has no huaweicloud_job_wait");
+    assert!(err.contains("Invalid data source"), "{err}");
+    assert!(err.contains("does not support data source"), "{err}");
 
     let deprecated = as_configuration(
         "resource \"huaweicloud_job_wait\" \"x\" {\n  service = \"cce\"\n  job_id  = \"j\"\n  timeouts {\n    read = \"1h\"\n  }\n}\n",
