@@ -120,3 +120,4 @@ banner "terraform apply (waits on CCE job run3-quickstart: Running x3, then Succ
 "$TERRAFORM" apply -auto-approve -input=false
 
 banner "Done. Outputs are above; the working copy is in ${WORK#"$ROOT"/}"
+echo "Next: README.md, sections Install and Configure, to wait for a real job beside the official provider."

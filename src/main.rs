@@ -10,11 +10,21 @@ use hwjobs::transport::{self, HostEnvironment, TransportError};
 /// keys the reattach configuration.
 const PROVIDER_ADDRESS: &str = "registry.terraform.io/jobwait/huaweicloud";
 
-const USAGE: &str = "usage: terraform-provider-huaweicloud [--debug]\n\
+const USAGE: &str = "usage: terraform-provider-huaweicloud [--debug | --version]\n\
 \n\
 Terraform starts this binary itself; run by hand it only makes sense with\n\
 --debug, which serves the provider for a debugger and prints the\n\
-TF_REATTACH_PROVIDERS value that lets Terraform attach to it.";
+TF_REATTACH_PROVIDERS value that lets Terraform attach to it, or with\n\
+--version.";
+
+/// What `--version` prints: the name and the version Terraform knows this
+/// release by (Cargo.toml's `version`, the only place it is written).
+fn version_line() -> String {
+    format!(
+        "terraform-provider-huaweicloud {}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
 
 /// How this process was asked to run.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,6 +32,7 @@ enum Mode {
     Plugin,
     Debug,
     Help,
+    Version,
 }
 
 /// Go providers take `-debug` through Go's flag package, which also accepts
@@ -32,6 +43,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Mode, String> 
         match arg.to_str() {
             Some("--debug" | "-debug") => mode = Mode::Debug,
             Some("--help" | "-help" | "-h") => return Ok(Mode::Help),
+            Some("--version" | "-version" | "-v") => return Ok(Mode::Version),
             _ => {
                 return Err(format!(
                     "unknown argument {:?}\n\n{USAGE}",
@@ -47,6 +59,10 @@ fn main() -> ExitCode {
     let mode = match parse_args(std::env::args_os().skip(1)) {
         Ok(Mode::Help) => {
             println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Mode::Version) => {
+            println!("{}", version_line());
             return ExitCode::SUCCESS;
         }
         Ok(mode) => mode,
@@ -90,7 +106,14 @@ fn main() -> ExitCode {
             )
             .await
         } else {
-            transport::serve(&env, provider, shutdown).await
+            let stopper = provider.stopper();
+            transport::serve(
+                &env,
+                provider,
+                shutdown,
+                Box::new(move || stopper.interrupt()),
+            )
+            .await
         }
     });
     // Do not wait for stragglers (a wait stuck in DNS, say): the socket is
@@ -119,6 +142,20 @@ mod tests {
         assert_eq!(parse(&["--debug"]), Ok(Mode::Debug));
         assert_eq!(parse(&["-debug"]), Ok(Mode::Debug));
         assert_eq!(parse(&["--help"]), Ok(Mode::Help));
+        assert_eq!(parse(&["--version"]), Ok(Mode::Version));
+        assert_eq!(parse(&["-version"]), Ok(Mode::Version));
+    }
+
+    #[test]
+    fn the_version_line_carries_the_package_version() {
+        let line = version_line();
+        assert!(
+            line.starts_with("terraform-provider-huaweicloud "),
+            "{line}"
+        );
+        let version = line.rsplit(' ').next().unwrap_or("");
+        assert_eq!(version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(version.split('.').count(), 3, "{line}");
     }
 
     #[test]
@@ -127,7 +164,7 @@ mod tests {
             let e = parse(bad).unwrap_err();
             assert!(e.starts_with("unknown argument"), "{e}");
             assert!(
-                e.contains("usage: terraform-provider-huaweicloud [--debug]"),
+                e.contains("usage: terraform-provider-huaweicloud [--debug | --version]"),
                 "{e}"
             );
         }

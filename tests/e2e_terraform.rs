@@ -239,6 +239,60 @@ fn wrong_secret_key_is_rejected(tf: Terraform) {
     assert!(sim.stats()["auth_failures"].as_u64().unwrap_or(0) >= 1);
 }
 
+/// Five waits that all need the project id, with a wrong secret key: the
+/// lookup is shared, so IAM sees one request and every wait shows the same
+/// single error, which names where the credentials came from.
+fn wrong_secret_key_is_one_error_over_many_waits(tf: Terraform) {
+    const WAITS: usize = 5;
+    let sim = Simulator::start();
+    let hcl = format!(
+        r#"{PROVIDER}
+data "huaweicloud_job_wait" "pool" {{
+  for_each      = toset([for i in range({WAITS}) : "done-e2e-cred-${{i}}"])
+  service       = "cce"
+  job_id        = each.value
+  poll_interval = "1s"
+}}
+"#
+    );
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    wd.remove_env("HW_PROJECT_ID");
+    wd.set_env("HW_SECRET_KEY", "SKwrong-secret-value-456");
+    let run = wd.apply();
+    assert!(!run.success());
+    let stats = sim.stats();
+    assert_eq!(stats["iam_requests"], 1, "{stats}");
+    assert_eq!(stats["total_requests"], 1, "the lookup only: {stats}");
+    assert_eq!(
+        stats["jobs"],
+        serde_json::json!({}),
+        "no job was polled: {stats}"
+    );
+    let text = run.stderr() + &run.stdout();
+    let errors: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim_start_matches(['│', '╷', '╵', ' ']))
+        .filter(|l| l.starts_with("Error: "))
+        .collect();
+    assert_eq!(errors.len(), WAITS, "one error per wait:\n{text}");
+    let distinct: std::collections::BTreeSet<&str> = errors.iter().copied().collect();
+    assert_eq!(distinct.len(), 1, "the same error for every wait:\n{text}");
+    let diags = run.diagnostics();
+    assert!(
+        diags.contains("refused the provider's credentials"),
+        "{diags}"
+    );
+    assert!(diags.contains("APIGW.0301"), "{diags}");
+    assert!(
+        diags.contains("environment variable HW_SECRET_KEY"),
+        "{diags}"
+    );
+    assert!(
+        !diags.contains("SKwrong-secret-value-456"),
+        "secret leaked:\n{diags}"
+    );
+}
+
 fn job_id_unknown_at_plan_is_read_during_apply(tf: Terraform) {
     let sim = Simulator::start();
     // terraform_data exists from Terraform 1.4; with 1.0.3, timestamp() is
@@ -345,28 +399,32 @@ data "huaweicloud_job_wait" "bad" {{
     assert_eq!(stats["iam_requests"], 0, "{stats}");
 }
 
-/// Ctrl-C as a terminal sends it: SIGINT to Terraform's whole process
-/// group, provider included (which must ignore it and wait for
-/// `StopProvider`). Terraform then stops the provider, the wait returns at
-/// once, and nothing is left running.
-fn interrupt(wd: &Workdir, sim: &Simulator, job: &str, args: &[&str]) {
+/// Ctrl-C as a terminal sends it: one SIGINT to Terraform's whole process
+/// group, provider included. Sent once `polling` holds for the simulator's
+/// stats; Terraform must then stop, report the wait as cancelled with the
+/// job untouched, and leave nothing running. Returns what Terraform printed.
+fn interrupt(
+    wd: &Workdir,
+    sim: &Simulator,
+    polling: impl Fn(&serde_json::Value) -> bool,
+    args: &[&str],
+) -> String {
     use std::os::unix::process::CommandExt as _;
+    let out_path = wd.dir.path().join("interrupted.out");
+    let out = std::fs::File::create(&out_path).expect("output file");
     let mut child = wd
         .command(args)
         .process_group(0)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(out.try_clone().expect("clone"))
+        .stderr(out)
         .spawn()
         .expect("start terraform");
     // Interrupt only once the wait is really polling.
-    let key = format!("cce/{job}");
-    let polling = support::eventually(Duration::from_secs(60), || {
-        sim.stats()["jobs"][&key].as_u64().unwrap_or(0) >= 2
-    });
-    if !polling {
+    let started = support::eventually(Duration::from_secs(60), || polling(&sim.stats()));
+    if !started {
         let _ = child.kill();
     }
-    assert!(polling, "the wait never started polling");
+    assert!(started, "the wait never started polling: {}", sim.stats());
     let group = format!("-{}", child.id());
     let status = std::process::Command::new("kill")
         .args(["-INT", "--", &group])
@@ -379,11 +437,15 @@ fn interrupt(wd: &Workdir, sim: &Simulator, job: &str, args: &[&str]) {
     if !exited {
         let _ = child.kill();
     }
-    assert!(exited, "terraform {args:?} did not stop after SIGINT");
+    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    assert!(
+        exited,
+        "terraform {args:?} did not stop after one SIGINT:\n{text}"
+    );
     let code = child.wait().expect("status");
     assert!(
         !code.success(),
-        "an interrupted run must not report success"
+        "an interrupted run must not report success:\n{text}"
     );
     assert!(
         support::eventually(Duration::from_secs(10), || wd
@@ -392,6 +454,21 @@ fn interrupt(wd: &Workdir, sim: &Simulator, job: &str, args: &[&str]) {
         "processes left behind: {:?}",
         wd.leftover_processes()
     );
+    // Terraform wraps diagnostics at the terminal width; join the lines.
+    let joined: String = text
+        .lines()
+        .map(|l| l.trim_start_matches(['│', '╷', '╵', ' ']).trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains("was cancelled"), "{text}");
+    assert!(joined.contains("the job itself was not touched"), "{text}");
+    joined
+}
+
+/// At least `n` requests for `service/job`.
+fn polled(job: &str, n: u64) -> impl Fn(&serde_json::Value) -> bool {
+    let key = format!("cce/{job}");
+    move |stats| stats["jobs"][&key].as_u64().unwrap_or(0) >= n
 }
 
 fn interrupt_stops_a_long_wait_during_plan(tf: Terraform) {
@@ -409,15 +486,58 @@ fn interrupt_stops_a_long_wait_during_plan(tf: Terraform) {
     interrupt(
         &wd,
         &sim,
-        "forever-e2e-plan",
+        polled("forever-e2e-plan", 2),
         &["plan", "-input=false", "-no-color"],
     );
 }
 
+/// The planning step of `terraform apply`: Terraform 1.0–1.15 do not stop
+/// providers on the first Ctrl-C there, and keep starting the reads they
+/// have not started yet. The provider's own SIGINT handling ends the wait in
+/// flight and the ones behind it (`-parallelism=1` queues them), so one
+/// Ctrl-C stops the run and the queued jobs are never polled.
+fn interrupt_stops_waits_during_the_planning_step_of_apply(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        r#"{PROVIDER}
+data "huaweicloud_job_wait" "long" {{
+  for_each      = toset(["a", "b", "c"])
+  service       = "cce"
+  job_id        = "forever-e2e-applyplan-${{each.key}}"
+  poll_interval = "1s"
+}}
+"#
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let started = |stats: &serde_json::Value| stats["total_requests"].as_u64().unwrap_or(0) >= 2;
+    interrupt(
+        &wd,
+        &sim,
+        started,
+        &[
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-parallelism=1",
+        ],
+    );
+    let stats = sim.stats();
+    let polled: Vec<&String> = stats["jobs"]
+        .as_object()
+        .expect("jobs")
+        .keys()
+        .filter(|k| k.contains("forever-e2e-applyplan"))
+        .collect();
+    assert_eq!(
+        polled.len(),
+        1,
+        "only the wait in flight at the Ctrl-C may have polled: {stats}"
+    );
+}
+
 /// A job id known only at apply time moves the read into the apply walk,
-/// where an interrupt stops it too. (During `apply`'s own planning step,
-/// Terraform 1.0–1.15 do not stop providers on the first Ctrl-C; a second one
-/// ends Terraform, and the provider then exits by itself.)
+/// where Terraform calls `StopProvider` on the first Ctrl-C.
 fn interrupt_stops_a_long_wait_during_apply(tf: Terraform) {
     let sim = Simulator::start();
     let hcl = format!(
@@ -436,7 +556,7 @@ data "huaweicloud_job_wait" "long" {{
     interrupt(
         &wd,
         &sim,
-        "forever-e2e-apply",
+        polled("forever-e2e-apply", 2),
         &["apply", "-auto-approve", "-input=false", "-no-color"],
     );
 }
@@ -789,7 +909,101 @@ fn resource_failed_create_leaves_nothing_in_state(tf: Terraform) {
     );
 }
 
+/// The resource's wait is limited by `timeouts { create }`, and the timeout
+/// names the resource and that setting. Nothing is stored.
+fn resource_create_timeout_names_the_resource(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}",
+        resource_only(
+            "slow",
+            "cce",
+            "forever-e2e-create-timeout",
+            r#"poll_interval = "1s"
+  timeouts {
+    create = "3s"
+  }"#
+        )
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(!run.success(), "a timed-out create must fail");
+    let text = run.diagnostics();
+    assert!(text.contains("timed out after 3s"), "{text}");
+    assert!(
+        text.contains(
+            "raise the `timeouts { create }` of the huaweicloud_job_wait resource (now 3s)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("Deprecated"), "{text}");
+    assert!(run.elapsed < Duration::from_secs(120), "{:?}", run.elapsed);
+    assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
+}
+
+/// `region` and `project_id` left unset report the values the wait used
+/// (the provider's region, a project id looked up from IAM); the resource's
+/// old `timeouts { read }` still works, with a deprecation warning, and a
+/// re-plan shows no change.
+fn computed_region_and_project_id_and_the_deprecated_read_timeout(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        r#"{PROVIDER}{}{}
+output "data" {{
+  value = {{
+    region     = data.huaweicloud_job_wait.lookup.region
+    project_id = data.huaweicloud_job_wait.lookup.project_id
+  }}
+}}
+output "resource" {{
+  value = {{
+    region     = huaweicloud_job_wait.old.region
+    project_id = huaweicloud_job_wait.old.project_id
+  }}
+}}
+"#,
+        wait_block("lookup", "elb", "done-e2e-computed", ""),
+        resource_only(
+            "old",
+            "cce",
+            "done-e2e-old-read",
+            r#"timeouts {
+    read = "5m"
+  }"#
+        ),
+    );
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    wd.remove_env("HW_PROJECT_ID");
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    let text = run.diagnostics();
+    assert!(
+        text.contains("Deprecated: timeouts { read } of the huaweicloud_job_wait resource"),
+        "{text}"
+    );
+    let out = wd.outputs();
+    for name in ["data", "resource"] {
+        assert_eq!(out[name]["value"]["region"], support::REGION, "{out}");
+        assert_eq!(
+            out[name]["value"]["project_id"],
+            support::PROJECT_ID,
+            "{out}"
+        );
+    }
+    // One lookup per provider process: the data source is read by the
+    // planning step's, the resource created by the apply step's.
+    assert_eq!(sim.stats()["iam_requests"], 2, "{}", sim.stats());
+    let plan = wd.plan_detailed();
+    assert_eq!(
+        plan.output.status.code(),
+        Some(0),
+        "computed values must not plan a change:\n{}",
+        plan.stdout()
+    );
+}
+
 /// Ctrl-C during a create: `StopProvider` ends the wait and nothing is
+/// stored./// Ctrl-C during a create: `StopProvider` ends the wait and nothing is
 /// stored.
 fn interrupt_stops_a_long_create(tf: Terraform) {
     let sim = Simulator::start();
@@ -806,7 +1020,7 @@ fn interrupt_stops_a_long_create(tf: Terraform) {
     interrupt(
         &wd,
         &sim,
-        "forever-e2e-create",
+        polled("forever-e2e-create", 2),
         &["apply", "-auto-approve", "-input=false", "-no-color"],
     );
     assert!(wd.state_list().is_empty(), "{:?}", wd.state_list());
@@ -863,6 +1077,66 @@ fn sm3_signing_is_accepted(tf: Terraform) {
     assert_eq!(sim.stats()["total_requests"], before, "no request expected");
 }
 
+/// `examples/chaining` as written, against the simulator with the endpoint
+/// hint its comment gives (`cce` and `iam`, no project id): the node wait
+/// starts only after the cluster wait has ended, and the project lookup goes
+/// to the simulator's IAM. Terraform 1.15 only: the example uses
+/// `terraform_data` (1.4 and newer).
+#[test]
+fn the_chaining_example_orders_its_waits() {
+    let tf = Terraform::v1_15();
+    let sim = Simulator::start();
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/chaining/main.tf"),
+    )
+    .expect("example");
+    let mut wd = Workdir::verbatim(&tf, &sim, &example);
+    wd.remove_env("HW_PROJECT_ID");
+    let log = wd.dir.path().join("debug.log");
+    wd.set_env("TF_LOG", "DEBUG");
+    wd.set_env("TF_LOG_PATH", &log.display().to_string());
+    let endpoints = format!("endpoints={{cce=\"{0}\",iam=\"{0}\"}}", sim.base_url);
+    let run = wd.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        "cluster_job_id=run1-e2e-chain-cluster",
+        "-var",
+        "node_job_id=done-e2e-chain-node",
+        "-var",
+        &endpoints,
+    ]);
+    assert!(run.success(), "{}", run.diagnostics());
+    let stats = sim.stats();
+    assert_eq!(
+        stats["iam_requests"], 1,
+        "the lookup went to the simulator: {stats}"
+    );
+    assert_eq!(stats["jobs"]["cce/run1-e2e-chain-cluster"], 2, "{stats}");
+    assert_eq!(stats["jobs"]["cce/done-e2e-chain-node"], 1, "{stats}");
+    let text = std::fs::read_to_string(&log).expect("debug log");
+    let line_of = |message: &str, job: &str| {
+        text.lines()
+            .position(|l| l.contains(&format!(": {message}:")) && l.contains(job))
+            .unwrap_or_else(|| panic!("no `{message}` line for {job}"))
+    };
+    assert!(
+        line_of("wait ended", "run1-e2e-chain-cluster")
+            < line_of("wait started", "done-e2e-chain-node"),
+        "the node wait started before the cluster wait ended"
+    );
+    let out = wd.outputs();
+    assert!(
+        !out["node_ids"]["value"]
+            .as_array()
+            .expect("list")
+            .is_empty(),
+        "{out}"
+    );
+}
+
 macro_rules! for_each_terraform {
     ($($name:ident),* $(,)?) => {
         mod terraform_1_15 {
@@ -883,9 +1157,11 @@ for_each_terraform!(
     for_each_waits_share_a_throttled_gateway,
     not_found_fails_fast,
     wrong_secret_key_is_rejected,
+    wrong_secret_key_is_one_error_over_many_waits,
     job_id_unknown_at_plan_is_read_during_apply,
     invalid_arguments_are_rejected_before_any_request,
     interrupt_stops_a_long_wait_during_plan,
+    interrupt_stops_waits_during_the_planning_step_of_apply,
     interrupt_stops_a_long_wait_during_apply,
     secrets_never_reach_the_trace_log,
     debug_log_shows_each_poll_at_its_level,
@@ -896,5 +1172,7 @@ for_each_terraform!(
     resource_import_reads_the_job_once,
     resource_failed_create_leaves_nothing_in_state,
     interrupt_stops_a_long_create,
+    resource_create_timeout_names_the_resource,
+    computed_region_and_project_id_and_the_deprecated_read_timeout,
     sm3_signing_is_accepted,
 );

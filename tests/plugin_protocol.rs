@@ -41,6 +41,25 @@ fn refuses_to_run_outside_terraform() {
     assert!(err.contains("protocol 6") && err.contains("4,5"), "{err}");
 }
 
+#[test]
+fn version_flag_prints_the_version_without_terraform() {
+    for flag in ["--version", "-version"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"))
+            .arg(flag)
+            .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{flag}: {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!(
+                "terraform-provider-huaweicloud {}\n",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_health_schema_and_shuts_down_cleanly() {
     let mut plugin = start_plugin();
@@ -334,4 +353,79 @@ async fn stop_provider_cancels_every_wait_and_keeps_serving() {
     assert!(state.is_wholly_known());
     assert_eq!(state.get("status"), Some(&s("COMPLETE")));
     assert_eq!(state.get("id"), Some(&s("done-after-stop")));
+}
+
+/// Ctrl-C reaches the plugin as SIGINT (a terminal signals the whole process
+/// group). It ends every wait in flight with the same "cancelled" answer as
+/// `StopProvider`, every wait started afterwards at once, and the process
+/// keeps answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_cancels_every_wait_of_the_run_and_keeps_serving() {
+    let sim = support::Simulator::start();
+    let mut plugin = start_plugin();
+    let channel = connect(&plugin, Some(&plugin.client))
+        .await
+        .expect("connect");
+    configure(&channel, &provider_config(&sim.base_url)).await;
+    let waits: Vec<_> = (0..5)
+        .map(|i| spawn_read(&channel, "cce", &format!("forever-int-{i}"), "30m"))
+        .collect();
+    assert!(
+        support::eventually(Duration::from_secs(30), || {
+            sim.stats()["total_requests"].as_u64().unwrap_or(0) >= 5
+        }),
+        "waits never polled"
+    );
+    let sent = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &plugin.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    for wait in waits {
+        let resp = tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .expect("a wait did not end after SIGINT")
+            .expect("join")
+            .expect("read answers with diagnostics, not a gRPC error");
+        assert!(resp.state.is_none());
+        assert_eq!(resp.diagnostics.len(), 1, "{:?}", resp.diagnostics);
+        let d = &resp.diagnostics[0];
+        assert!(d.summary.contains("cancelled"), "{d:?}");
+        assert!(d.detail.contains("not touched"), "{d:?}");
+    }
+    eprintln!("5 waits returned {:?} after SIGINT", sent.elapsed());
+    assert!(
+        matches!(plugin.child.try_wait(), Ok(None)),
+        "SIGINT must not end the plugin"
+    );
+
+    // Still serving: a schema call works, and a wait started now is
+    // cancelled before it makes any request.
+    let mut p = ProviderClient::new(channel.clone());
+    p.get_provider_schema(get_provider_schema::Request {})
+        .await
+        .expect("schema after SIGINT");
+    let before = sim.stats()["total_requests"].as_u64().expect("total");
+    let resp = tokio::time::timeout(
+        Duration::from_secs(10),
+        p.read_data_source(read_data_source::Request {
+            type_name: "huaweicloud_job_wait".into(),
+            config: dv(&job_config("elb", s("forever-after-int"), "30m")),
+            ..Default::default()
+        }),
+    )
+    .await
+    .expect("a wait started after SIGINT ends at once")
+    .expect("read")
+    .into_inner();
+    assert!(resp.state.is_none());
+    assert!(
+        resp.diagnostics[0].summary.contains("cancelled"),
+        "{:?}",
+        resp.diagnostics
+    );
+    assert_eq!(sim.stats()["total_requests"].as_u64(), Some(before));
+    // SIGTERM still ends it tidily.
+    assert!(plugin.terminate(Duration::from_secs(10)));
 }

@@ -25,13 +25,14 @@ use hwjobs::protocol::schema_docs;
 use hwjobs::protocol::tfplugin6::provider_server::Provider as _;
 use hwjobs::protocol::tfplugin6::{get_provider_schema, Schema};
 use hwjobs::provider::service_docs;
+use support::official_stub::OfficialStub;
 use support::Terraform;
 
-/// The examples `terraform validate` cannot check here, and why. Anything
-/// else a page shows must validate.
+/// The HCL blocks of the README and `docs/` that are not checked, and why,
+/// each found by a phrase it contains. Anything else must pass its check.
 const NOT_VALIDATED: &[(&str, &str)] = &[(
-    "examples/with-official-provider/main.tf",
-    "needs the official huaweicloud/huaweicloud provider, which cannot be installed offline",
+    "zh:<sha256 of",
+    "a fragment of a dependency lock file with a placeholder for the release's hash",
 )];
 
 fn root() -> PathBuf {
@@ -217,12 +218,12 @@ fn every_argument_and_attribute_is_on_its_page() {
     }
 }
 
-/// Copies one example into a fresh directory and runs `terraform validate`
-/// there, with our provider from `target/` through dev_overrides.
-fn validate(tf: &Terraform, example: &str) -> Result<(), String> {
+/// Runs `terraform validate` on `config` as `main.tf` of a fresh directory,
+/// with our provider from `target/` through dev_overrides and the official
+/// provider's stand-in attached (see `support::official_stub`).
+fn validate_config(tf: &Terraform, stub: &OfficialStub, config: &str) -> Result<(), String> {
     let dir = tempfile::tempdir().expect("dir");
-    let src = root().join(example);
-    std::fs::copy(&src, dir.path().join("main.tf")).expect("copy example");
+    std::fs::write(dir.path().join("main.tf"), config).expect("write main.tf");
     let cli = dir.path().join("terraformrc");
     std::fs::write(
         &cli,
@@ -237,6 +238,7 @@ fn validate(tf: &Terraform, example: &str) -> Result<(), String> {
         .args(["validate", "-no-color"])
         .current_dir(dir.path())
         .env("TF_CLI_CONFIG_FILE", &cli)
+        .env("TF_REATTACH_PROVIDERS", stub.reattach())
         .env("CHECKPOINT_DISABLE", "1")
         .env_remove("TF_LOG")
         .output()
@@ -246,7 +248,14 @@ fn validate(tf: &Terraform, example: &str) -> Result<(), String> {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    if out.status.success() && text.contains("The configuration is valid") {
+    // Warnings (a deprecated argument, say) fail the check too: the docs
+    // must show the current way. Only the notice that dev_overrides are in
+    // effect, which this check itself causes, is expected.
+    let warned = text
+        .lines()
+        .filter(|l| l.starts_with("Warning: "))
+        .any(|l| !l.contains("Provider development overrides are in effect"));
+    if out.status.success() && text.contains("The configuration is valid") && !warned {
         Ok(())
     } else {
         Err(text)
@@ -263,25 +272,226 @@ fn examples_shown_on_the_pages_validate() {
         "pages show too few examples: {examples:?}"
     );
     let tf = Terraform::v1_15();
+    let stub = OfficialStub::start();
     let mut failures = Vec::new();
     for example in &examples {
-        if NOT_VALIDATED.iter().any(|(p, _)| p == example) {
-            continue;
-        }
         assert!(
             Path::new(example).starts_with("examples"),
             "{example} is not under examples/"
         );
-        if let Err(text) = validate(&tf, example) {
-            failures.push(format!("{example}:\n{text}"));
+        let text = std::fs::read_to_string(root().join(example)).expect("example");
+        if let Err(out) = validate_config(&tf, &stub, &text) {
+            failures.push(format!("{example}:\n{out}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    // The exceptions are real pages' examples, not stale entries.
-    for (path, why) in NOT_VALIDATED {
+}
+
+/// One fenced HCL block of a Markdown file.
+struct HclBlock {
+    file: String,
+    line: usize,
+    text: String,
+}
+
+/// Every ```hcl, ```terraform and ```tf block of the README, CONTRIBUTING and
+/// every page under `docs/`, except those inside an `<!-- example: -->`
+/// region (the examples are checked by `examples_shown_on_the_pages_validate`).
+fn hcl_blocks() -> Vec<HclBlock> {
+    let mut files = vec![root().join("README.md"), root().join("CONTRIBUTING.md")];
+    let mut dirs = vec![root().join("docs")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("docs dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut blocks = Vec::new();
+    for path in files {
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let file = path
+            .strip_prefix(root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let mut in_example = false;
+        // Inside a fence: where the block starts, and its text if it is HCL.
+        let mut fence: Option<(usize, Option<String>)> = None;
+        for (i, line) in text.lines().enumerate() {
+            let fence_line = line.trim_start().strip_prefix("```");
+            match (&mut fence, fence_line) {
+                (Some((start, body)), Some(_)) => {
+                    if let (Some(body), false) = (body.take(), in_example) {
+                        blocks.push(HclBlock {
+                            file: file.clone(),
+                            line: *start,
+                            text: body,
+                        });
+                    }
+                    fence = None;
+                }
+                (Some((_, Some(body))), None) => {
+                    body.push_str(line);
+                    body.push('\n');
+                }
+                (Some((_, None)), None) => {}
+                (None, Some(lang)) => {
+                    let hcl = matches!(lang.trim(), "hcl" | "terraform" | "tf");
+                    fence = Some((i + 1, hcl.then(String::new)));
+                }
+                (None, None) => {
+                    if line.starts_with("<!-- example: ") {
+                        in_example = true;
+                    } else if line.starts_with("<!-- end example -->") {
+                        in_example = false;
+                    }
+                }
+            }
+        }
+    }
+    blocks
+}
+
+/// What a block of HCL in the docs is, which decides how it is checked.
+#[derive(Debug, PartialEq)]
+enum Kind {
+    /// A Terraform CLI configuration (`~/.terraformrc`).
+    CliConfig,
+    /// A configuration, or a part of one using this provider.
+    Configuration,
+}
+
+fn kind(text: &str) -> Kind {
+    if text.contains("provider_installation") {
+        Kind::CliConfig
+    } else {
+        Kind::Configuration
+    }
+}
+
+/// Terraform reads a CLI configuration at startup and reports what it
+/// cannot use before any command runs.
+fn check_cli_config(tf: &Terraform, text: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("terraformrc");
+    std::fs::write(&path, text).expect("write");
+    let out = std::process::Command::new(&tf.path)
+        .arg("version")
+        .env("TF_CLI_CONFIG_FILE", &path)
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .expect("run terraform version");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() && !all.contains("problems with the CLI configuration") {
+        Ok(())
+    } else {
+        Err(all)
+    }
+}
+
+/// A part of a configuration (no `terraform` block) is checked with the
+/// header every page's examples use, so its references are checked too.
+fn as_configuration(text: &str) -> String {
+    if text.contains("terraform {") {
+        text.to_string()
+    } else {
+        format!(
+            "terraform {{\n  required_providers {{\n    huaweicloud = {{\n      source = \"jobwait/huaweicloud\"\n    }}\n  }}\n}}\n\n{text}"
+        )
+    }
+}
+
+#[test]
+fn every_hcl_block_in_the_readme_and_docs_is_checked() {
+    let blocks = hcl_blocks();
+    assert!(
+        blocks.len() >= 5,
+        "too few HCL blocks found: {}",
+        blocks.len()
+    );
+    let tf = Terraform::v1_15();
+    let stub = OfficialStub::start();
+    let mut failures = Vec::new();
+    let mut excepted = Vec::new();
+    for b in &blocks {
+        let place = format!("{}:{}", b.file, b.line);
+        if let Some((phrase, _)) = NOT_VALIDATED.iter().find(|(p, _)| b.text.contains(p)) {
+            excepted.push(*phrase);
+            continue;
+        }
+        let result = match kind(&b.text) {
+            Kind::CliConfig => check_cli_config(&tf, &b.text),
+            Kind::Configuration => validate_config(&tf, &stub, &as_configuration(&b.text)),
+        };
+        if let Err(out) = result {
+            failures.push(format!("{place}:\n{}\n{out}", b.text));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    for (phrase, why) in NOT_VALIDATED {
         assert!(
-            examples.iter().any(|e| e == path),
-            "{path} ({why}) is no longer shown"
+            excepted.contains(phrase),
+            "no block contains {phrase:?} any more ({why}): remove the exception"
         );
     }
+}
+
+/// The checks themselves catch what they are for: a reference to an
+/// attribute that does not exist (the README once chained on
+/// `huaweicloud_cce_cluster.this.job_id`), and a broken CLI configuration.
+#[test]
+fn the_block_checks_refuse_what_they_should() {
+    let tf = Terraform::v1_15();
+    let stub = OfficialStub::start();
+    let missing = r#"
+terraform {
+  required_providers {
+    huaweicloud = {
+      source = "huaweicloud/huaweicloud"
+    }
+    hwjobs = {
+      source = "jobwait/huaweicloud"
+    }
+  }
+}
+
+data "huaweicloud_cce_cluster" "this" {
+  name = "prod"
+}
+
+data "huaweicloud_job_wait" "cluster" {
+  provider = hwjobs
+  service  = "cce"
+  job_id   = data.huaweicloud_cce_cluster.this.job_id
+}
+"#;
+    let err = validate_config(&tf, &stub, missing).expect_err("job_id does not exist");
+    assert!(err.contains("job_id"), "{err}");
+    let fixed = missing.replace(".this.job_id", ".this.id");
+    validate_config(&tf, &stub, &fixed).expect("the same block with a real attribute");
+    // Without `provider = hwjobs` the wait is looked for in the official
+    // provider; the README and the troubleshooting page quote the error.
+    let err = validate_config(&tf, &stub, &fixed.replace("  provider = hwjobs\n", ""))
+        .expect_err("the official provider has no huaweicloud_job_wait");
+    assert!(err.contains("Invalid data source"), "{err}");
+    assert!(err.contains("does not support data source"), "{err}");
+
+    let deprecated = as_configuration(
+        "resource \"huaweicloud_job_wait\" \"x\" {\n  service = \"cce\"\n  job_id  = \"j\"\n  timeouts {\n    read = \"1h\"\n  }\n}\n",
+    );
+    let err = validate_config(&tf, &stub, &deprecated).expect_err("a deprecated argument");
+    assert!(err.contains("Deprecated"), "{err}");
+
+    assert!(check_cli_config(&tf, "provider_installation {\n  filesystem_mirror {}\n}\n").is_err());
+    assert_eq!(kind("provider_installation {\n}\n"), Kind::CliConfig);
 }

@@ -35,7 +35,7 @@ resource "huaweicloud_job_wait" "restore" {
 
   # Restores of large volumes can take hours.
   timeouts {
-    read = "4h"
+    create = "4h"
   }
 }
 

@@ -1,5 +1,12 @@
-# Chaining: a job id produced during apply, two waits in order, and resources
-# that are created only once both jobs have succeeded.
+# Chaining waits in an order that holds: resources. A resource is created only after
+# the resources it depends on, so the node job is waited for once the cluster job
+# has succeeded, and what needs both results comes last.
+#
+# Two data sources cannot promise this. A data source whose arguments are all known
+# is read while Terraform plans, before anything is applied, so `depends_on` cannot
+# hold it back behind a wait that is read during apply. (A data source whose job_id
+# is known only at apply, such as another resource's output, is read during apply,
+# in the order of that reference.)
 terraform {
   # terraform_data arrived in Terraform 1.4.
   required_version = ">= 1.4"
@@ -11,6 +18,10 @@ terraform {
   }
 }
 
+# Credentials and region from HW_ACCESS_KEY, HW_SECRET_KEY, HW_REGION_NAME (see
+# ../provider-env). `endpoints` is only for pointing at a test server such as the
+# bundled simulator, and then `iam` too, or the project id lookup goes to the real
+# IAM: -var 'endpoints={cce="http://127.0.0.1:PORT",iam="http://127.0.0.1:PORT"}'.
 provider "huaweicloud" {
   endpoints = var.endpoints
 }
@@ -22,7 +33,7 @@ variable "endpoints" {
 }
 
 variable "cluster_job_id" {
-  description = "Job id of the create-cluster call."
+  description = "Job id of the create-cluster call, from the pipeline step that made it."
   type        = string
 }
 
@@ -31,45 +42,39 @@ variable "node_job_id" {
   type        = string
 }
 
-# Stands in for whatever starts the job and exposes its id (a resource of another
-# provider, a module output). Its output is unknown until apply, so the wait below
-# is read during apply rather than at plan time.
-resource "terraform_data" "cluster_request" {
-  input = var.cluster_job_id
-}
-
-data "huaweicloud_job_wait" "cluster" {
+resource "huaweicloud_job_wait" "cluster" {
   service       = "cce"
-  job_id        = terraform_data.cluster_request.output
+  job_id        = var.cluster_job_id
   poll_interval = "15s"
 
   timeouts {
-    read = "30m"
+    create = "30m"
   }
 }
 
-# Nodes can only join a running cluster: wait for the cluster job first.
-data "huaweicloud_job_wait" "nodes" {
+# Nodes can only join a running cluster: this wait starts when the one above has
+# succeeded, and not at all if it failed.
+resource "huaweicloud_job_wait" "nodes" {
   service       = "cce"
   job_id        = var.node_job_id
   poll_interval = "10s"
 
   timeouts {
-    read = "20m"
+    create = "20m"
   }
 
-  depends_on = [data.huaweicloud_job_wait.cluster]
+  depends_on = [huaweicloud_job_wait.cluster]
 }
 
-# Runs after both jobs have succeeded, with what they reported; replaced when the
+# Created after both jobs have succeeded, with what they reported; replaced when the
 # cluster changes.
 resource "terraform_data" "deploy" {
-  triggers_replace = [data.huaweicloud_job_wait.cluster.resource_id]
+  triggers_replace = [huaweicloud_job_wait.cluster.resource_id]
 
   input = {
-    cluster_id = data.huaweicloud_job_wait.cluster.resource_id
+    cluster_id = huaweicloud_job_wait.cluster.resource_id
     node_ids = [
-      for job in data.huaweicloud_job_wait.nodes.sub_jobs : job.resource_id
+      for job in huaweicloud_job_wait.nodes.sub_jobs : job.resource_id
       if job.resource_id != ""
     ]
   }

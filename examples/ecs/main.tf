@@ -38,7 +38,7 @@ resource "huaweicloud_job_wait" "servers" {
   job_id  = var.job_id
 
   timeouts {
-    read = "20m"
+    create = "20m"
   }
 }
 

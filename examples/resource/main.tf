@@ -13,6 +13,10 @@ terraform {
   }
 }
 
+# Credentials and region from HW_ACCESS_KEY, HW_SECRET_KEY, HW_REGION_NAME (see
+# ../provider-env). `endpoints` is only for pointing at a test server such as the
+# bundled simulator, and then `iam` too, or the project id lookup goes to the real
+# IAM: -var 'endpoints={cce="http://127.0.0.1:PORT",iam="http://127.0.0.1:PORT"}'.
 provider "huaweicloud" {
   endpoints = var.endpoints
 }
@@ -34,7 +38,7 @@ resource "huaweicloud_job_wait" "upgrade" {
   poll_interval = "30s"
 
   timeouts {
-    read = "1h"
+    create = "1h"
   }
 }
 

@@ -10,7 +10,8 @@ terraform {
 
 # Credentials and region from HW_ACCESS_KEY, HW_SECRET_KEY, HW_REGION_NAME (see
 # ../provider-env). `endpoints` is only for pointing at a test server such as the
-# bundled simulator: -var 'endpoints={cce="http://127.0.0.1:PORT"}'.
+# bundled simulator, and then `iam` too, or the project id lookup goes to the real
+# IAM: -var 'endpoints={swr="http://127.0.0.1:PORT",iam="http://127.0.0.1:PORT"}'.
 provider "huaweicloud" {
   endpoints = var.endpoints
 }

@@ -1,11 +1,12 @@
-# Our wait beside the official huaweicloud/huaweicloud provider. Both are called
-# "huaweicloud" by their authors, so ours gets another local name, hwjobs, and the
-# data source names it explicitly with `provider = hwjobs`. Without that line,
-# Terraform would look for huaweicloud_job_wait in the official provider.
+# The usual setup: this provider beside the official huaweicloud/huaweicloud
+# provider. Both are called "huaweicloud" by their authors, so this one gets the
+# local name hwjobs, and every wait says `provider = hwjobs`. Without that line,
+# Terraform looks for huaweicloud_job_wait in the official provider, which has none.
 #
-# Scenario: a pipeline started a CCE cluster upgrade through the API and passes the
-# job id in; Terraform waits for it, then reads the cluster with the official
-# provider.
+# Scenario: a pipeline step upgraded a CCE cluster through the API (or KooCLI),
+# which answered with a job id, and passes it in:
+#   TF_VAR_upgrade_job_id=<job id> terraform apply
+# Terraform waits for the upgrade, then reads the cluster with the official provider.
 terraform {
   required_providers {
     huaweicloud = {
@@ -22,16 +23,17 @@ variable "region" {
   default = "cn-north-4"
 }
 
-variable "upgrade_job_id" {
-  description = "Job id returned by the CCE cluster upgrade call."
-  type        = string
-}
-
 variable "cluster_id" {
   type = string
 }
 
-# Both providers read HW_ACCESS_KEY and HW_SECRET_KEY from the environment.
+variable "upgrade_job_id" {
+  description = "The job id the cluster upgrade call answered with (its jobID), from the step that made it."
+  type        = string
+}
+
+# Both providers read HW_ACCESS_KEY and HW_SECRET_KEY (and HW_PROJECT_ID when set)
+# from the environment.
 provider "huaweicloud" {
   region = var.region
 }
@@ -40,7 +42,10 @@ provider "hwjobs" {
   region = var.region
 }
 
-data "huaweicloud_job_wait" "upgrade" {
+# Waits once, when the job id is new, and keeps the result: later runs plan from
+# state, even after Huawei Cloud has expired the job record. A new job id replaces
+# it, which is a new wait.
+resource "huaweicloud_job_wait" "upgrade" {
   provider = hwjobs
 
   service       = "cce"
@@ -48,19 +53,20 @@ data "huaweicloud_job_wait" "upgrade" {
   poll_interval = "30s"
 
   timeouts {
-    read = "2h"
+    create = "2h"
   }
 }
 
-# Read the cluster only after the upgrade has finished, so the version is the new one.
+# While the wait above is still to be created, depends_on puts this read after it,
+# during apply, so the version read is the upgraded one.
 data "huaweicloud_cce_cluster" "upgraded" {
   id = var.cluster_id
 
-  depends_on = [data.huaweicloud_job_wait.upgrade]
+  depends_on = [huaweicloud_job_wait.upgrade]
 }
 
-output "upgrade_status" {
-  value = data.huaweicloud_job_wait.upgrade.status
+output "upgrade_finished_at" {
+  value = huaweicloud_job_wait.upgrade.updated_at
 }
 
 output "cluster_version" {

@@ -79,6 +79,10 @@ pub struct TimeoutReport<'a> {
     pub last_job: Option<&'a Job>,
     /// The last transient error's text, if any. Must already be free of secrets.
     pub last_error: Option<&'a str>,
+    /// The setting that holds the limit, in the caller's words (the data
+    /// source's `timeouts { read }` or the resource's `timeouts { create }`),
+    /// so the advice names what the user has to change.
+    pub limit: &'a str,
 }
 
 /// One line: which job, and "timed out after 30m".
@@ -137,8 +141,11 @@ pub fn timeout_detail(t: &TimeoutReport<'_>) -> String {
     if let Some(e) = t.last_error {
         let _ = writeln!(out, "Last transient error: {}", one_block(e, ""));
     }
-    out.push_str(
-        "If the job normally takes longer, raise `timeouts { read = \"...\" }` on the data source.",
+    let _ = write!(
+        out,
+        "If the job normally takes longer, raise {} (now {}).",
+        t.limit,
+        format_compact(t.after)
     );
     out
 }
@@ -270,6 +277,7 @@ mod tests {
                 ..Job::new(service, "RUNNING".into())
             }),
             last_error: None,
+            limit: "the `timeouts { read }` of the data source",
         };
         assert!(timeout_detail(&t).contains("Last progress: 60%"));
         assert!(Detail::non_empty("x", "  ".into()).is_none());
@@ -394,6 +402,7 @@ mod tests {
             polls: 42,
             last_job: Some(&last),
             last_error: Some("HTTP 503 from cce: service busy (X-Request-Id: r-9)"),
+            limit: "the `timeouts { read }` of the data source",
         };
         assert_eq!(
             timeout_summary(&t),
@@ -404,6 +413,10 @@ mod tests {
         assert!(d.contains("Last status seen: \"Running\"\n"), "{d}");
         assert!(d.contains("Last reason: none"), "{d}");
         assert!(d.contains("Progress: 2 of 2 sub-jobs done"), "{d}");
+        assert!(
+            d.ends_with("raise the `timeouts { read }` of the data source (now 30m)."),
+            "the advice names the caller's setting and its value: {d}"
+        );
         assert!(d.contains("Polls: 42 requests"), "{d}");
         assert!(
             d.contains("Last transient error: HTTP 503 from cce: service busy"),
@@ -424,6 +437,7 @@ mod tests {
             polls: 1,
             last_job: Some(&last),
             last_error: None,
+            limit: "the `timeouts { read }` of the data source",
         };
         assert!(timeout_summary(&t).ends_with("timed out after 1h30m"));
         let d = timeout_detail(&t);
@@ -446,6 +460,7 @@ mod tests {
             polls: 6,
             last_job: None,
             last_error: Some("connection refused"),
+            limit: "the `timeouts { read }` of the data source",
         };
         let d = timeout_detail(&t);
         assert!(d.contains("Waited 1m30s"), "{d}");

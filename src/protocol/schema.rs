@@ -158,16 +158,74 @@ impl Attribute {
         self
     }
 
-    /// Plain-text description, shown by `terraform providers schema` and
-    /// language servers.
+    /// The description shown by `terraform providers schema`, language
+    /// servers and documentation tools, marked as Markdown when it uses
+    /// Markdown (see [`description_kind`]).
     pub fn description(mut self, text: &str) -> Self {
         self.inner.description = text.to_string();
-        self.inner.description_kind = StringKind::Plain as i32;
+        self.inner.description_kind = description_kind(text) as i32;
         self
+    }
+
+    /// An attribute whose value is objects with attributes of their own
+    /// (protocol 6's nested attribute), so each field can carry its own
+    /// description where `Type::object` could only give it a type. The
+    /// value on the wire is the same as for `nesting`'s collection of
+    /// objects.
+    pub fn nested(name: &str, nesting: ObjectNesting, attributes: Vec<Attribute>) -> Self {
+        Attribute {
+            inner: proto::Attribute {
+                name: name.to_string(),
+                nested_type: Some(proto::Object {
+                    attributes: attributes.into_iter().map(Attribute::build).collect(),
+                    nesting: nesting.to_proto() as i32,
+                    ..Default::default()
+                }),
+                description_kind: StringKind::Plain as i32,
+                ..Default::default()
+            },
+        }
     }
 
     pub fn build(self) -> proto::Attribute {
         self.inner
+    }
+}
+
+/// How the objects of a nested attribute are collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectNesting {
+    Single,
+    List,
+    Set,
+    Map,
+}
+
+impl ObjectNesting {
+    fn to_proto(self) -> proto::object::NestingMode {
+        use proto::object::NestingMode;
+        match self {
+            ObjectNesting::Single => NestingMode::Single,
+            ObjectNesting::List => NestingMode::List,
+            ObjectNesting::Set => NestingMode::Set,
+            ObjectNesting::Map => NestingMode::Map,
+        }
+    }
+}
+
+/// Markdown when the text uses Markdown syntax (code spans, emphasis,
+/// links), plain otherwise. Editors and documentation tools render a
+/// Markdown description and show a plain one verbatim, so a description
+/// with backticks marked plain would show them as literal characters.
+pub fn description_kind(text: &str) -> StringKind {
+    let markdown = text.contains('`')
+        || text.contains("**")
+        || text.contains("](")
+        || text.lines().any(|l| l.trim_start().starts_with("- "));
+    if markdown {
+        StringKind::Markdown
+    } else {
+        StringKind::Plain
     }
 }
 
@@ -232,9 +290,10 @@ impl Block {
         self
     }
 
+    /// As [`Attribute::description`].
     pub fn description(mut self, text: &str) -> Self {
         self.inner.description = text.to_string();
-        self.inner.description_kind = StringKind::Plain as i32;
+        self.inner.description_kind = description_kind(text) as i32;
         self
     }
 
@@ -356,6 +415,49 @@ mod tests {
             .sensitive()
             .build();
         assert!(!b.required && b.optional && b.computed && b.sensitive);
+    }
+
+    #[test]
+    fn descriptions_using_markdown_are_marked_markdown() {
+        let kind = |text: &str| {
+            Attribute::new("x", &Type::String)
+                .description(text)
+                .build()
+                .description_kind
+        };
+        assert_eq!(
+            kind("Falls back to `HW_REGION`."),
+            StringKind::Markdown as i32
+        );
+        assert_eq!(
+            kind("See [the docs](https://x)."),
+            StringKind::Markdown as i32
+        );
+        assert_eq!(kind("A **bold** claim."), StringKind::Markdown as i32);
+        assert_eq!(kind("The job ID."), StringKind::Plain as i32);
+        assert_eq!(kind("0-20 % less, e.g. 15s."), StringKind::Plain as i32);
+        let block = Block::new().description("Waits for `cce` jobs.").build();
+        assert_eq!(block.description_kind, StringKind::Markdown as i32);
+    }
+
+    #[test]
+    fn nested_attributes_carry_their_fields_and_no_type() {
+        let a = Attribute::nested(
+            "sub_jobs",
+            ObjectNesting::List,
+            vec![Attribute::new("id", &Type::String)
+                .computed()
+                .description("The id.")],
+        )
+        .computed()
+        .description("Each sub-job.")
+        .build();
+        assert!(a.r#type.is_empty(), "a nested attribute has no type");
+        let object = a.nested_type.expect("nested type");
+        assert_eq!(object.nesting, 2, "LIST");
+        assert_eq!(object.attributes[0].name, "id");
+        assert_eq!(object.attributes[0].description, "The id.");
+        assert!(a.computed && !a.optional);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 
 use serde_json::Value as Json;
 
-use super::tfplugin6::schema::{nested_block::NestingMode, Attribute, Block};
+use super::tfplugin6::schema::object::NestingMode as object_nesting;
+use super::tfplugin6::schema::{nested_block::NestingMode, Attribute, Block, Object};
 
 /// The `## Schema` section of a page: the block's attributes and nested
 /// blocks, grouped the way `tfplugindocs` groups them.
@@ -128,6 +129,9 @@ fn attribute_line(
     group: &'static str,
     nested: &mut Vec<Nested>,
 ) -> String {
+    if let Some(object) = &a.nested_type {
+        return nested_attribute_line(a, object, parent, nested);
+    }
     let ty: Json = serde_json::from_slice(&a.r#type).unwrap_or(Json::Null);
     let mut line = format!("- `{}` ({}", a.name, type_name(&ty));
     if a.sensitive {
@@ -148,6 +152,43 @@ fn attribute_line(
             body: NestedBody::Object { fields, group },
         });
     }
+    line
+}
+
+/// A nested attribute, as `tfplugindocs` shows one: "(Attributes List)",
+/// then a section of its own with each field's description.
+fn nested_attribute_line(
+    a: &Attribute,
+    object: &Object,
+    parent: &str,
+    nested: &mut Vec<Nested>,
+) -> String {
+    let kind = match object_nesting::try_from(object.nesting) {
+        Ok(object_nesting::List) => "Attributes List",
+        Ok(object_nesting::Set) => "Attributes Set",
+        Ok(object_nesting::Map) => "Attributes Map",
+        _ => "Attributes",
+    };
+    let mut line = format!("- `{}` ({kind}", a.name);
+    if a.sensitive {
+        line.push_str(", Sensitive");
+    }
+    if a.deprecated {
+        line.push_str(", Deprecated");
+    }
+    line.push(')');
+    line.push_str(&description_suffix(&a.description));
+    let path = join(parent, &a.name);
+    let anchor = format!("nestedatt--{}", path.replace('.', "--"));
+    line.push_str(&format!(" (see [below for nested schema](#{anchor}))"));
+    nested.push(Nested {
+        path,
+        anchor,
+        body: NestedBody::Block(Block {
+            attributes: object.attributes.clone(),
+            ..Default::default()
+        }),
+    });
     line
 }
 
@@ -273,6 +314,45 @@ Read-Only:
 
 - `id` (String)
 - `ok` (Boolean)
+";
+        assert_eq!(md, expected);
+    }
+
+    #[test]
+    fn nested_attributes_get_a_section_with_each_field_described() {
+        use crate::protocol::schema::ObjectNesting;
+        let block = B::new()
+            .attribute(
+                A::nested(
+                    "sub_jobs",
+                    ObjectNesting::List,
+                    vec![
+                        A::new("id", &Type::String)
+                            .computed()
+                            .description("Its id."),
+                        A::new("type", &Type::String)
+                            .computed()
+                            .description("Its type."),
+                    ],
+                )
+                .computed()
+                .description("Each sub-job."),
+            )
+            .build();
+        let md = render(&block);
+        let expected = "## Schema
+
+### Read-Only
+
+- `sub_jobs` (Attributes List) Each sub-job. (see [below for nested schema](#nestedatt--sub_jobs))
+
+<a id=\"nestedatt--sub_jobs\"></a>
+### Nested Schema for `sub_jobs`
+
+Read-Only:
+
+- `id` (String) Its id.
+- `type` (String) Its type.
 ";
         assert_eq!(md, expected);
     }

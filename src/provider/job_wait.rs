@@ -14,7 +14,9 @@ use crate::protocol::value::Value;
 use crate::waiter::{self, Observation, RetryableError, WaitConfig, WaitError};
 
 use super::config::{self, Field};
-use super::schema::SUB_JOB_FIELDS;
+use super::credentials_origin::CredentialsOrigin;
+use super::projects::{Failure, Missing};
+use super::schema::{JobWaitKind, JOB_WAIT, SUB_JOB_FIELDS};
 use super::settings::Configured;
 
 /// A validated wait, ready to run.
@@ -26,19 +28,67 @@ pub struct WaitArgs {
     pub project_id: Option<String>,
     pub poll_interval: Duration,
     pub timeout: Duration,
+    /// The data source or the resource: it decides which `timeouts`
+    /// attribute holds the limit, and how messages name it.
+    pub kind: JobWaitKind,
 }
 
-/// Checks every known argument; unknown ones are left for later, as
-/// Terraform expects of `ValidateDataResourceConfig`.
+/// Checks every known argument of the data source; unknown ones are left
+/// for later, as Terraform expects of `ValidateDataResourceConfig`.
 pub fn validate(obj: &Value) -> Diagnostics {
+    validate_as(obj, JobWaitKind::DataSource)
+}
+
+/// [`validate`] for either kind: the arguments are the same, the `timeouts`
+/// block is not.
+pub fn validate_as(obj: &Value, kind: JobWaitKind) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    let _ = check(obj, &mut diags);
+    let _ = check(obj, kind, &mut diags);
     diags
+}
+
+/// The limit from the `timeouts` block. The resource's is `create`; its old
+/// `read` still works, with a warning, unless both are set.
+fn timeout_of(block: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Option<Duration> {
+    let at = |name: &str| AttributePath::root("timeouts").attr(name);
+    let limit = |field: Field<String>, name: &str, diags: &mut Diagnostics| match field {
+        Field::Known(d) => config::duration(&d, at(name), diags),
+        Field::Unknown => None,
+        Field::Null => Some(waiter::DEFAULT_READ_TIMEOUT),
+    };
+    if kind == JobWaitKind::DataSource {
+        return limit(config::string(block, "read", diags), "read", diags);
+    }
+    let create = config::string(block, "create", diags);
+    let read = config::string(block, "read", diags);
+    match (create, read) {
+        (Field::Known(_), Field::Known(_)) => {
+            diags.push(
+                Diagnostic::error(
+                    "Conflicting timeouts",
+                    format!("Set only `timeouts {{ create }}` on the {JOB_WAIT} resource; `read` is its deprecated former name."),
+                )
+                .with_attribute(at("read")),
+            );
+            None
+        }
+        (create, Field::Null) => limit(create, "create", diags),
+        (_, read) => {
+            diags.push(
+                Diagnostic::warning(
+                    "Deprecated: timeouts { read } of the huaweicloud_job_wait resource",
+                    "A resource waits when it is created, so its limit is `timeouts { create = \"...\" }`, as in HashiCorp's convention and the official provider. `read` still sets the create limit for now; rename it to `create`.",
+                )
+                .with_attribute(at("read")),
+            );
+            limit(read, "read", diags)
+        }
+    }
 }
 
 /// Reads and checks the arguments. `None` when something is invalid or not
 /// yet known (the diagnostics say which).
-fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
+fn check(obj: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Option<WaitArgs> {
     let service = match config::string(obj, "service", diags) {
         Field::Known(s) => match s.parse::<Service>() {
             Ok(s) => Some(s),
@@ -80,13 +130,7 @@ fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
     let timeout = match obj.get("timeouts") {
         None | Some(Value::Null) => Some(waiter::DEFAULT_READ_TIMEOUT),
         Some(Value::Unknown) => None,
-        Some(block) => match config::string(block, "read", diags) {
-            Field::Known(r) => {
-                config::duration(&r, AttributePath::root("timeouts").attr("read"), diags)
-            }
-            Field::Unknown => None,
-            Field::Null => Some(waiter::DEFAULT_READ_TIMEOUT),
-        },
+        Some(block) => timeout_of(block, kind, diags),
     };
     // An unknown argument only postpones the read; it is never an error.
     if diags.has_errors() || !obj.is_wholly_known() {
@@ -99,6 +143,7 @@ fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
         project_id,
         poll_interval: poll_interval?,
         timeout: timeout?,
+        kind,
     })
 }
 
@@ -136,26 +181,46 @@ impl RetryableError for PollError {
     }
 }
 
-/// Runs one wait to its end. Every failure comes back as diagnostics.
+/// The data source's read: one wait to its end. Every failure comes back
+/// as diagnostics.
 pub async fn read(
     configured: &Arc<Configured>,
     obj: &Value,
     cancel: &CancellationToken,
 ) -> Result<Value, Diagnostics> {
+    wait(configured, obj, JobWaitKind::DataSource, cancel).await
+}
+
+/// One wait to its end, for the data source's read or the resource's
+/// create, returning the state to store.
+pub async fn wait(
+    configured: &Arc<Configured>,
+    obj: &Value,
+    kind: JobWaitKind,
+    cancel: &CancellationToken,
+) -> Result<Value, Diagnostics> {
     let mut diags = Diagnostics::default();
     if !obj.is_wholly_known() {
         diags.push(Diagnostic::error(
-            "Arguments of huaweicloud_job_wait are not known yet",
-            "Terraform asked to read the job before all of its arguments were known; this is a bug in the caller.",
+            format!("Arguments of the {JOB_WAIT} {} are not known yet", kind.noun()),
+            "Terraform asked to wait for the job before all of its arguments were known; this is a bug in the caller.",
         ));
         return Err(diags);
     }
-    let Some(args) = check(obj, &mut diags) else {
+    let Some(args) = check(obj, kind, &mut diags) else {
         return Err(diags);
     };
     let started = Instant::now();
-    let job = run(configured, &args, cancel, started).await?;
-    Ok(state(obj, &job))
+    let done = run(configured, &args, cancel, started).await?;
+    Ok(state(obj, &done, kind))
+}
+
+/// A finished wait: the job, and where it was read, which the state
+/// reports when the configuration left region or project_id unset.
+pub struct Done {
+    pub job: Job,
+    pub region: String,
+    pub project_id: String,
 }
 
 fn no_region() -> Diagnostics {
@@ -175,7 +240,7 @@ async fn run(
     args: &WaitArgs,
     cancel: &CancellationToken,
     started: Instant,
-) -> Result<Job, Diagnostics> {
+) -> Result<Done, Diagnostics> {
     let region = args
         .region
         .clone()
@@ -193,40 +258,7 @@ async fn run(
     let project_id = match (&args.project_id, same_region, &configured.project_id) {
         (Some(p), _, _) => p.clone(),
         (None, true, Some(p)) => p.clone(),
-        _ => match configured.cached_project(&region) {
-            Some(p) => p,
-            None => {
-                let discovered = waiter::retry_transient(
-                    |_remaining| {
-                        let client = client.clone();
-                        let region = region.clone();
-                        async move {
-                            crate::cloud::project::discover_project_id(&client, &region)
-                                .await
-                                .map_err(PollError::from)
-                        }
-                    },
-                    &waiter::RetryConfig {
-                        timeout: args.timeout,
-                        max_retries: configured.max_retries,
-                    },
-                    cancel,
-                )
-                .await
-                .map_err(|e| {
-                    single_error(
-                        format!("Cannot discover the project id of region {region}"),
-                        format!(
-                            "{}\n\nSet project_id (or HW_PROJECT_ID) to skip the lookup.",
-                            e
-                        ),
-                        None,
-                    )
-                })?;
-                configured.remember_project(&region, &discovered);
-                discovered
-            }
-        },
+        _ => discover_project(configured, &region, args, cancel).await?,
     };
 
     let service = args.service;
@@ -282,7 +314,11 @@ async fn run(
                 elapsed = %elapsed,
                 "wait ended"
             );
-            Ok(waited.job)
+            Ok(Done {
+                job: waited.job,
+                region,
+                project_id,
+            })
         }
         Err(e) => {
             let status = match &e {
@@ -302,8 +338,94 @@ async fn run(
                 elapsed = %elapsed,
                 "wait ended"
             );
-            Err(diagnose(args, e))
+            Err(diagnose(args, &configured.credentials_origin, e))
         }
+    }
+}
+
+/// The project id of `region` from IAM. The lookup is shared by every wait
+/// of the region and its answer kept for the run (see `projects`), so a
+/// wrong secret key costs one IAM request and shows one error however many
+/// waits there are.
+async fn discover_project(
+    configured: &Arc<Configured>,
+    region: &str,
+    args: &WaitArgs,
+    cancel: &CancellationToken,
+) -> Result<String, Diagnostics> {
+    let lookup = || async {
+        let client = configured.client.clone();
+        let found = waiter::retry_transient(
+            |_remaining| {
+                let client = client.clone();
+                async move {
+                    crate::cloud::project::discover_project_id(&client, region)
+                        .await
+                        .map_err(PollError::from)
+                }
+            },
+            &waiter::RetryConfig {
+                timeout: args.timeout,
+                max_retries: configured.max_retries,
+            },
+            cancel,
+        )
+        .await;
+        match found {
+            Ok(id) => Ok(id),
+            Err(WaitError::Cancelled { polls }) => Err(Missing::Cancelled { polls }),
+            Err(e) => Err(Missing::Failed(discovery_failure(configured, region, &e))),
+        }
+    };
+    match configured
+        .projects
+        .get_or_lookup(region, cancel, lookup)
+        .await
+    {
+        Ok(id) => Ok(id),
+        Err(Missing::Failed(f)) => Err(single_error(f.summary, f.detail, None)),
+        Err(Missing::Cancelled { polls }) => Err(diagnose(
+            args,
+            &configured.credentials_origin,
+            WaitError::Cancelled { polls },
+        )),
+    }
+}
+
+/// The error every wait of `region` shows when the project lookup failed.
+/// A refusal (401, 403) is about the provider's credentials, not about any
+/// one wait, so it says which credentials were used and what to check.
+fn discovery_failure(
+    configured: &Configured,
+    region: &str,
+    error: &WaitError<PollError>,
+) -> Failure {
+    let status = match error {
+        WaitError::Request {
+            error: PollError::Cloud(e),
+            ..
+        } => e.status(),
+        _ => None,
+    };
+    let remedy = format!(
+        "Set project_id (or HW_PROJECT_ID) to skip the lookup. It is made once per region and run, so every wait in {region} reports this same error."
+    );
+    match status {
+        Some(status @ (401 | 403)) => Failure {
+            summary: if status == 401 {
+                "Huawei Cloud refused the provider's credentials".to_string()
+            } else {
+                format!("The provider's credentials may not look up the project of region {region}")
+            },
+            detail: format!(
+                "IAM refused the lookup of the project id of region {region}: {error}\n\n{}\n\n{remedy}",
+                configured.credentials_origin.refusal_paragraph(status)
+            ),
+        },
+        _ => Failure {
+            summary: format!("Cannot discover the project id of region {region}"),
+            detail: format!("{error}\n\n{remedy}"),
+        },
     }
 }
 
@@ -346,7 +468,11 @@ fn single_error(
 /// Turns a failed wait into the diagnostic a person needs. The texts come
 /// from the waiter and the jobs report; this layer only decides where in the
 /// configuration the diagnostic points.
-fn diagnose(args: &WaitArgs, error: WaitError<PollError>) -> Diagnostics {
+fn diagnose(
+    args: &WaitArgs,
+    origin: &CredentialsOrigin,
+    error: WaitError<PollError>,
+) -> Diagnostics {
     // The waiter only saw what was left after project discovery; the user
     // set, and wants to read back, the whole limit.
     let error = match error {
@@ -363,7 +489,17 @@ fn diagnose(args: &WaitArgs, error: WaitError<PollError>) -> Diagnostics {
         },
         other => other,
     };
-    let (summary, detail) = error.diagnostic_text(args.service, &args.job_id);
+    let (summary, mut detail) =
+        error.diagnostic_text(args.service, &args.job_id, &args.kind.timeout_setting());
+    if let WaitError::Request {
+        error: PollError::Cloud(e),
+        ..
+    } = &error
+    {
+        if let Some(status @ (401 | 403)) = e.status() {
+            detail = format!("{detail}\n\n{}", origin.refusal_paragraph(status));
+        }
+    }
     let on_job_id = match &error {
         WaitError::JobFailed { .. } => true,
         WaitError::Request {
@@ -385,9 +521,16 @@ fn text(s: &str) -> Value {
 
 /// The object Terraform stores: every schema attribute present, the
 /// arguments exactly as configured (Terraform rejects a data source that
-/// changes its own configuration), and every computed attribute known.
-pub fn state(config: &Value, job: &Job) -> Value {
+/// changes its own configuration), `region` and `project_id` filled in with
+/// the values the wait used where the configuration left them unset, and
+/// every computed attribute known.
+pub fn state(config: &Value, done: &Done, kind: JobWaitKind) -> Value {
+    let job = &done.job;
     let echo = |name: &str| config.get(name).cloned().unwrap_or(Value::Null);
+    let echo_or = |name: &str, used: &str| match config.get(name) {
+        None | Some(Value::Null) => text(used),
+        Some(v) => v.clone(),
+    };
     let sub_jobs = job
         .sub_jobs
         .iter()
@@ -402,16 +545,18 @@ pub fn state(config: &Value, job: &Job) -> Value {
         })
         .collect();
     let timeouts = match config.get("timeouts") {
-        Some(Value::Map(m)) => {
-            Value::object([("read", m.get("read").cloned().unwrap_or(Value::Null))])
-        }
+        Some(Value::Map(m)) => Value::object(
+            kind.timeout_fields()
+                .iter()
+                .map(|f| (*f, m.get(*f).cloned().unwrap_or(Value::Null))),
+        ),
         _ => Value::Null,
     };
     Value::object([
         ("service", echo("service")),
         ("job_id", echo("job_id")),
-        ("region", echo("region")),
-        ("project_id", echo("project_id")),
+        ("region", echo_or("region", &done.region)),
+        ("project_id", echo_or("project_id", &done.project_id)),
         ("poll_interval", echo("poll_interval")),
         // `id` is the job id as configured, the key users chain on.
         ("id", echo("job_id")),
@@ -481,7 +626,7 @@ mod tests {
 
         let obj = config(&[("service", text("swr")), ("job_id", text("job-1"))]);
         let mut diags = Diagnostics::default();
-        let args = check(&obj, &mut diags).expect("complete");
+        let args = check(&obj, JobWaitKind::DataSource, &mut diags).expect("complete");
         assert_eq!(args.poll_interval, waiter::DEFAULT_POLL_INTERVAL);
         assert_eq!(args.timeout, waiter::DEFAULT_READ_TIMEOUT);
         assert_eq!(args.service, svc("swr"));
@@ -496,7 +641,7 @@ mod tests {
             ("timeouts", Value::object([("read", text("1h30m"))])),
         ]);
         let mut diags = Diagnostics::default();
-        let args = check(&obj, &mut diags).expect("complete");
+        let args = check(&obj, JobWaitKind::DataSource, &mut diags).expect("complete");
         assert_eq!(args.poll_interval, Duration::from_secs(90));
         assert_eq!(args.timeout, Duration::from_secs(5400));
     }
@@ -520,7 +665,12 @@ mod tests {
         };
         assert_eq!(job.phase, Phase::Done);
         let cfg = config(&[("service", text("cce")), ("job_id", text("job-1"))]);
-        let state = state(&cfg, &job);
+        let done = Done {
+            job,
+            region: "cn-north-4".into(),
+            project_id: "0123456789abcdef0123456789abcdef".into(),
+        };
+        let state = state(&cfg, &done, JobWaitKind::DataSource);
         assert!(state.is_wholly_known());
         let schema = super::super::schema::job_wait_schema("30m");
         let block = schema.block.expect("block");
@@ -532,13 +682,209 @@ mod tests {
         got.sort();
         assert_eq!(got, expected);
         assert_eq!(state.get("id"), Some(&text("job-1")));
-        assert_eq!(state.get("region"), Some(&Value::Null));
+        // Left unset, they report what the wait used.
+        assert_eq!(state.get("region"), Some(&text("cn-north-4")));
+        assert_eq!(
+            state.get("project_id"),
+            Some(&text("0123456789abcdef0123456789abcdef"))
+        );
         let sub = &state
             .get("sub_jobs")
             .and_then(Value::as_list)
             .expect("list")[0];
         assert_eq!(sub.get("type"), Some(&text("InstallMaster")));
         assert_eq!(sub.as_map().map(|m| m.len()), Some(SUB_JOB_FIELDS.len()));
+    }
+
+    /// A provider configured against `server` for every endpoint, with no
+    /// project id, so every wait needs the IAM lookup.
+    fn configured_against(server: &crate::cloud::test_server::TestServer) -> Arc<Configured> {
+        let url = server.base().to_string();
+        let block = config(&[
+            ("region", text("cn-north-4")),
+            ("access_key", text("AKUNITTEST0000000001")),
+            ("secret_key", text("SKwrong-unit-secret")),
+            (
+                "endpoints",
+                Value::object([("cce", text(&url)), ("iam", text(&url))]),
+            ),
+        ]);
+        let (c, diags) = super::super::settings::configure(&block, &|_| None);
+        assert!(!diags.has_errors(), "{diags:?}");
+        Arc::new(c.expect("configured"))
+    }
+
+    /// Twenty waits that all need the project id, against an IAM that
+    /// refuses the signature: one IAM request, one error text for all of
+    /// them, naming where the credentials came from and not blaming job_id.
+    #[tokio::test]
+    async fn concurrent_waits_share_one_refused_project_lookup() {
+        use crate::cloud::test_server::{response, Reply, TestServer};
+        let body = r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail","request_id":"r-1"}"#;
+        let server = TestServer::start(move |_| {
+            Reply::Raw(response("401 Unauthorized", &[], body.as_bytes()))
+        })
+        .await;
+        let configured = configured_against(&server);
+        let cancel = CancellationToken::new();
+        let reads: Vec<_> = (0..20)
+            .map(|i| {
+                let configured = configured.clone();
+                let cancel = cancel.clone();
+                tokio::spawn(async move {
+                    let obj = config(&[
+                        ("service", text("cce")),
+                        ("job_id", text(&format!("job-{i}"))),
+                        ("poll_interval", text("1s")),
+                    ]);
+                    read(&configured, &obj, &cancel).await
+                })
+            })
+            .collect();
+        let mut texts = std::collections::BTreeSet::new();
+        for r in reads {
+            let diags = r.await.expect("join").expect_err("refused");
+            assert_eq!(diags.iter().count(), 1);
+            let d = diags.iter().next().expect("one");
+            assert!(d.attribute.is_none(), "not an error of job_id: {d:?}");
+            texts.insert(format!("{}\n{}", d.summary, d.detail));
+        }
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1, "{requests:?}");
+        assert!(requests[0]
+            .target
+            .starts_with("/v3/projects?name=cn-north-4"));
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        let shown = texts.into_iter().next().expect("text");
+        assert!(
+            shown.contains("refused the provider's credentials"),
+            "{shown}"
+        );
+        assert!(shown.contains("APIGW.0301"), "{shown}");
+        assert!(shown.contains("provider argument `secret_key`"), "{shown}");
+        assert!(shown.contains("HW_PROJECT_ID"), "{shown}");
+        assert!(!shown.contains("SKwrong-unit-secret"), "{shown}");
+
+        // Remembered for the run: a later wait makes no request either.
+        let obj = config(&[("service", text("cce")), ("job_id", text("later"))]);
+        let later = read(&configured, &obj, &cancel).await.expect_err("refused");
+        assert!(later
+            .iter()
+            .next()
+            .expect("one")
+            .summary
+            .contains("credentials"));
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    /// A refused poll (the project id is known) says which credentials were
+    /// used too.
+    #[tokio::test]
+    async fn a_refused_poll_names_the_credentials_used() {
+        use crate::cloud::test_server::{response, Reply, TestServer};
+        let body =
+            r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information"}"#;
+        let server = TestServer::start(move |_| {
+            Reply::Raw(response("401 Unauthorized", &[], body.as_bytes()))
+        })
+        .await;
+        let configured = configured_against(&server);
+        let obj = config(&[
+            ("service", text("cce")),
+            ("job_id", text("job-1")),
+            ("project_id", text("0123456789abcdef0123456789abcdef")),
+        ]);
+        let diags = read(&configured, &obj, &CancellationToken::new())
+            .await
+            .expect_err("refused");
+        let d = diags.iter().next().expect("one");
+        assert!(d.detail.contains("Credentials used: AK/SK"), "{}", d.detail);
+        assert!(d.detail.contains("HW_ACCESS_KEY") || d.detail.contains("`access_key`"));
+    }
+
+    #[test]
+    fn configured_region_and_project_are_echoed_never_replaced() {
+        // Terraform rejects a data source that changes a configured value,
+        // even to an equivalent one.
+        let cfg = config(&[
+            ("service", text("cce")),
+            ("job_id", text("job-1")),
+            ("region", text("eu-west-101")),
+            ("project_id", text("fedcba9876543210fedcba9876543210")),
+            ("timeouts", Value::object([("read", text("1h"))])),
+        ]);
+        let done = Done {
+            job: Job::new(svc("cce"), "Success".into()),
+            region: "eu-west-101".into(),
+            project_id: "0123456789abcdef0123456789abcdef".into(),
+        };
+        let data = state(&cfg, &done, JobWaitKind::DataSource);
+        assert_eq!(data.get("region"), Some(&text("eu-west-101")));
+        assert_eq!(
+            data.get("project_id"),
+            Some(&text("fedcba9876543210fedcba9876543210"))
+        );
+        assert_eq!(
+            data.get("timeouts"),
+            Some(&Value::object([("read", text("1h"))]))
+        );
+        // The resource's timeouts object has both attributes.
+        let resource = state(&cfg, &done, JobWaitKind::Resource);
+        assert_eq!(
+            resource.get("timeouts"),
+            Some(&Value::object([
+                ("create", Value::Null),
+                ("read", text("1h"))
+            ]))
+        );
+    }
+
+    #[test]
+    fn a_resource_timeout_names_its_create_timeout() {
+        let args = WaitArgs {
+            service: svc("cce"),
+            job_id: "job-1".into(),
+            region: None,
+            project_id: None,
+            poll_interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(600),
+            kind: JobWaitKind::Resource,
+        };
+        let origin = CredentialsOrigin::Token {
+            token: super::super::credentials_origin::Part {
+                argument: "token",
+                variable: "HW_AUTH_TOKEN",
+                from_env: true,
+            },
+        };
+        let timed_out = || WaitError::TimedOut {
+            after: Duration::from_secs(1),
+            polls: 3,
+            last_job: None,
+            last_error: None,
+        };
+        let diags = diagnose(&args, &origin, timed_out());
+        let d = diags.iter().next().expect("one");
+        assert!(d.summary.contains("timed out after 10m"), "{}", d.summary);
+        assert!(
+            d.detail.contains(
+                "raise the `timeouts { create }` of the huaweicloud_job_wait resource (now 10m)"
+            ),
+            "{}",
+            d.detail
+        );
+        let data = WaitArgs {
+            kind: JobWaitKind::DataSource,
+            ..args
+        };
+        let diags = diagnose(&data, &origin, timed_out());
+        let d = diags.iter().next().expect("one");
+        assert!(
+            d.detail
+                .contains("`timeouts { read }` of the huaweicloud_job_wait data source"),
+            "{}",
+            d.detail
+        );
     }
 
     #[test]

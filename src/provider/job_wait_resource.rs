@@ -20,12 +20,16 @@ use crate::protocol::value::{self, Value};
 
 use super::job_wait;
 use super::schema::{
-    JOB_WAIT, JOB_WAIT_REPLACING_ARGUMENTS, JOB_WAIT_RESOURCE_SCHEMA_VERSION, SUB_JOB_FIELDS,
+    JobWaitKind, JOB_WAIT, JOB_WAIT_REPLACING_ARGUMENTS, JOB_WAIT_RESOURCE_SCHEMA_VERSION,
+    SUB_JOB_FIELDS,
 };
 use super::settings::Configured;
 
 /// Arguments: set by the user, echoed into state as configured.
 const ARGUMENTS: [&str; 5] = ["service", "job_id", "region", "project_id", "poll_interval"];
+/// Arguments the wait fills in with the values it used when the
+/// configuration leaves them unset (optional and computed).
+const FILLED_ARGUMENTS: [&str; 2] = ["region", "project_id"];
 /// Attributes only a wait can fill in.
 const COMPUTED: [&str; 10] = [
     "id",
@@ -41,9 +45,10 @@ const COMPUTED: [&str; 10] = [
 ];
 const TIMEOUTS: &str = "timeouts";
 
-/// The same checks as the data source's: the arguments are the same.
+/// The same checks as the data source's: the arguments are the same, the
+/// limit is `timeouts { create }` (`read` still accepted, with a warning).
 pub fn validate(config: &Value) -> Diagnostics {
-    job_wait::validate(config)
+    job_wait::validate_as(config, JobWaitKind::Resource)
 }
 
 /// What `PlanResourceChange` answers.
@@ -56,14 +61,20 @@ pub struct Plan {
 /// Plans a change without any request.
 ///
 /// - destroy: nothing to plan, the resource is only forgotten;
-/// - create: the arguments as configured, every computed attribute unknown;
+/// - create: the arguments as configured, every computed attribute unknown,
+///   and so are `region` and `project_id` when the configuration leaves them
+///   to the wait;
 /// - a change of a replacing argument (or one not known yet, which may turn
-///   out to be a change): replacement, computed attributes unknown again;
+///   out to be a change): replacement, planned as a create;
 /// - otherwise the prior result is kept, with `poll_interval` and `timeouts`
 ///   taken from the configuration. Terraform requires planned arguments to
 ///   equal the configuration, so changing only those is an in-place update,
 ///   which apply stores without a request.
-pub fn plan(prior: &Value, proposed: &Value) -> Plan {
+///
+/// `region` and `project_id` left unset keep the values in state: Terraform
+/// proposes the prior value for an unset optional and computed attribute,
+/// and an unset one is not a change of job.
+pub fn plan(prior: &Value, proposed: &Value, config: &Value) -> Plan {
     if proposed.is_null() {
         return Plan {
             planned: Value::Null,
@@ -72,15 +83,18 @@ pub fn plan(prior: &Value, proposed: &Value) -> Plan {
     }
     if prior.is_null() {
         return Plan {
-            planned: with_unknown_results(proposed),
+            planned: with_unknown_results(proposed, config),
             requires_replace: Vec::new(),
         };
     }
     let requires_replace: Vec<AttributePath> = JOB_WAIT_REPLACING_ARGUMENTS
         .iter()
         .filter(|name| {
-            let now = proposed.get(name).unwrap_or(&Value::Null);
             let before = prior.get(name).unwrap_or(&Value::Null);
+            if left_to_the_wait(name, config) {
+                return false;
+            }
+            let now = proposed.get(name).unwrap_or(&Value::Null);
             !now.is_wholly_known() || now != before
         })
         .map(|name| AttributePath::root(name))
@@ -88,7 +102,7 @@ pub fn plan(prior: &Value, proposed: &Value) -> Plan {
     let planned = if requires_replace.is_empty() {
         with_arguments_of(prior, proposed)
     } else {
-        with_unknown_results(proposed)
+        with_unknown_results(proposed, config)
     };
     Plan {
         planned,
@@ -96,24 +110,37 @@ pub fn plan(prior: &Value, proposed: &Value) -> Plan {
     }
 }
 
-/// `base` with every argument and `timeouts` taken from `from`.
+/// Whether the configuration leaves `name` for the wait to fill in.
+fn left_to_the_wait(name: &str, config: &Value) -> bool {
+    FILLED_ARGUMENTS.contains(&name) && config.get(name).is_none_or(Value::is_null)
+}
+
+/// `base` with every argument and `timeouts` taken from `from`, except the
+/// filled-in arguments `from` leaves unset, which keep `base`'s values.
 fn with_arguments_of(base: &Value, from: &Value) -> Value {
     let mut out = base.as_map().cloned().unwrap_or_default();
     for name in ARGUMENTS.iter().chain([&TIMEOUTS]) {
-        out.insert(
-            name.to_string(),
-            from.get(name).cloned().unwrap_or(Value::Null),
-        );
+        let value = from.get(name).cloned().unwrap_or(Value::Null);
+        if value.is_null() && FILLED_ARGUMENTS.contains(name) && out.contains_key(*name) {
+            continue;
+        }
+        out.insert(name.to_string(), value);
     }
     Value::Map(out)
 }
 
-/// The arguments of `proposed`, every computed attribute unknown.
-fn with_unknown_results(proposed: &Value) -> Value {
+/// The arguments of `proposed`, every computed attribute unknown, and the
+/// filled-in arguments unknown where `config` leaves them to the wait.
+fn with_unknown_results(proposed: &Value, config: &Value) -> Value {
     let mut out = with_arguments_of(&Value::Map(BTreeMap::new()), proposed);
     if let Value::Map(m) = &mut out {
         for name in COMPUTED {
             m.insert(name.to_string(), Value::Unknown);
+        }
+        for name in FILLED_ARGUMENTS {
+            if left_to_the_wait(name, config) {
+                m.insert(name.to_string(), Value::Unknown);
+            }
         }
     }
     out
@@ -143,7 +170,7 @@ pub fn update(prior: &Value, config: &Value) -> Result<Value, Diagnostics> {
     let moved: Vec<&str> = JOB_WAIT_REPLACING_ARGUMENTS
         .iter()
         .copied()
-        .filter(|name| prior.get(name) != config.get(name))
+        .filter(|name| !left_to_the_wait(name, config) && prior.get(name) != config.get(name))
         .collect();
     if !moved.is_empty() {
         let mut diags = Diagnostics::default();
@@ -167,7 +194,7 @@ pub async fn create(
     config: &Value,
     cancel: &CancellationToken,
 ) -> Result<Value, Diagnostics> {
-    job_wait::read(configured, config, cancel).await
+    job_wait::wait(configured, config, JobWaitKind::Resource, cancel).await
 }
 
 /// The import id forms, as diagnostics name them.
@@ -253,7 +280,7 @@ pub async fn import(
     cancel: &CancellationToken,
 ) -> Result<Value, Diagnostics> {
     let config = parse_import_id(id)?;
-    job_wait::read(configured, &config, cancel)
+    job_wait::wait(configured, &config, JobWaitKind::Resource, cancel)
         .await
         .map_err(|diags| {
             let mut out = Diagnostics::default();
@@ -340,13 +367,16 @@ fn normalise(state: &Value) -> Result<Value, String> {
     }
     let timeouts = match map.get(TIMEOUTS) {
         None | Some(Value::Null) => Value::Null,
-        Some(Value::Map(t)) => Value::object([(
-            "read",
-            string_or_null(
-                "timeouts.read",
-                t.get("read").cloned().unwrap_or(Value::Null),
-            )?,
-        )]),
+        Some(Value::Map(t)) => Value::Map(
+            JobWaitKind::Resource
+                .timeout_fields()
+                .iter()
+                .map(|f| {
+                    let v = t.get(*f).cloned().unwrap_or(Value::Null);
+                    Ok((f.to_string(), string_or_null(&format!("timeouts.{f}"), v)?))
+                })
+                .collect::<Result<BTreeMap<_, _>, String>>()?,
+        ),
         Some(_) => return Err("timeouts is not an object".into()),
     };
     out.insert(TIMEOUTS.to_string(), timeouts);
@@ -412,6 +442,12 @@ pub(crate) mod fixtures {
             m.insert(name.to_string(), text(&format!("{name}-value")));
         }
         m.insert("id".into(), text(job_id));
+        // Left unset in the configuration, filled in by the wait.
+        m.insert("region".into(), text("cn-north-4"));
+        m.insert(
+            "project_id".into(),
+            text("0123456789abcdef0123456789abcdef"),
+        );
         m.insert(
             "sub_jobs".into(),
             Value::List(vec![Value::object(
@@ -462,7 +498,7 @@ mod tests {
 
     #[test]
     fn create_plans_every_result_unknown_and_keeps_the_arguments() {
-        let p = plan(&Value::Null, &config("job-1"));
+        let p = plan(&Value::Null, &config("job-1"), &config("job-1"));
         assert!(p.requires_replace.is_empty());
         assert_eq!(keys(&p.planned), schema_names());
         for name in COMPUTED {
@@ -470,19 +506,28 @@ mod tests {
         }
         assert_eq!(p.planned.get("job_id"), Some(&text("job-1")));
         assert_eq!(p.planned.get("poll_interval"), Some(&text("5s")));
+        // Left unset, the wait fills them in.
+        assert_eq!(p.planned.get("region"), Some(&Value::Unknown));
+        assert_eq!(p.planned.get("project_id"), Some(&Value::Unknown));
+        // Set, they are planned as configured.
+        let cfg = set(&config("job-1"), "region", text("eu-west-101"));
+        let p = plan(&Value::Null, &cfg, &cfg);
+        assert_eq!(p.planned.get("region"), Some(&text("eu-west-101")));
     }
 
     #[test]
     fn create_with_an_unknown_job_id_plans_it_unknown() {
-        let p = plan(&Value::Null, &set(&config("x"), "job_id", Value::Unknown));
+        let cfg = set(&config("x"), "job_id", Value::Unknown);
+        let p = plan(&Value::Null, &cfg, &cfg);
         assert_eq!(p.planned.get("job_id"), Some(&Value::Unknown));
     }
 
     #[test]
     fn an_unchanged_configuration_plans_the_prior_state() {
         let prior = stored("job-1");
-        // Terraform's proposed state: the prior state with config arguments.
-        let p = plan(&prior, &prior);
+        // Terraform's proposed state: the prior state with config arguments,
+        // and the prior value of region and project_id, which are unset.
+        let p = plan(&prior, &prior, &config("job-1"));
         assert_eq!(p.planned, prior);
         assert!(p.requires_replace.is_empty());
     }
@@ -490,12 +535,18 @@ mod tests {
     #[test]
     fn poll_interval_and_timeouts_update_in_place_keeping_the_results() {
         let prior = stored("job-1");
+        let timeouts = Value::object([("create", text("2h")), ("read", Value::Null)]);
         let proposed = set(
             &set(&prior, "poll_interval", text("1m")),
             TIMEOUTS,
-            Value::object([("read", text("2h"))]),
+            timeouts.clone(),
         );
-        let p = plan(&prior, &proposed);
+        let cfg = set(
+            &set(&config("job-1"), "poll_interval", text("1m")),
+            TIMEOUTS,
+            timeouts,
+        );
+        let p = plan(&prior, &proposed, &cfg);
         assert!(p.requires_replace.is_empty());
         assert_eq!(p.planned, proposed);
         assert_eq!(p.planned.get("status"), Some(&text("status-value")));
@@ -506,7 +557,8 @@ mod tests {
         for name in JOB_WAIT_REPLACING_ARGUMENTS {
             let prior = stored("job-1");
             let proposed = set(&prior, name, text("other-value"));
-            let p = plan(&prior, &proposed);
+            let cfg = set(&config("job-1"), name, text("other-value"));
+            let p = plan(&prior, &proposed, &cfg);
             let paths: Vec<String> = p.requires_replace.iter().map(|p| p.to_string()).collect();
             assert_eq!(paths, vec![name.to_string()]);
             assert_eq!(p.planned.get("status"), Some(&Value::Unknown), "{name}");
@@ -517,17 +569,46 @@ mod tests {
     #[test]
     fn an_argument_not_known_yet_may_change_so_it_replaces() {
         let prior = stored("job-1");
-        let p = plan(&prior, &set(&prior, "job_id", Value::Unknown));
+        let p = plan(
+            &prior,
+            &set(&prior, "job_id", Value::Unknown),
+            &set(&config("job-1"), "job_id", Value::Unknown),
+        );
         assert_eq!(p.requires_replace, vec![AttributePath::root("job_id")]);
-        // Unsetting an optional replacing argument is a change too.
-        let prior = set(&prior, "region", text("cn-north-4"));
-        let p = plan(&prior, &set(&prior, "region", Value::Null));
+        let p = plan(
+            &prior,
+            &set(&prior, "region", Value::Unknown),
+            &set(&config("job-1"), "region", Value::Unknown),
+        );
         assert_eq!(p.requires_replace, vec![AttributePath::root("region")]);
+        // A replacement waits again, so a region left to the wait is
+        // unknown until then, not the old job's.
+        assert_eq!(p.planned.get("project_id"), Some(&Value::Unknown));
+    }
+
+    #[test]
+    fn region_and_project_id_left_unset_keep_the_values_in_state() {
+        // Setting the value the wait used is no change either.
+        let prior = stored("job-1");
+        let cfg = set(&config("job-1"), "region", text("cn-north-4"));
+        let p = plan(&prior, &prior, &cfg);
+        assert!(p.requires_replace.is_empty());
+        assert_eq!(p.planned, prior);
+        // Even if a caller proposed null for them, an unset one is not a
+        // change of job.
+        let proposed = set(
+            &set(&prior, "region", Value::Null),
+            "project_id",
+            Value::Null,
+        );
+        let p = plan(&prior, &proposed, &config("job-1"));
+        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
+        assert_eq!(p.planned.get("region"), Some(&text("cn-north-4")));
     }
 
     #[test]
     fn destroy_plans_and_applies_to_null() {
-        let p = plan(&stored("job-1"), &Value::Null);
+        let p = plan(&stored("job-1"), &Value::Null, &Value::Null);
         assert_eq!(p.planned, Value::Null);
         assert_eq!(change(&stored("job-1"), &Value::Null), Change::Delete);
         assert_eq!(change(&Value::Null, &config("j")), Change::Create);
@@ -541,6 +622,7 @@ mod tests {
         let new = update(&prior, &cfg).expect("update");
         assert_eq!(new.get("poll_interval"), Some(&text("9s")));
         assert_eq!(new.get("status"), Some(&text("status-value")));
+        assert_eq!(new.get("region"), Some(&text("cn-north-4")));
         assert_eq!(keys(&new), schema_names());
         assert!(new.is_wholly_known());
     }
@@ -549,6 +631,56 @@ mod tests {
     fn an_update_that_should_have_been_a_replacement_is_refused() {
         let diags = update(&stored("job-1"), &config("job-2")).expect_err("refused");
         assert!(diags.iter().any(|d| d.detail.contains("job_id")));
+    }
+
+    #[test]
+    fn the_limit_is_create_and_read_still_works_with_a_warning() {
+        let with = |t: Value| set(&config("job-1"), TIMEOUTS, t);
+        let create = with(Value::object([
+            ("create", text("2h")),
+            ("read", Value::Null),
+        ]));
+        assert!(validate(&create).is_empty());
+
+        let read = with(Value::object([
+            ("create", Value::Null),
+            ("read", text("2h")),
+        ]));
+        let diags = validate(&read);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let warning = diags.iter().next().expect("a warning");
+        assert!(warning.summary.starts_with("Deprecated"), "{warning:?}");
+        assert!(warning.detail.contains("create"), "{warning:?}");
+        assert_eq!(
+            warning.attribute.as_ref().map(|p| p.to_string()),
+            Some("timeouts.read".into())
+        );
+
+        let both = with(Value::object([
+            ("create", text("2h")),
+            ("read", text("1h")),
+        ]));
+        assert!(validate(&both).has_errors());
+        let bad = with(Value::object([
+            ("create", text("soon")),
+            ("read", Value::Null),
+        ]));
+        let diags = validate(&bad);
+        assert_eq!(
+            diags
+                .iter()
+                .next()
+                .and_then(|d| d.attribute.as_ref())
+                .map(|p| p.to_string()),
+            Some("timeouts.create".into())
+        );
+        // The data source has no `create`: its limit stays `read`.
+        let data = set(
+            &config("job-1"),
+            TIMEOUTS,
+            Value::object([("read", text("2h"))]),
+        );
+        assert!(job_wait::validate(&data).is_empty());
     }
 
     #[test]
@@ -617,7 +749,7 @@ mod tests {
         let got = upgrade(
             0,
             Some(&raw(
-                r#"{"service":"cce","job_id":"j","id":"j","retired":"x","sub_jobs":[{"id":"s"}],"timeouts":{"read":"1h","create":"x"}}"#,
+                r#"{"service":"cce","job_id":"j","id":"j","retired":"x","sub_jobs":[{"id":"s"}],"timeouts":{"read":"1h","delete":"x"}}"#,
             )),
         )
         .expect("upgraded");
@@ -626,9 +758,13 @@ mod tests {
         let sub = &got.get("sub_jobs").and_then(Value::as_list).expect("list")[0];
         assert_eq!(sub.get("id"), Some(&text("s")));
         assert_eq!(sub.get("reason"), Some(&Value::Null));
+        // A state from before `create` existed reads back with it null.
         assert_eq!(
             got.get(TIMEOUTS),
-            Some(&Value::object([("read", text("1h"))]))
+            Some(&Value::object([
+                ("create", Value::Null),
+                ("read", text("1h"))
+            ]))
         );
     }
 

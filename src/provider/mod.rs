@@ -7,13 +7,16 @@
 //! undecodable value).
 
 pub mod config;
+pub mod credentials_origin;
 pub mod job_wait;
 pub mod job_wait_resource;
+pub mod projects;
 pub mod schema;
 pub mod service_docs;
 pub mod settings;
+pub mod stop;
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
@@ -32,29 +35,27 @@ use crate::protocol::value::{self, Value};
 /// provider configuration and calls `ConfigureProvider` once, then reads
 /// data sources concurrently.
 pub struct JobWaitProvider {
-    /// Cancelled when the plugin shuts down.
-    shutdown: CancellationToken,
-    /// Cancelled by `StopProvider`; replaced afterwards so the process stays
-    /// usable (Terraform may reuse it, and the tests do).
-    stop: Mutex<CancellationToken>,
+    /// What ends waits: `StopProvider`, SIGINT, or the plugin shutting down.
+    stop: stop::Stopper,
     configured: RwLock<Option<Arc<settings::Configured>>>,
 }
 
 impl JobWaitProvider {
     pub fn new(shutdown: CancellationToken) -> Self {
-        let stop = shutdown.child_token();
         Self {
-            shutdown,
-            stop: Mutex::new(stop),
+            stop: stop::Stopper::new(shutdown),
             configured: RwLock::new(None),
         }
     }
 
+    /// A handle the process's SIGINT handler ends waits through; the
+    /// provider itself is owned by the gRPC server.
+    pub fn stopper(&self) -> stop::Stopper {
+        self.stop.clone()
+    }
+
     fn current_stop(&self) -> CancellationToken {
-        self.stop
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.stop.token()
     }
 
     fn configured(&self) -> Option<Arc<settings::Configured>> {
@@ -295,7 +296,8 @@ impl Provider for JobWaitProvider {
         check_resource_type_name(&req.type_name)?;
         let prior = decode(req.prior_state.as_ref())?;
         let proposed = decode(req.proposed_new_state.as_ref())?;
-        let plan = job_wait_resource::plan(&prior, &proposed);
+        let config = decode(req.config.as_ref())?;
+        let plan = job_wait_resource::plan(&prior, &proposed, &config);
         Ok(Response::new(plan_resource_change::Response {
             planned_state: Some(value::to_dynamic(&plan.planned)),
             requires_replace: plan.requires_replace.iter().map(|p| p.to_proto()).collect(),
@@ -378,12 +380,7 @@ impl Provider for JobWaitProvider {
         _request: Request<stop_provider::Request>,
     ) -> Result<Response<stop_provider::Response>, Status> {
         tracing::info!("StopProvider received; cancelling in-flight waits");
-        let fresh = self.shutdown.child_token();
-        let old = std::mem::replace(
-            &mut *self.stop.lock().unwrap_or_else(PoisonError::into_inner),
-            fresh,
-        );
-        old.cancel();
+        self.stop.stop_in_flight();
         Ok(Response::new(stop_provider::Response {
             error: String::new(),
         }))

@@ -5,7 +5,9 @@
 //! undocumented knob is a wait people misconfigure.
 
 use crate::jobs::{apis, JobApi};
-use crate::protocol::schema::{schema, Attribute, Block, NestedBlock, Nesting, Type};
+use crate::protocol::schema::{
+    schema, Attribute, Block, NestedBlock, Nesting, ObjectNesting, Type,
+};
 use crate::protocol::tfplugin6::Schema;
 
 /// The type name of both the data source and the managed resource this
@@ -18,6 +20,8 @@ pub enum Mode {
     Required,
     Optional,
     Computed,
+    /// Set by the user, or by us when the user leaves it unset.
+    OptionalComputed,
 }
 
 fn attribute(name: &str, ty: Type, mode: Mode, sensitive: bool, description: &str) -> Attribute {
@@ -26,6 +30,7 @@ fn attribute(name: &str, ty: Type, mode: Mode, sensitive: bool, description: &st
         Mode::Required => a.required(),
         Mode::Optional => a.optional(),
         Mode::Computed => a.computed(),
+        Mode::OptionalComputed => a.optional().computed(),
     };
     if sensitive {
         a.sensitive()
@@ -36,14 +41,32 @@ fn attribute(name: &str, ty: Type, mode: Mode, sensitive: bool, description: &st
 
 const STRING: Type = Type::String;
 
-/// The sub-job object type, shared by the schema and the state encoder so the
-/// two can never disagree.
+/// The sub-job object's fields, shared by the schema and the state encoder so
+/// the two can never disagree.
 pub const SUB_JOB_FIELDS: [&str; 5] = ["id", "type", "status", "reason", "resource_id"];
 
-fn sub_jobs_type() -> Type {
-    Type::list(Type::object(
-        SUB_JOB_FIELDS.iter().map(|f| (*f, Type::String)),
-    ))
+/// What each of [`SUB_JOB_FIELDS`] holds.
+fn sub_job_field_doc(field: &str) -> &'static str {
+    match field {
+        "id" => "The sub-job's id.",
+        "type" => "Its type, e.g. `InstallMaster`.",
+        "status" => "Its status, exactly as the API returned it.",
+        "reason" => "Its failure reason or message; empty when the API gave none.",
+        "resource_id" => "ID of the resource it worked on; empty where the API names none.",
+        _ => "",
+    }
+}
+
+/// `sub_jobs` as a nested attribute, so each field has its description.
+/// The value is a list of objects of strings either way.
+fn sub_jobs_attribute(description: &str) -> Attribute {
+    let fields = SUB_JOB_FIELDS
+        .iter()
+        .map(|f| attribute(f, STRING, Mode::Computed, false, sub_job_field_doc(f)))
+        .collect();
+    Attribute::nested("sub_jobs", ObjectNesting::List, fields)
+        .computed()
+        .description(description)
 }
 
 fn block(attributes: Vec<Attribute>, description: &str) -> Block {
@@ -178,7 +201,7 @@ fn with_empty_clause(head: &str, listed: String, empty_for: String) -> String {
 
 /// The arguments and attributes both types share, in documentation order.
 fn job_wait_attributes() -> Vec<Attribute> {
-    use Mode::{Computed, Optional, Required};
+    use Mode::{Computed, Optional, OptionalComputed, Required};
     let services = apis::ALL
         .iter()
         .map(|a| format!("`{}` ({})", a.name, a.display_name))
@@ -199,10 +222,10 @@ fn job_wait_attributes() -> Vec<Attribute> {
             &format!("Which job API to poll, by the official provider's endpoint name: {services}.")),
         attribute("job_id", STRING, Required, false,
             "The job to wait for, as returned by the API that started it. Letters, digits, `.`, `_` and `-`."),
-        attribute("region", STRING, Optional, false,
-            "Region of this job, overriding the provider's `region`."),
-        attribute("project_id", STRING, Optional, false,
-            "Project of this job, overriding the provider's `project_id`."),
+        attribute("region", STRING, OptionalComputed, false,
+            "Region of this job, overriding the provider's `region`. When unset, it is set to the region the wait used."),
+        attribute("project_id", STRING, OptionalComputed, false,
+            "Project of this job, overriding the provider's `project_id`. When unset, it is set to the project id the wait used: the provider's, or the one looked up from IAM for the region."),
         attribute("poll_interval", STRING, Optional, false,
             &format!("Longest pause between two polls, as a Go duration (e.g. `\"15s\"`). The first poll is made at once; after that every pause is this value shortened by a random 0–20 %, so a finish is noticed at most this late. The default depends on how long the service's jobs take: {intervals}.")),
         attribute("id", STRING, Computed, false, "The job ID."),
@@ -219,8 +242,8 @@ fn job_wait_attributes() -> Vec<Attribute> {
             "Name of the resource the job worked on, where the API names it (see `resource_id`)."),
         attribute("created_at", STRING, Computed, false, "When the job was created (ELB: began), as the API formats it."),
         attribute("updated_at", STRING, Computed, false, "When the job was last updated (ELB: ended), as the API formats it."),
-        attribute("sub_jobs", sub_jobs_type(), Computed, false,
-            &with_empty_clause("The job's direct sub-jobs in API order, each with `id`, `type`, `status`, `reason` and `resource_id`, from", per_service(|a| a.fields.sub_jobs.to_string()), services_without(|a| a.fields.sub_jobs))),
+        sub_jobs_attribute(
+            &with_empty_clause("The job's direct sub-jobs in API order, from", per_service(|a| a.fields.sub_jobs.to_string()), services_without(|a| a.fields.sub_jobs))),
     ]
 }
 
@@ -229,27 +252,66 @@ fn job_wait_attributes() -> Vec<Attribute> {
 /// has already happened.
 pub const JOB_WAIT_REPLACING_ARGUMENTS: [&str; 4] = ["service", "job_id", "region", "project_id"];
 
+/// The `timeouts` attribute a kind's wait reads its limit from, and the
+/// words that name it in messages. A resource waits when it is created, so
+/// its limit is `create`, as HashiCorp's convention and the official
+/// provider have it; a data source waits when it is read.
+impl JobWaitKind {
+    pub fn timeout_attribute(self) -> &'static str {
+        match self {
+            JobWaitKind::DataSource => "read",
+            JobWaitKind::Resource => "create",
+        }
+    }
+
+    /// "the `timeouts { read }` of the huaweicloud_job_wait data source"
+    pub fn timeout_setting(self) -> String {
+        format!(
+            "the `timeouts {{ {} }}` of the {JOB_WAIT} {}",
+            self.timeout_attribute(),
+            self.noun()
+        )
+    }
+
+    pub fn noun(self) -> &'static str {
+        match self {
+            JobWaitKind::DataSource => "data source",
+            JobWaitKind::Resource => "resource",
+        }
+    }
+
+    /// The attributes of the `timeouts` block, as stored in state.
+    pub fn timeout_fields(self) -> &'static [&'static str] {
+        match self {
+            JobWaitKind::DataSource => &["read"],
+            JobWaitKind::Resource => &["create", "read"],
+        }
+    }
+}
+
 fn job_wait_block(kind: JobWaitKind, default_timeout: &str) -> Block {
-    // The resource keeps `timeouts { read }` rather than `create`: the
-    // arguments are the data source's, so switching between the two never
-    // means rewriting the block. The limit bounds the one wait it makes.
-    let (read_doc, description) = match kind {
+    let limit = format!("as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation.");
+    let (timeouts, description) = match kind {
         JobWaitKind::DataSource => (
-            format!("Limit for the whole wait, as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation."),
+            vec![attribute("read", STRING, Mode::Optional, false,
+                &format!("Limit for the whole wait, {limit}"))],
             format!("Waits until a Huawei Cloud asynchronous job ({}) finishes, and returns its details. A failed job, a timeout or an API error fails the read with a diagnostic carrying the real reason: failed sub-jobs, error codes and request ids. An already finished job costs one request.", display_names()),
         ),
         JobWaitKind::Resource => (
-            format!("Limit for the wait made when the resource is created (or imported), as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation. Changing it later updates the state without a request."),
+            vec![
+                attribute("create", STRING, Mode::Optional, false,
+                    &format!("Limit for the wait made when the resource is created (or imported), {limit} Changing it later updates the state without a request.")),
+                attribute("read", STRING, Mode::Optional, false,
+                    "Deprecated: use `create`. Accepted, with a warning, as the create limit, for configurations written before `create` existed; setting both is an error.")
+                    .deprecated(),
+            ],
             format!("Waits once, when created, until a Huawei Cloud asynchronous job ({}) finishes, and keeps its details in state: later plans make no request, so they cost nothing and still work after the cloud has forgotten the job. A failed job, a timeout or an API error fails the create with the same diagnostic as the data source, and nothing is stored. Changing `service`, `job_id`, `region` or `project_id` replaces it (a new wait); destroying it only forgets it.", display_names()),
         ),
     };
     let timeouts = NestedBlock::new(
         "timeouts",
         Nesting::Single,
-        block(
-            vec![attribute("read", STRING, Mode::Optional, false, &read_doc)],
-            "Time limits for the wait.",
-        ),
+        block(timeouts, "Time limits for the wait."),
     );
     block(job_wait_attributes(), &description).nested(timeouts)
 }
@@ -293,11 +355,36 @@ mod tests {
             assert!(!block.description.is_empty());
             for a in all_attributes(&schema) {
                 assert!(!a.description.is_empty(), "{} has no description", a.name);
-                let ty: serde_json::Value =
-                    serde_json::from_slice(&a.r#type).expect("type is JSON");
-                assert!(!ty.is_null(), "{}", a.name);
-                let modes = [a.required, a.optional, a.computed];
-                assert_eq!(modes.iter().filter(|m| **m).count(), 1, "{}", a.name);
+                match &a.nested_type {
+                    None => {
+                        let ty: serde_json::Value =
+                            serde_json::from_slice(&a.r#type).expect("type is JSON");
+                        assert!(!ty.is_null(), "{}", a.name);
+                    }
+                    Some(object) => {
+                        assert!(a.r#type.is_empty(), "{}", a.name);
+                        for field in &object.attributes {
+                            assert!(!field.description.is_empty(), "{}.{}", a.name, field.name);
+                        }
+                    }
+                }
+                // Required, optional, computed, or optional and computed.
+                assert!(
+                    a.required != (a.optional || a.computed),
+                    "{}: {:?}",
+                    a.name,
+                    (a.required, a.optional, a.computed)
+                );
+                let kind = crate::protocol::schema::description_kind(&a.description) as i32;
+                assert_eq!(a.description_kind, kind, "{}", a.name);
+                if a.description.contains('`') {
+                    assert_eq!(
+                        a.description_kind,
+                        crate::protocol::tfplugin6::StringKind::Markdown as i32,
+                        "{}",
+                        a.name
+                    );
+                }
             }
         }
     }
@@ -312,14 +399,66 @@ mod tests {
     }
 
     #[test]
-    fn sub_jobs_type_is_a_list_of_string_objects() {
-        let ty: serde_json::Value =
-            serde_json::from_slice(&sub_jobs_type().to_json()).expect("json");
-        assert_eq!(ty[0], "list");
-        assert_eq!(ty[1][0], "object");
-        for f in SUB_JOB_FIELDS {
-            assert_eq!(ty[1][1][f], "string", "{f}");
+    fn sub_jobs_is_a_list_of_described_string_fields() {
+        let a = sub_jobs_attribute("x").build();
+        let object = a.nested_type.expect("nested");
+        assert_eq!(
+            object.nesting,
+            crate::protocol::tfplugin6::schema::object::NestingMode::List as i32
+        );
+        let names: Vec<&str> = object.attributes.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, SUB_JOB_FIELDS);
+        for f in &object.attributes {
+            assert_eq!(f.r#type, b"\"string\"", "{}", f.name);
+            assert!(f.computed && !f.optional, "{}", f.name);
+            assert!(!f.description.is_empty(), "{}", f.name);
         }
+    }
+
+    #[test]
+    fn region_and_project_id_are_optional_and_computed() {
+        for schema in [job_wait_schema("30m"), job_wait_resource_schema("30m")] {
+            let block = schema.block.expect("block");
+            for name in ["region", "project_id"] {
+                let a = block
+                    .attributes
+                    .iter()
+                    .find(|a| a.name == name)
+                    .expect(name);
+                assert!(a.optional && a.computed && !a.required, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_resource_times_out_on_create_and_read_is_deprecated() {
+        let timeouts = |schema: Schema| {
+            schema.block.expect("block").block_types[0]
+                .block
+                .clone()
+                .expect("timeouts")
+                .attributes
+        };
+        let data: Vec<String> = timeouts(job_wait_schema("30m"))
+            .iter()
+            .map(|a| a.name.clone())
+            .collect();
+        assert_eq!(data, ["read"]);
+        let resource = timeouts(job_wait_resource_schema("30m"));
+        let create = resource
+            .iter()
+            .find(|a| a.name == "create")
+            .expect("create");
+        assert!(create.optional && !create.deprecated);
+        assert!(create.description.contains("\"30m\""));
+        let read = resource.iter().find(|a| a.name == "read").expect("read");
+        assert!(read.optional && read.deprecated);
+        assert!(read.description.starts_with("Deprecated"));
+        assert_eq!(
+            JobWaitKind::Resource.timeout_fields(),
+            ["create", "read"],
+            "state keeps every timeouts attribute"
+        );
     }
 
     #[test]
@@ -328,21 +467,10 @@ mod tests {
         let resource = job_wait_resource_schema("30m");
         let (d, r) = (data.block.expect("block"), resource.block.expect("block"));
         assert_eq!(d.attributes, r.attributes);
-        let names = |b: &crate::protocol::tfplugin6::schema::Block| -> Vec<Vec<(String, bool, bool, bool)>> {
-            b.block_types
-                .iter()
-                .map(|t| {
-                    t.block
-                        .as_ref()
-                        .expect("nested")
-                        .attributes
-                        .iter()
-                        .map(|a| (a.name.clone(), a.required, a.optional, a.computed))
-                        .collect()
-                })
-                .collect()
+        let blocks = |b: &crate::protocol::tfplugin6::schema::Block| -> Vec<String> {
+            b.block_types.iter().map(|t| t.type_name.clone()).collect()
         };
-        assert_eq!(names(&d), names(&r));
+        assert_eq!(blocks(&d), blocks(&r));
         assert_ne!(d.description, r.description);
         assert_eq!(resource.version, JOB_WAIT_RESOURCE_SCHEMA_VERSION);
         assert_eq!(r.version, JOB_WAIT_RESOURCE_SCHEMA_VERSION);

@@ -1,9 +1,9 @@
 //! The provider block, merged with the environment variables the official
 //! huaweicloud provider reads, and turned into one shared cloud client.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::cloud::budget::DEFAULT_MAX_REQUESTS_PER_SECOND;
 use crate::cloud::credentials::Credentials;
@@ -15,6 +15,8 @@ use crate::protocol::value::Value;
 use crate::waiter::DEFAULT_MAX_RETRIES;
 
 use super::config::{self, Field};
+use super::credentials_origin::{CredentialsOrigin, Part};
+use super::projects::ProjectIds;
 
 /// A string argument with its environment fallback. Empty strings count as
 /// unset, as in the official provider.
@@ -236,8 +238,10 @@ pub struct Configured {
     pub region: Option<String>,
     pub project_id: Option<String>,
     pub max_retries: u32,
-    /// Discovered project ids by region: one IAM call per region per run.
-    projects: Mutex<HashMap<String, String>>,
+    /// Where the credentials came from, for the errors a refusal produces.
+    pub credentials_origin: CredentialsOrigin,
+    /// Project ids looked up from IAM: one lookup per region per run.
+    pub projects: ProjectIds,
 }
 
 impl std::fmt::Debug for Configured {
@@ -246,21 +250,37 @@ impl std::fmt::Debug for Configured {
             .field("region", &self.region)
             .field("project_id", &self.project_id)
             .field("max_retries", &self.max_retries)
+            .field("credentials_origin", &self.credentials_origin)
             .finish_non_exhaustive()
     }
 }
 
-impl Configured {
-    pub fn cached_project(&self, region: &str) -> Option<String> {
-        self.projects
-            .lock()
-            .ok()
-            .and_then(|m| m.get(region).cloned())
-    }
-
-    pub fn remember_project(&self, region: &str, project_id: &str) {
-        if let Ok(mut m) = self.projects.lock() {
-            m.insert(region.to_string(), project_id.to_string());
+/// Names the sources of the credentials `Credentials::from_parts` picked:
+/// an IAM token wins over AK/SK.
+fn credentials_origin(
+    access_key: &Merged,
+    secret_key: &Merged,
+    security_token: &Merged,
+    token: &Merged,
+    signing: SigningAlgorithm,
+) -> CredentialsOrigin {
+    let part = |argument, variable, m: &Merged| Part {
+        argument,
+        variable,
+        from_env: m.from_env,
+    };
+    let set = |m: &Merged| m.value.as_deref().is_some_and(|v| !v.trim().is_empty());
+    if set(token) {
+        CredentialsOrigin::Token {
+            token: part("token", "HW_AUTH_TOKEN", token),
+        }
+    } else {
+        CredentialsOrigin::AkSk {
+            access_key: part("access_key", "HW_ACCESS_KEY", access_key),
+            secret_key: part("secret_key", "HW_SECRET_KEY", secret_key),
+            security_token: set(security_token)
+                .then(|| part("security_token", "HW_SECURITY_TOKEN", security_token)),
+            signing,
         }
     }
 }
@@ -435,13 +455,21 @@ pub fn configure(
         signing_algorithm = signing_algorithm.setting_name(),
         "provider configured"
     );
+    let credentials_origin = credentials_origin(
+        &access_key,
+        &secret_key,
+        &security_token,
+        &token,
+        signing_algorithm,
+    );
     (
         Some(Configured {
             client: Arc::new(client),
             region: region.value,
             project_id: project.value,
             max_retries,
-            projects: Mutex::new(HashMap::new()),
+            credentials_origin,
+            projects: ProjectIds::default(),
         }),
         diags,
     )
@@ -512,6 +540,25 @@ mod tests {
                 .map(|(_, v)| v.to_string())
         };
         configure(&obj(block), &env)
+    }
+
+    #[test]
+    fn the_credentials_origin_names_arguments_and_variables_never_values() {
+        let (c, _) = configure_with(&[("secret_key", Value::String("SKblock".into()))], None);
+        let text = c.expect("configured").credentials_origin.describe();
+        assert!(
+            text.contains("environment variable HW_ACCESS_KEY"),
+            "{text}"
+        );
+        assert!(text.contains("provider argument `secret_key`"), "{text}");
+        assert!(!text.contains("SKblock"), "{text}");
+        let (c, _) = configure_with(&[], Some(("HW_AUTH_TOKEN", "T0K3N")));
+        let text = c.expect("configured").credentials_origin.describe();
+        assert!(
+            text.contains("IAM token from the environment variable HW_AUTH_TOKEN"),
+            "{text}"
+        );
+        assert!(!text.contains("T0K3N"), "{text}");
     }
 
     #[test]

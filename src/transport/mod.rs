@@ -206,13 +206,18 @@ enum Mode {
     Debug,
 }
 
+/// What the provider does on SIGINT while Terraform is its parent: end its
+/// waits, without ending the server (see [`spawn_signal_handlers`]).
+pub type OnInterrupt = Box<dyn Fn() + Send + Sync + 'static>;
+
 /// Serves `provider` until Terraform asks us to shut down (or closes the
 /// process with SIGTERM). `shutdown` is shared with the provider so in-flight
-/// waits end when the server does.
+/// waits end when the server does; `on_interrupt` runs at every SIGINT.
 pub async fn serve<P: Provider>(
     env: &HostEnvironment,
     provider: P,
     shutdown: CancellationToken,
+    on_interrupt: OnInterrupt,
 ) -> Result<(), TransportError> {
     env.check()?;
     let dir = socket::SocketDir::create(env.socket_dir.as_deref())?;
@@ -237,7 +242,7 @@ pub async fn serve<P: Provider>(
         }
     };
 
-    spawn_signal_handlers(shutdown.clone(), Mode::Plugin);
+    spawn_signal_handlers(shutdown.clone(), Interrupts::EndWaits(on_interrupt));
     spawn_parent_watch(shutdown.clone());
 
     let line = handshake::handshake_line(&socket_path.to_string_lossy(), cert_der.as_deref());
@@ -269,7 +274,7 @@ pub async fn serve_debug<P: Provider>(
     let dir = socket::SocketDir::create(socket_parent)?;
     let socket_path = dir.socket_path();
     let listener = bind(&socket_path)?;
-    spawn_signal_handlers(shutdown.clone(), Mode::Debug);
+    spawn_signal_handlers(shutdown.clone(), Interrupts::EndServer);
     let config = debug::ReattachConfig::unix(std::process::id(), &socket_path.to_string_lossy());
     let text = debug::instructions(provider_address, &config);
     run(listener, None, provider, shutdown, Mode::Debug, &text).await?;
@@ -372,24 +377,42 @@ fn spawn_parent_watch(shutdown: CancellationToken) {
     });
 }
 
-/// As Terraform's child, SIGINT is ignored, as go-plugin plugins do: a
-/// Ctrl-C reaches the whole process group, and Terraform answers it itself by
-/// calling `StopProvider` and letting us finish cleanly. In debug mode the
-/// Ctrl-C is the user's way to end the server, so it ends it. SIGTERM always
-/// means "exit now, but tidily".
-fn spawn_signal_handlers(shutdown: CancellationToken, mode: Mode) {
+/// What SIGINT means to this process.
+enum Interrupts {
+    /// As Terraform's child: a Ctrl-C reaches the whole process group, us
+    /// included, and the user wants the run to stop. Terraform calls
+    /// `StopProvider` for that in most phases, but not during the planning
+    /// step of `terraform apply`, so the provider ends its waits itself.
+    /// The server keeps running: Terraform still has to hear the waits'
+    /// "cancelled" answers and then shut us down as usual, and a provider
+    /// that vanished would read as a crash.
+    EndWaits(OnInterrupt),
+    /// Started by hand for a debugger: Ctrl-C in the provider's own terminal
+    /// is the user's way to end the server (its waits end as cancelled).
+    EndServer,
+}
+
+/// SIGINT per [`Interrupts`]; SIGTERM always means "exit now, but tidily".
+fn spawn_signal_handlers(shutdown: CancellationToken, interrupts: Interrupts) {
     use tokio::signal::unix::{signal, SignalKind};
     match signal(SignalKind::interrupt()) {
-        Ok(mut interrupts) => {
+        Ok(mut signals) => {
             let shutdown = shutdown.clone();
             tokio::spawn(async move {
-                while interrupts.recv().await.is_some() {
-                    if mode == Mode::Debug {
-                        tracing::info!("SIGINT received; shutting down");
-                        shutdown.cancel();
-                        return;
+                while signals.recv().await.is_some() {
+                    match &interrupts {
+                        Interrupts::EndServer => {
+                            tracing::info!("SIGINT received; shutting down");
+                            shutdown.cancel();
+                            return;
+                        }
+                        Interrupts::EndWaits(end_waits) => {
+                            tracing::info!(
+                                "SIGINT received; cancelling every wait of this run (the server keeps serving)"
+                            );
+                            end_waits();
+                        }
                     }
-                    tracing::debug!("ignoring SIGINT; Terraform will call StopProvider");
                 }
             });
         }

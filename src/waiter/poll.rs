@@ -170,7 +170,9 @@ impl<E> WaitError<E> {
 impl<E: fmt::Display> WaitError<E> {
     /// Summary and detail for a diagnostic, so the provider only has to attach
     /// them to the `job_id` attribute.
-    pub fn diagnostic_text(&self, service: Service, job_id: &str) -> (String, String) {
+    /// `limit` names the setting that holds the timeout, for the advice a
+    /// timeout ends with.
+    pub fn diagnostic_text(&self, service: Service, job_id: &str, limit: &str) -> (String, String) {
         let name = service.display_name();
         match self {
             WaitError::JobFailed { job, .. } => {
@@ -190,6 +192,7 @@ impl<E: fmt::Display> WaitError<E> {
                     polls: *polls,
                     last_job: last_job.as_ref(),
                     last_error: err_text.as_deref(),
+                    limit,
                 };
                 (report::timeout_summary(&t), report::timeout_detail(&t))
             }
@@ -210,7 +213,7 @@ impl<E: fmt::Display> WaitError<E> {
             ),
             WaitError::Cancelled { polls } => (
                 format!("Wait for {name} job {job_id} was cancelled"),
-                format!("Terraform asked the provider to stop after {polls} polls; the job itself was not touched and may still be running."),
+                format!("The wait was stopped (Ctrl-C, or Terraform stopping the provider) after {polls} poll{}; the job itself was not touched and may still be running.", if *polls == 1 { "" } else { "s" }),
             ),
         }
     }
@@ -448,6 +451,9 @@ fn deadline_after(start: Instant, timeout: Duration) -> Instant {
 
 #[cfg(test)]
 mod tests {
+    /// How the caller names the timeout setting, for the texts' advice.
+    const LIMIT: &str = "the `timeouts { read }` of the data source";
+
     use std::collections::VecDeque;
     use std::sync::{Arc, Mutex};
 
@@ -676,7 +682,7 @@ mod tests {
         assert_eq!(*polls, 2);
         assert_eq!(job.status, "Failed");
         let (summary, detail) =
-            err.diagnostic_text(svc("cce"), "5e1d3d2a-2b1a-11ee-9c4c-0255ac100b05");
+            err.diagnostic_text(svc("cce"), "5e1d3d2a-2b1a-11ee-9c4c-0255ac100b05", LIMIT);
         assert!(
             summary.contains("failed with status \"Failed\""),
             "{summary}"
@@ -707,7 +713,7 @@ mod tests {
         // At once, then every 12–15 s: between 9 and 11 polls in 120 s.
         assert!((9..=11).contains(polls), "{polls}");
         assert_eq!(*polls as usize, script.calls().len());
-        let (summary, detail) = err.diagnostic_text(svc("cce"), "job-1");
+        let (summary, detail) = err.diagnostic_text(svc("cce"), "job-1", LIMIT);
         assert_eq!(summary, "CCE job job-1 did not finish: timed out after 2m");
         assert!(detail.contains("\"Paused\" (unrecognised"), "{detail}");
         assert!(
@@ -813,7 +819,7 @@ mod tests {
         assert_eq!(error.msg, "third");
         assert_eq!(script.calls().len(), 3);
         assert_eq!(err.to_string(), "gave up after 2 retries: third");
-        let (summary, detail) = err.diagnostic_text(svc("swr"), "j");
+        let (summary, detail) = err.diagnostic_text(svc("swr"), "j", LIMIT);
         assert_eq!(summary, "Could not read SWR job j: third");
         assert!(
             detail.contains("after 2 retries (3 requests in all)"),
@@ -940,7 +946,7 @@ mod tests {
         assert_eq!(*polls, 2);
         assert!(last_job.is_some());
         assert_eq!(last_error.as_ref().map(|e| e.msg), Some("429 slow down"));
-        let (_, detail) = err.diagnostic_text(svc("cce"), "job-1");
+        let (_, detail) = err.diagnostic_text(svc("cce"), "job-1", LIMIT);
         assert!(
             detail.contains("Last transient error: 429 slow down"),
             "{detail}"
@@ -977,7 +983,7 @@ mod tests {
         token.cancel();
         let err = handle.await.unwrap().unwrap_err();
         assert!(matches!(err, WaitError::Cancelled { polls: 1 }), "{err:?}");
-        let (summary, _) = err.diagnostic_text(svc("elb"), "j");
+        let (summary, _) = err.diagnostic_text(svc("elb"), "j", LIMIT);
         assert_eq!(summary, "Wait for ELB job j was cancelled");
     }
 

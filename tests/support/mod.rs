@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod official_stub;
 pub mod plugin;
 
 pub const ACCESS_KEY: &str = "AKE2ETEST0000000001";
@@ -307,6 +308,14 @@ impl Workdir {
             env,
             marker,
         }
+    }
+
+    /// A working directory whose `main.tf` is `config` exactly as given,
+    /// with its own `terraform` block (an example from `examples/`, say).
+    pub fn verbatim(tf: &Terraform, sim: &Simulator, config: &str) -> Self {
+        let wd = Self::new(tf, sim, "");
+        std::fs::write(wd.dir.path().join("main.tf"), config).expect("main.tf");
+        wd
     }
 
     /// Replaces the CLI config with an empty one, so that Terraform can
