@@ -167,6 +167,7 @@ mod tests {
             polls: 70,
             last_job: Some(&job),
             last_error: None,
+            limit: "the `timeouts { read }` of the data source",
         };
         let d = report::timeout_detail(&t);
         assert!(d.contains("Last status seen: \"running\"\n"), "{d}");

@@ -282,6 +282,7 @@ mod tests {
             polls: 4,
             last_job: Some(&job),
             last_error: None,
+            limit: "the `timeouts { read }` of the data source",
         };
         let text = report::timeout_detail(&t);
         assert!(text.contains("\"Frozen\" (unrecognised"), "{text}");
@@ -365,6 +366,7 @@ mod tests {
                 polls: 12,
                 last_job: Some(&job),
                 last_error: None,
+                limit: "the `timeouts { read }` of the data source",
             };
             let text = report::timeout_detail(&t);
             assert!(
