@@ -678,10 +678,12 @@ mod tests {
         let (summary, detail) =
             err.diagnostic_text(svc("cce"), "5e1d3d2a-2b1a-11ee-9c4c-0255ac100b05");
         assert!(
-            summary.contains("failed with status \"Failed\""),
+            summary.ends_with(
+                "failed: CreateServer: insufficient ECS quota: requested 3 instances, 1 available"
+            ),
             "{summary}"
         );
-        assert!(detail.contains("insufficient ECS quota"), "{detail}");
+        assert!(detail.contains("Status: \"Failed\""), "{detail}");
         assert_eq!(err.to_string(), summary);
     }
 
