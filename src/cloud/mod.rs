@@ -11,7 +11,7 @@ pub mod project;
 pub mod signer;
 
 #[cfg(test)]
-mod test_server;
+pub(crate) mod test_server;
 
 pub use budget::RequestBudget;
 pub use client::{build_http_client, ApiResponse, CloudClient};

@@ -33,7 +33,10 @@ pub async fn discover_project_id(client: &CloudClient, region: &str) -> Result<S
     let list: ProjectList =
         serde_json::from_slice(&response.body).map_err(|e| CloudError::Unparseable {
             what: "IAM project list".to_string(),
-            detail: e.to_string(),
+            // serde quotes the value it did not expect: server text.
+            detail: client
+                .sanitiser()
+                .line(&e.to_string(), crate::untrusted::limits::MESSAGE),
             request_id: response.request_id.clone(),
         })?;
     // IAM filters by name already; checking again guards against a proxy or

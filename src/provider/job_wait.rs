@@ -553,6 +553,7 @@ mod tests {
             message: String::new(),
             request_id: None,
             retry_after: Some(Duration::from_secs(3)),
+            clock: None,
         });
         assert!(throttled.is_transient());
         assert_eq!(throttled.retry_after(), Some(Duration::from_secs(3)));
