@@ -72,7 +72,7 @@ fn check(obj: &Value, diags: &mut Diagnostics) -> Option<WaitArgs> {
         }
     }
     let poll_interval = match config::string(obj, "poll_interval", diags) {
-        Field::Known(p) => config::duration(&p, AttributePath::root("poll_interval"), diags),
+        Field::Known(p) => config::poll_interval(&p, AttributePath::root("poll_interval"), diags),
         Field::Unknown => None,
         // Each service has its own default, from how long its jobs take.
         Field::Null => service.map(Service::default_poll_interval),
@@ -568,6 +568,39 @@ mod tests {
             assert!(paths.iter().any(|x| x == p), "{p} not in {paths:?}");
         }
         assert!(diags.has_errors());
+    }
+
+    #[test]
+    fn poll_interval_has_one_floor_shared_with_the_schedule() {
+        let floor = crate::waiter::schedule::MIN_POLL_INTERVAL;
+        let args = |p: &str| {
+            let obj = config(&[
+                ("service", text("cce")),
+                ("job_id", text("job-1")),
+                ("poll_interval", text(p)),
+            ]);
+            let mut diags = Diagnostics::default();
+            (check(&obj, &mut diags), diags)
+        };
+        for below in ["0s", "0", "1ms", "999ms", "0.5s"] {
+            let (got, diags) = args(below);
+            assert!(got.is_none(), "{below} accepted");
+            let d = diags.iter().next().expect("a diagnostic");
+            assert_eq!(d.summary, "Invalid poll_interval");
+            assert_eq!(
+                d.detail,
+                format!("{below:?} is shorter than 1s, the shortest poll_interval allowed: a shorter pause would only hammer the API. Give a duration such as \"15s\".")
+            );
+            assert_eq!(d.attribute, Some(AttributePath::root("poll_interval")));
+        }
+        let (got, diags) = args("1s");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(got.map(|a| a.poll_interval), Some(floor));
+        // Bad syntax keeps its own message.
+        let (_, diags) = args("soon");
+        assert!(diags
+            .iter()
+            .any(|d| d.detail.contains("Go duration syntax")));
     }
 
     #[test]
