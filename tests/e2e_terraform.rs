@@ -106,6 +106,11 @@ fn failed_cce_job_shows_nested_sub_job_reason(tf: Terraform) {
         "the sub-job's reason must be shown:\n{text}"
     );
     assert!(text.contains("InstallKubelet"), "{text}");
+    // The summary line itself carries the deepest cause.
+    assert!(
+        text.contains("Error: CCE job fail1-e2e failed: InstallKubelet: Install kubelet failed: disk /dev/vdb not found"),
+        "{text}"
+    );
 }
 
 fn elb_failure_shows_error_code(tf: Terraform) {
@@ -214,6 +219,20 @@ fn not_found_fails_fast(tf: Terraform) {
         "API error code expected:\n{text}"
     );
     assert!(text.to_lowercase().contains("request id"), "{text}");
+    // Where it asked and why it may not be there, each error said once.
+    for needle in [
+        "CCE job nosuchjob-e2e was not found: HTTP 404 Not Found: CCE_CM.0003",
+        "service:    cce (CCE)",
+        "region:     cn-north-4",
+        "project id: 0123456789abcdef0123456789abcdef (the provider's `project_id` or HW_PROJECT_ID)",
+        &format!("endpoint:   {}/cce", sim.base_url),
+        "`service` is wrong",
+        "The region or project is wrong",
+        "The job record has expired",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+    assert_eq!(text.matches("CCE_CM.0003").count(), 1, "{text}");
     // No retry: one request, long before the 10-minute timeout.
     assert_eq!(sim.stats()["jobs"]["cce/nosuchjob-e2e"], 1);
     assert!(run.elapsed < Duration::from_secs(120));
@@ -1137,6 +1156,356 @@ fn the_chaining_example_orders_its_waits() {
     );
 }
 
+/// A job API that says whatever a test wants, for bodies the simulator has
+/// no scenario for: one thread per connection, `Connection: close`.
+struct EchoServer {
+    base_url: String,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// One request as the echo server saw it.
+struct Seen {
+    path: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The job id: the last path segment.
+    fn job_id(&self) -> &str {
+        let path = self.path.split('?').next().unwrap_or_default();
+        path.rsplit('/').next().unwrap_or_default()
+    }
+}
+
+impl EchoServer {
+    /// `reply` gets each request and returns status line, headers and body.
+    fn start<B: Into<Vec<u8>>>(
+        reply: impl Fn(&Seen) -> (&'static str, Vec<(String, String)>, B) + Send + Sync + 'static,
+    ) -> Self {
+        use std::io::{BufRead as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let reply = std::sync::Arc::new(reply);
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let reply = reply.clone();
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                    let mut reader = std::io::BufReader::new(&stream);
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() {
+                        return;
+                    }
+                    let path = line.split(' ').nth(1).unwrap_or_default().to_string();
+                    let mut headers = Vec::new();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                            break;
+                        }
+                        if let Some((n, v)) = h.trim_end().split_once(':') {
+                            headers.push((n.trim().to_string(), v.trim().to_string()));
+                        }
+                    }
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let (status, extra, body) = reply(&Seen { path, headers });
+                    let body: Vec<u8> = body.into();
+                    let mut out = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+                        body.len()
+                    );
+                    for (n, v) in extra {
+                        out.push_str(&format!("{n}: {v}\r\n"));
+                    }
+                    out.push_str("\r\n");
+                    let mut stream = &stream;
+                    let _ = stream.write_all(out.as_bytes());
+                    let _ = stream.write_all(&body);
+                });
+            }
+        });
+        Self { base_url, requests }
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A CCE job that failed with `reason` (JSON-escaped here).
+fn cce_failed_job(job_id: &str, reason: &str) -> String {
+    serde_json::json!({
+        "kind": "Job",
+        "metadata": {"uid": job_id},
+        "spec": {"type": "CreateCluster", "subJobs": [{
+            "metadata": {"uid": "sub-1"},
+            "spec": {"type": "InstallKubelet"},
+            "status": {"phase": "Failed", "reason": reason},
+        }]},
+        "status": {"phase": "Failed"},
+    })
+    .to_string()
+}
+
+/// A reason full of terminal escapes (colour, window title, clear line)
+/// reaches the terminal escaped and visible, never as escapes.
+fn escaped_reason_is_shown_escaped(tf: Terraform) {
+    let sim = Simulator::start();
+    let server = EchoServer::start(|seen| {
+        let reason = "\u{1b}[31mInstall kubelet failed\u{1b}[0m: \u{1b}]0;pwned\u{7}disk /dev/vdb not found\u{1b}[2K\u{202e}";
+        ("200 OK", Vec::new(), cce_failed_job(seen.job_id(), reason))
+    });
+    let hcl = format!("{PROVIDER}{}", wait_block("job", "cce", "ansi-e2e", ""));
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    wd.set_env("TF_VAR_api", &server.base_url);
+    let run = wd.apply();
+    assert!(!run.success(), "a failed job must fail the apply");
+    let raw = [run.output.stdout.as_slice(), run.output.stderr.as_slice()].concat();
+    assert!(
+        !raw.contains(&0x1b) && !raw.contains(&0x07),
+        "a raw escape reached the terminal:\n{}",
+        String::from_utf8_lossy(&raw)
+    );
+    assert!(
+        !String::from_utf8_lossy(&raw).contains('\u{202e}'),
+        "a bidirectional override reached the terminal"
+    );
+    let text = run.diagnostics();
+    // The summary leads with the deepest cause, escaped.
+    assert!(
+        text.contains(r"CCE job ansi-e2e failed: InstallKubelet: \u{1b}[31mInstall kubelet failed\u{1b}[0m: \u{1b}]0;pwned\u{7}disk /dev/vdb not found\u{1b}[2K\u{202e}"),
+        "{text}"
+    );
+    assert!(server.requests() >= 1);
+    assert_eq!(sim.stats()["total_requests"], 0, "{}", sim.stats());
+}
+
+/// Bodies that are odd but real: sub-jobs nested hundreds of levels deep, a
+/// byte that is not UTF-8, a gzip body, and a 200 that carries an API error.
+fn odd_bodies_get_honest_answers(tf: Terraform) {
+    /// A CCE job whose sub-jobs nest `depth` levels, built as text (serde_json
+    /// would refuse to read such a value back with its own limit).
+    fn nested(job_id: &str, depth: usize, phase: &str) -> String {
+        let inner = if phase == "Failed" { "Running" } else { phase };
+        let mut body = String::new();
+        for i in 0..depth {
+            body.push_str(&format!(
+                r#"{{"metadata":{{"uid":"s{i}"}},"spec":{{"type":"Step","subJobs":["#
+            ));
+        }
+        body.push_str(&format!(
+            r#"{{"metadata":{{"uid":"leaf"}},"spec":{{"type":"InstallKubelet"}},"status":{{"phase":"{phase}","reason":"disk /dev/vdb not found"}}}}"#
+        ));
+        for _ in 0..depth {
+            body.push_str(&format!(r#"]}},"status":{{"phase":"{inner}"}}}}"#));
+        }
+        format!(
+            r#"{{"metadata":{{"uid":"{job_id}"}},"spec":{{"type":"CreateCluster","resourceID":"c-1","subJobs":[{body}]}},"status":{{"phase":"{phase}"}}}}"#
+        )
+    }
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(bytes).expect("gzip");
+        enc.finish().expect("gzip")
+    }
+    let sim = Simulator::start();
+    let server = EchoServer::start(|seen| {
+        let id = seen.job_id().to_string();
+        let none = Vec::new();
+        match id.split('-').next().unwrap_or_default() {
+            "deep" => ("200 OK", none, nested(&id, 300, "Success").into_bytes()),
+            "deepfail" => ("200 OK", none, nested(&id, 300, "Failed").into_bytes()),
+            "badbyte" => {
+                let mut body = format!(
+                    r#"{{"metadata":{{"uid":"{id}"}},"status":{{"phase":"Success","reason":"done "#
+                )
+                .into_bytes();
+                body.push(0xff);
+                body.extend_from_slice(br#""}}"#);
+                ("200 OK", none, body)
+            }
+            "gzip" => {
+                assert!(seen.header("accept-encoding").contains("gzip"), "gzip not asked for");
+                let body = format!(r#"{{"metadata":{{"uid":"{id}"}},"status":{{"phase":"Success"}}}}"#);
+                (
+                    "200 OK",
+                    vec![("Content-Encoding".to_string(), "gzip".to_string())],
+                    gzip(body.as_bytes()),
+                )
+            }
+            _ => (
+                "200 OK",
+                none,
+                br#"{"error_code":"CCE.01400001","error_msg":"Invalid job id","request_id":"rid-errbody"}"#.to_vec(),
+            ),
+        }
+    });
+    let mut hcl = PROVIDER.to_string();
+    for (name, id) in [
+        ("deep", "deep-e2e"),
+        ("badbyte", "badbyte-e2e"),
+        ("gzip", "gzip-e2e"),
+    ] {
+        hcl.push_str(&wait_block(name, "cce", id, ""));
+        hcl.push_str(&format!(
+            "output \"{name}\" {{\n  value = data.huaweicloud_job_wait.{name}.status\n}}\n"
+        ));
+    }
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    wd.set_env("TF_VAR_api", &server.base_url);
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    let out = wd.outputs();
+    for name in ["deep", "badbyte", "gzip"] {
+        assert_eq!(out[name]["value"], "Success", "{name}: {out}");
+    }
+
+    wd.rewrite_main_tf(&format!(
+        "{PROVIDER}{}{}",
+        wait_block("deepfail", "cce", "deepfail-e2e", ""),
+        wait_block("errbody", "cce", "errbody-e2e", "")
+    ));
+    let run = wd.apply();
+    assert!(!run.success());
+    let text = run.diagnostics();
+    for needle in [
+        "CCE job deepfail-e2e failed: InstallKubelet: disk /dev/vdb not found",
+        "(level 301) InstallKubelet leaf",
+        "Could not read CCE job errbody-e2e: HTTP 200 OK with an error instead of a job: CCE.01400001",
+        "The API said: Invalid job id",
+        "Request id: rid-errbody",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+    for wrong in ["not valid JSON", "recursion limit", "has no status"] {
+        assert!(!text.contains(wrong), "{wrong:?} in:\n{text}");
+    }
+}
+
+/// `poll_interval` below its floor is refused at plan, before any request.
+fn poll_interval_below_the_floor_is_refused(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}",
+        wait_block("job", "cce", "done-e2e-floor", "")
+            .replace(r#"poll_interval = "1s""#, r#"poll_interval = "1ms""#)
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.plan();
+    assert!(!run.success());
+    let text = run.diagnostics();
+    assert!(
+        text.contains(r#""1ms" is shorter than 1s, the shortest poll_interval allowed"#),
+        "{text}"
+    );
+    assert_eq!(sim.stats()["total_requests"], 0);
+}
+
+/// A server that quotes the user's credentials back (in a job's reason, an
+/// error body and a request id header) gets them redacted in the
+/// diagnostics and in Terraform's TRACE log, for an IAM token and for a
+/// secret key with a security token.
+fn echoed_credentials_are_redacted(tf: Terraform) {
+    const SECURITY_TOKEN: &str = "STe2eSecurityTokenValue-never-log-me-5d1";
+    let sim = Simulator::start();
+    let server = EchoServer::start(|seen| {
+        let sent = [seen.header("x-auth-token"), seen.header("x-security-token")]
+            .into_iter()
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        // A real server never knows the secret key; this one is told it, to
+        // stand for one that logs and returns whatever reached it.
+        let quoted = format!("{sent} / {SECRET_KEY}");
+        let headers = vec![("X-Request-Id".to_string(), sent.clone())];
+        if seen.job_id().starts_with("fail") {
+            let reason = format!("credentials {quoted} may not install kubelet");
+            ("200 OK", headers, cce_failed_job(seen.job_id(), &reason))
+        } else {
+            let body = serde_json::json!({
+                "error_code": "APIGW.0302",
+                "error_msg": format!("The IAM user behind {quoted} is not authorized"),
+            });
+            ("403 Forbidden", headers, body.to_string())
+        }
+    });
+    let hcl = format!(
+        "{PROVIDER}{}{}",
+        wait_block("failed", "cce", "fail-echo-e2e", ""),
+        wait_block("refused", "cce", "refused-echo-e2e", "")
+    );
+    for (label, env) in [
+        ("IAM token", vec![("HW_AUTH_TOKEN", TOKEN)]),
+        (
+            "AK/SK with a security token",
+            vec![("HW_SECURITY_TOKEN", SECURITY_TOKEN)],
+        ),
+    ] {
+        let mut wd = Workdir::new(&tf, &sim, &hcl);
+        wd.set_env("TF_VAR_api", &server.base_url);
+        for (k, v) in &env {
+            wd.set_env(k, v);
+        }
+        let log = wd.dir.path().join("trace.log");
+        wd.set_env("TF_LOG", "TRACE");
+        wd.set_env("TF_LOG_PATH", &log.display().to_string());
+        let run = wd.apply();
+        assert!(!run.success(), "{label}: both waits must fail");
+        let text = run.diagnostics();
+        let trace = std::fs::read_to_string(&log).expect("trace log");
+        for (secret, name) in [
+            (TOKEN, "IAM token"),
+            (SECURITY_TOKEN, "security token"),
+            (SECRET_KEY, "secret key"),
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{label}: the {name} is in a diagnostic:\n{text}"
+            );
+            assert!(
+                !trace.contains(secret),
+                "{label}: the {name} is in the TRACE log"
+            );
+            // Nor is any long piece of it.
+            assert!(
+                !trace.contains(&secret[..16]),
+                "{label}: part of the {name} is in the TRACE log"
+            );
+        }
+        assert!(
+            text.contains("credentials [REDACTED] / [REDACTED] may not install kubelet"),
+            "{label}:\n{text}"
+        );
+        assert!(
+            text.contains(
+                "The API said: The IAM user behind [REDACTED] / [REDACTED] is not authorized"
+            ),
+            "{label}:\n{text}"
+        );
+        // The request ids are logged, and redacted there too.
+        let logged: Vec<&str> = trace
+            .lines()
+            .filter(|l| l.contains("request_id=[REDACTED]"))
+            .collect();
+        assert!(
+            !logged.is_empty(),
+            "{label}: no redacted request id in the TRACE log"
+        );
+    }
+    assert_eq!(sim.stats()["total_requests"], 0);
+}
+
 macro_rules! for_each_terraform {
     ($($name:ident),* $(,)?) => {
         mod terraform_1_15 {
@@ -1175,4 +1544,8 @@ for_each_terraform!(
     resource_create_timeout_names_the_resource,
     computed_region_and_project_id_and_the_deprecated_read_timeout,
     sm3_signing_is_accepted,
+    escaped_reason_is_shown_escaped,
+    echoed_credentials_are_redacted,
+    odd_bodies_get_honest_answers,
+    poll_interval_below_the_floor_is_refused,
 );

@@ -14,8 +14,10 @@ use url::Url;
 use super::budget::{RequestBudget, DEFAULT_MAX_REQUESTS_PER_SECOND};
 use super::credentials::Credentials;
 use super::endpoints::EndpointConfig;
+use super::error::ErrorResponse;
 use super::signer::{self, SigningAlgorithm};
 use super::CloudError;
+use crate::untrusted::{limits, Sanitiser};
 
 /// Job documents are small; anything near this is a misrouted request or an
 /// attack, and must not be buffered without limit.
@@ -33,7 +35,9 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// A successful (2xx, JSON) response.
+/// A successful (2xx, JSON) response. The body is as received (decompressed
+/// if it was gzip): callers parse it with the client's [`Sanitiser`]. The
+/// request id is already clean.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiResponse {
     pub status: u16,
@@ -55,15 +59,21 @@ pub struct CloudClient {
     budget: Arc<RequestBudget>,
     /// Used with AK/SK credentials only; a token is never signed.
     signing_algorithm: SigningAlgorithm,
+    /// Knows the credentials' secrets, so that every piece of server text
+    /// this client turns into an error, and every body parsed with it, has
+    /// them redacted. Shared by every clone.
+    sanitiser: Sanitiser,
 }
 
 /// The HTTP client settings that matter for safety: redirects are never
 /// followed (a redirect would carry `X-Auth-Token` or a signed request to a
 /// host the user never configured), and certificate checks are off only on
-/// explicit request.
+/// explicit request. Responses may be gzip-compressed: we ask for it and
+/// reqwest decodes it, within the same body-size cap.
 fn http_builder(insecure: bool) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
+        .gzip(true)
         .redirect(reqwest::redirect::Policy::none())
         .tls_danger_accept_invalid_certs(insecure)
         .connect_timeout(DEFAULT_REQUEST_TIMEOUT)
@@ -103,8 +113,10 @@ impl CloudClient {
         credentials: Credentials,
         endpoints: EndpointConfig,
     ) -> CloudClient {
+        let sanitiser = Sanitiser::with_secrets(credentials.secrets());
         CloudClient {
             http,
+            sanitiser,
             credentials: Arc::new(credentials),
             endpoints,
             max_body_bytes: MAX_BODY_BYTES,
@@ -150,6 +162,12 @@ impl CloudClient {
 
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
+    }
+
+    /// Cleans server text and redacts this client's secrets. Add any
+    /// temporary credential obtained later with [`Sanitiser::add`].
+    pub fn sanitiser(&self) -> &Sanitiser {
+        &self.sanitiser
     }
 
     pub fn endpoints(&self) -> &EndpointConfig {
@@ -241,7 +259,8 @@ impl CloudClient {
             );
         }
         // Signed after the queue, so X-Sdk-Date is fresh whatever the wait.
-        let headers = self.request_headers(&url, &host, project_id, SystemTime::now())?;
+        let signed_at = SystemTime::now();
+        let headers = self.request_headers(&url, &host, project_id, signed_at)?;
 
         // Names only: the values include the signature or the token.
         tracing::trace!(
@@ -252,14 +271,17 @@ impl CloudClient {
             "cloud request sent"
         );
         let started = Instant::now();
-        let outcome = tokio::time::timeout(timeout, self.exchange(&url, &host, headers, timeout))
-            .await
-            .unwrap_or_else(|_| {
-                Err(CloudError::Timeout {
-                    host: host.clone(),
-                    after: timeout,
-                })
-            });
+        let outcome = tokio::time::timeout(
+            timeout,
+            self.exchange(&url, &host, headers, timeout, signed_at),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(CloudError::Timeout {
+                host: host.clone(),
+                after: timeout,
+            })
+        });
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Err(e) = &outcome {
             if e.is_throttled() {
@@ -354,6 +376,7 @@ impl CloudClient {
         host: &str,
         headers: HeaderMap,
         timeout: Duration,
+        signed_at: SystemTime,
     ) -> Result<ApiResponse, CloudError> {
         let mut response = self
             .http
@@ -373,9 +396,16 @@ impl CloudClient {
                 .filter(|v| !v.is_empty())
                 .map(str::to_string)
         };
-        let request_id = header("x-request-id");
+        let raw_request_id = header("x-request-id");
+        let request_id = raw_request_id
+            .as_deref()
+            .map(|id| self.sanitiser.line(id, limits::REQUEST_ID));
         let retry_after = header("retry-after");
         let location = header("location");
+        let date = header("date");
+        // reqwest decodes gzip and then drops this header; one left over is
+        // an encoding it cannot decode, whose bytes would read as garbage.
+        let encoding = header("content-encoding").filter(|e| !e.eq_ignore_ascii_case("identity"));
 
         if response.status().is_redirection() {
             return Err(CloudError::Api {
@@ -384,35 +414,48 @@ impl CloudClient {
                 message: format!(
                     "the endpoint answered with a redirect{}, which is not followed so that credentials are never sent to another host; check the endpoint URL",
                     location
-                        .map(|l| format!(" to {}", l.chars().filter(|c| !c.is_control()).take(300).collect::<String>()))
+                        .map(|l| format!(" to {}", self.sanitiser.line(&l, 300)))
                         .unwrap_or_default()
                 ),
                 request_id,
                 retry_after: None,
+                clock: None,
             });
         }
 
         let body = read_capped(&mut response, host, self.max_body_bytes, timeout).await?;
-        if !response.status().is_success() {
-            return Err(CloudError::from_response(
-                status,
-                host,
-                request_id.as_deref(),
-                retry_after.as_deref(),
-                &body,
-            ));
+        if let Some(encoding) = encoding {
+            return Err(CloudError::Encoding {
+                host: host.to_string(),
+                problem: format!(
+                    "it is compressed with `{}`, which this provider cannot decode (it asks for gzip only)",
+                    self.sanitiser.line(&encoding, 40)
+                ),
+            });
         }
-        if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
+        let error_response = ErrorResponse {
+            request_id: raw_request_id.as_deref(),
+            retry_after: retry_after.as_deref(),
+            date: date.as_deref(),
+            signed_at: Some(signed_at),
+            ..ErrorResponse::new(status, host, &body)
+        };
+        if !response.status().is_success() {
+            return Err(CloudError::from_response(&error_response, &self.sanitiser));
+        }
+        // A 2xx body must at least be JSON (a proxy's HTML page is not).
+        // Nesting beyond our bound is left for the job parser to name.
+        if let Err(crate::untrusted::json::JsonError::Invalid(_)) =
+            crate::untrusted::json::parse(&body)
+        {
+            let empty = body.trim_ascii().is_empty();
             return Err(CloudError::from_response(
-                status,
-                host,
-                request_id.as_deref(),
-                None,
-                if body.trim_ascii().is_empty() {
-                    b"(empty body)"
-                } else {
-                    &body
+                &ErrorResponse {
+                    retry_after: None,
+                    body: if empty { b"(empty body)" } else { &body },
+                    ..error_response
                 },
+                &self.sanitiser,
             ));
         }
         Ok(ApiResponse {
@@ -986,7 +1029,10 @@ mod tests {
                 text.starts_with(&format!("connection to {} failed: ", server.addr)),
                 "{text}"
             );
-            assert!(text.contains("body"), "{text}");
+            assert!(
+                text.ends_with("the connection broke while the answer was read"),
+                "{text}"
+            );
         }
     }
 
@@ -1185,9 +1231,11 @@ mod tests {
         assert!(e.is_transient());
     }
 
+    /// `https://` to a plain-HTTP server: the old message named a TLS
+    /// library's enum (`InvalidContentType`) and advised `insecure = true`,
+    /// which cannot help. Now it says what happened and what does help.
     #[tokio::test]
-    async fn tls_failure_mentions_insecure() {
-        // A plain-HTTP server answering a TLS client: the handshake fails.
+    async fn tls_to_a_plain_http_server_says_so_and_advises_http() {
         let raw = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = raw.local_addr().unwrap();
         let task = std::thread::spawn(move || {
@@ -1202,8 +1250,41 @@ mod tests {
             .await
             .unwrap_err();
         let _ = task.join();
-        assert!(matches!(e, CloudError::Tls { .. }), "{e:?}");
-        assert!(e.to_string().contains("`insecure = true`"), "{e}");
+        assert!(
+            matches!(
+                e,
+                CloudError::Tls {
+                    problem: super::super::error::TlsProblem::NotTls,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(!e.is_transient());
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            format!("TLS connection to {addr} failed: the server did not answer in TLS (it looks like a plain-HTTP server); if the endpoint serves plain HTTP (a local test server or simulator), write it with http://; otherwise check its port")
+        );
+        assert!(!text.contains("insecure"), "{text}");
+        assert!(!text.contains("ContentType"), "{text}");
+    }
+
+    /// `http://` to a TLS port: the answer is not HTTP, and the advice is https://.
+    #[tokio::test]
+    async fn plain_http_to_a_tls_server_says_so_and_advises_https() {
+        let server = TestServer::start_tls(|_| Reply::Raw(response("200 OK", &[], b"{}"))).await;
+        let base = Url::parse(&format!("http://{}/", server.addr)).unwrap();
+        let e = aksk()
+            .get_json(&base, &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::NotHttp { .. }), "{e:?}");
+        assert!(!e.is_transient());
+        assert_eq!(
+            e.to_string(),
+            format!("{} did not answer in HTTP; if the endpoint serves HTTPS, write it with https://, and check its port", server.addr)
+        );
     }
 
     #[tokio::test]
@@ -1290,6 +1371,158 @@ mod tests {
             assert!(text.contains("`region`"), "{text}");
         }
         assert_eq!(*asked.lock().unwrap(), vec![host.to_string(); 2]);
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[tokio::test]
+    async fn gzip_is_asked_for_and_decoded() {
+        let body = br#"{"status":"Success","reason":"compressed"}"#;
+        let server = TestServer::start(move |_| {
+            Reply::Raw(response(
+                "200 OK",
+                &[
+                    ("Content-Type", "application/json"),
+                    ("Content-Encoding", "gzip"),
+                ],
+                &gzip(body),
+            ))
+        })
+        .await;
+        let r = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap();
+        assert_eq!(r.body, body);
+        let asked = server.requests()[0]
+            .header("accept-encoding")
+            .unwrap_or_default()
+            .to_string();
+        assert!(asked.contains("gzip"), "{asked}");
+        // An error body too.
+        let server = TestServer::start(|_| {
+            Reply::Raw(response(
+                "404 Not Found",
+                &[("Content-Encoding", "gzip")],
+                &gzip(br#"{"error_code":"CCE_CM.0003","error_msg":"not found"}"#),
+            ))
+        })
+        .await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "HTTP 404 Not Found: CCE_CM.0003: not found");
+    }
+
+    #[tokio::test]
+    async fn an_encoding_we_cannot_decode_is_named_and_corrupt_gzip_is_said() {
+        let server =
+            TestServer::fixed("200 OK", &[("Content-Encoding", "br")], "\u{1}\u{2}binary").await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::Encoding { .. }), "{e:?}");
+        assert!(!e.is_transient());
+        assert_eq!(
+            e.to_string(),
+            format!("response from {} could not be read: it is compressed with `br`, which this provider cannot decode (it asks for gzip only)", server.addr)
+        );
+        let server =
+            TestServer::fixed("200 OK", &[("Content-Encoding", "gzip")], "not gzip at all").await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CloudError::Encoding { .. }), "{e:?}");
+        assert!(
+            e.to_string().ends_with("its gzip compression is corrupt"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn odd_but_real_success_bodies_reach_the_job_parser() {
+        // Deeper than serde_json's own limit, and a byte that is not UTF-8:
+        // both are for the job parser to read, not refused as "not JSON".
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(300), "]".repeat(300));
+        let mut bad_byte = br#"{"status":"Success","reason":"ok "#.to_vec();
+        bad_byte.push(0xff);
+        bad_byte.extend_from_slice(br#""}"#);
+        for body in [deep.into_bytes(), bad_byte] {
+            let sent = body.clone();
+            let server =
+                TestServer::start(move |_| Reply::Raw(response("200 OK", &[], &sent))).await;
+            let r = aksk()
+                .get_json(&server.base(), &["x"], &[], None, T)
+                .await
+                .unwrap();
+            assert_eq!(r.body, body);
+        }
+    }
+
+    #[tokio::test]
+    async fn clock_skew_refusal_shows_both_clocks() {
+        let server = TestServer::fixed(
+            "401 Unauthorized",
+            &[("Date", "Mon, 01 Jan 2024 00:00:00 GMT")],
+            r#"{"error_code":"APIGW.0303","error_msg":"Incorrect app authentication information: the request has expired"}"#,
+        )
+        .await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("check this machine's clock"), "{text}");
+        assert!(
+            text.contains("the server's Date header said Mon, 01 Jan 2024 00:00:00 GMT"),
+            "{text}"
+        );
+        assert!(text.contains("ahead of the server"), "{text}");
+        let ours = httpdate::fmt_http_date(SystemTime::now());
+        // The day and year of our own clock, as signed (seconds may tick).
+        assert!(text.contains(&ours[..16]), "{text} / {ours}");
+    }
+
+    #[tokio::test]
+    async fn echoed_secrets_are_redacted_from_errors_and_request_ids() {
+        let server = TestServer::start(|req| {
+            let token = req
+                .header("x-security-token")
+                .unwrap_or_default()
+                .to_string();
+            let body = format!(
+                r#"{{"error_code":"APIGW.0301","error_msg":"bad token {token} and key {SK}"}}"#
+            );
+            Reply::Raw(response(
+                "401 Unauthorized",
+                &[("X-Request-Id", &token)],
+                body.as_bytes(),
+            ))
+        })
+        .await;
+        let c = aksk();
+        let e = c
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        let text = format!("{e} {e:?} {}", e.explanation());
+        assert!(
+            text.contains("bad token [REDACTED] and key [REDACTED]"),
+            "{text}"
+        );
+        assert!(
+            !text.contains(SK) && !text.contains("TOKENabc123"),
+            "{text}"
+        );
+        assert_eq!(e.request_id(), Some("[REDACTED]"));
     }
 
     #[tokio::test]

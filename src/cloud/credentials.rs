@@ -145,6 +145,23 @@ impl Credentials {
         }
     }
 
+    /// The secret values, for redacting them wherever a server echoes one
+    /// back (see `crate::untrusted`). The access key is an identifier and
+    /// is not among them.
+    pub fn secrets(&self) -> Vec<&str> {
+        match self {
+            Credentials::AkSk {
+                secret_key,
+                security_token,
+                ..
+            } => std::iter::once(secret_key)
+                .chain(security_token)
+                .map(Secret::expose)
+                .collect(),
+            Credentials::Token { token } => vec![token.expose()],
+        }
+    }
+
     /// A label for logs that says which kind is in use, never the values.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -202,6 +219,16 @@ mod tests {
         assert!(!format!("{t:?}").contains("iam-token-value"));
         assert_eq!(Secret::new("x").to_string(), "[REDACTED]");
         assert_eq!(Secret::new("x").expose(), "x");
+    }
+
+    #[test]
+    fn secrets_are_listed_for_redaction_without_the_access_key() {
+        let c = Credentials::aksk("AK1", SK, Some("TOKENabc123".into())).unwrap();
+        assert_eq!(c.secrets(), vec![SK, "TOKENabc123"]);
+        let c = Credentials::aksk("AK1", SK, None).unwrap();
+        assert_eq!(c.secrets(), vec![SK]);
+        let t = Credentials::token("iam-token-value").unwrap();
+        assert_eq!(t.secrets(), vec!["iam-token-value"]);
     }
 
     #[test]

@@ -215,7 +215,16 @@ fn parse_base_url(key: &str, value: &str) -> Result<Url, CloudError> {
         key: key.to_string(),
         reason,
     };
-    let url = Url::parse(value.trim()).map_err(|e| bad(format!("{e}")))?;
+    let value = value.trim();
+    // Without a scheme, `url` calls `cce.example.com` a relative URL and
+    // reads `localhost:8080` as scheme `localhost`: neither says what to do.
+    // The value itself is not quoted: it may hold a password.
+    if !value.contains("://") {
+        return Err(bad(
+            "must be a whole URL starting with https:// (or http:// for a test server)".to_string(),
+        ));
+    }
+    let url = Url::parse(value).map_err(|e| bad(format!("{e}")))?;
     if url.scheme() != "https" && url.scheme() != "http" {
         return Err(bad(format!(
             "scheme {:?} is not supported; use https:// (or http:// for a test server)",
@@ -410,7 +419,13 @@ mod tests {
     fn override_rejections_name_the_key() {
         let cases = [
             (("elb", "ftp://h/"), "scheme"),
-            (("elb", "not a url"), "relative URL"),
+            (("elb", "not a url"), "starting with https://"),
+            (
+                ("elb", "elb.example.com"),
+                "must be a whole URL starting with https:// (or http:// for a test server)",
+            ),
+            (("elb", "localhost:8080"), "starting with https://"),
+            (("elb", "/relative/path"), "starting with https://"),
             (("swr", "http://user:pw@h/"), "user name or password"),
             (("cce", "https://h/?a=b"), "query"),
             (("cce", "https://h/#frag"), "fragment"),

@@ -2,32 +2,45 @@
 //!
 //! Every variant renders as a sentence a person can act on when it shows up
 //! as a Terraform diagnostic, and [`CloudError::is_transient`] is the single
-//! place that decides what the waiter may retry.
+//! place that decides what the waiter may retry. Server text (codes,
+//! messages, request ids, page excerpts) is cleaned by the client's
+//! [`Sanitiser`] while the error is built, so an error is always safe to
+//! show or log. Transport failures are classified by the types in their
+//! source chain, and described in words: no library's type names or
+//! internal labels reach the user.
 
 use std::error::Error as StdError;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-/// Longest API message kept: error bodies are untrusted and a diagnostic
-/// should stay readable.
-const MAX_MESSAGE_CHARS: usize = 1000;
-/// Longest excerpt of a non-JSON page quoted back to the user.
-const MAX_SNIPPET_CHARS: usize = 200;
+use crate::duration::format_compact;
+use crate::untrusted::{json, limits, Sanitiser};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CloudError {
     /// The API answered with a non-success status (and usually a JSON error body).
-    #[error("{}", api_display(*status, code, message, request_id.as_deref(), *retry_after))]
+    #[error("{}", api_display(*status, code, message, request_id.as_deref(), *retry_after, clock.as_ref()))]
     Api {
         status: u16,
         code: String,
         message: String,
         request_id: Option<String>,
         retry_after: Option<Duration>,
+        /// Set for the gateway's clock-skew refusal (`APIGW.0303`).
+        clock: Option<ClockSkew>,
     },
 
-    #[error("request to {host} timed out after {}", human_duration(*after))]
+    /// A success status whose body is an API error body instead of a job.
+    #[error("HTTP {} with an error instead of a job: {}", status_text(*status), code_message(code, message, request_id.as_deref()))]
+    ErrorBody {
+        status: u16,
+        code: String,
+        message: String,
+        request_id: Option<String>,
+    },
+
+    #[error("request to {host} timed out after {}", format_compact(*after))]
     Timeout { host: String, after: Duration },
 
     #[error(
@@ -35,17 +48,23 @@ pub enum CloudError {
     )]
     Dns { host: String, detail: String },
 
-    #[error(
-        "TLS connection to {host} failed: {detail}; if this endpoint uses a self-signed or \
-         private certificate, set the provider argument `insecure = true` (for testing only)"
-    )]
-    Tls { host: String, detail: String },
+    #[error("TLS connection to {host} failed: {}; {}", problem.words(host), problem.advice())]
+    Tls { host: String, problem: TlsProblem },
+
+    /// Something answered, but not in HTTP: typically a TLS port asked in
+    /// plain HTTP.
+    #[error("{host} did not answer in HTTP; {NOT_HTTP_ADVICE}")]
+    NotHttp { host: String },
 
     #[error("connection to {host} failed: {detail}")]
     Connection { host: String, detail: String },
 
     #[error("response from {host} is larger than the {limit}-byte limit and was refused")]
     BodyTooLarge { host: String, limit: usize },
+
+    /// The body is compressed in a way we cannot, or could not, decode.
+    #[error("response from {host} could not be read: {problem}")]
+    Encoding { host: String, problem: String },
 
     /// A body that should be JSON is not: typically a load balancer's or
     /// gateway's HTML error page.
@@ -75,10 +94,161 @@ pub enum CloudError {
     InvalidInput { what: String, reason: String },
 }
 
+const NOT_HTTP_ADVICE: &str =
+    "if the endpoint serves HTTPS, write it with https://, and check its port";
+
+/// What went wrong in a TLS handshake, in the terms a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// The server answered, but not in TLS: usually a plain-HTTP server
+    /// addressed with `https://`.
+    NotTls,
+    UntrustedCertificate,
+    ExpiredCertificate,
+    CertificateNotYetValid,
+    WrongHostName,
+    RevokedCertificate,
+    BadCertificate,
+    /// The server ended the handshake with this alert, in words.
+    Refused(String),
+    NoCommonProtocol,
+    Other,
+}
+
+impl TlsProblem {
+    fn from_rustls(e: &rustls::Error) -> TlsProblem {
+        use rustls::CertificateError as C;
+        match e {
+            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+                TlsProblem::NotTls
+            }
+            rustls::Error::InvalidCertificate(c) => match c {
+                C::UnknownIssuer => TlsProblem::UntrustedCertificate,
+                C::Expired | C::ExpiredContext { .. } => TlsProblem::ExpiredCertificate,
+                C::NotValidYet | C::NotValidYetContext { .. } => TlsProblem::CertificateNotYetValid,
+                C::NotValidForName | C::NotValidForNameContext { .. } => TlsProblem::WrongHostName,
+                C::Revoked => TlsProblem::RevokedCertificate,
+                _ => TlsProblem::BadCertificate,
+            },
+            rustls::Error::AlertReceived(alert) => {
+                TlsProblem::Refused(words_of(&format!("{alert:?}")))
+            }
+            rustls::Error::PeerIncompatible(_) => TlsProblem::NoCommonProtocol,
+            _ => TlsProblem::Other,
+        }
+    }
+
+    fn words(&self, host: &str) -> String {
+        match self {
+            TlsProblem::NotTls => "the server did not answer in TLS (it looks like a plain-HTTP server)".into(),
+            TlsProblem::UntrustedCertificate => "its certificate is not signed by a trusted authority (it is self-signed, or from a private authority)".into(),
+            TlsProblem::ExpiredCertificate => "its certificate has expired".into(),
+            TlsProblem::CertificateNotYetValid => "its certificate is not valid yet".into(),
+            TlsProblem::WrongHostName => format!("its certificate is not valid for the name {host}"),
+            TlsProblem::RevokedCertificate => "its certificate has been revoked".into(),
+            TlsProblem::BadCertificate => "its certificate could not be verified".into(),
+            TlsProblem::Refused(alert) => format!("the server ended the handshake ({alert})"),
+            TlsProblem::NoCommonProtocol => "the server and this provider have no TLS version or cipher suite in common".into(),
+            TlsProblem::Other => "the handshake failed".into(),
+        }
+    }
+
+    fn advice(&self) -> &'static str {
+        match self {
+            TlsProblem::NotTls => "if the endpoint serves plain HTTP (a local test server or simulator), write it with http://; otherwise check its port",
+            TlsProblem::UntrustedCertificate | TlsProblem::BadCertificate => "if you trust this endpoint and it uses a self-signed or private certificate, set the provider argument `insecure = true` (for testing only)",
+            TlsProblem::ExpiredCertificate => "check this machine's clock; if it is right, the server's certificate must be renewed",
+            TlsProblem::CertificateNotYetValid => "check this machine's clock",
+            TlsProblem::WrongHostName => "check the host in `endpoints`, and `region` and `cloud`",
+            TlsProblem::RevokedCertificate => "do not use this endpoint",
+            TlsProblem::Refused(_) | TlsProblem::NoCommonProtocol | TlsProblem::Other => "check that the endpoint URL points at the service's HTTPS port",
+        }
+    }
+}
+
+/// `HandshakeFailure` → `handshake failure`: a TLS alert's name in words.
+fn words_of(name: &str) -> String {
+    if !name.chars().all(char::is_alphanumeric) {
+        return "an unknown alert".into();
+    }
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// This machine's clock and the server's, for a clock-skew refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockSkew {
+    /// When we signed the request.
+    pub ours: SystemTime,
+    /// The server's `Date` header, if it sent one we could read.
+    pub server: Option<SystemTime>,
+}
+
+impl ClockSkew {
+    fn text(&self) -> String {
+        let ours = httpdate::fmt_http_date(self.ours);
+        match self.server {
+            Some(server) => {
+                let (gap, side) = match server.duration_since(self.ours) {
+                    Ok(d) => (d, "behind"),
+                    Err(e) => (e.duration(), "ahead of"),
+                };
+                format!(
+                    "the gateway refused the request's time: check this machine's clock. It read {ours} when the request was signed; the server's Date header said {} (this machine is {} {side} the server)",
+                    httpdate::fmt_http_date(server),
+                    format_compact(Duration::from_secs(gap.as_secs()))
+                )
+            }
+            None => format!(
+                "the gateway refused the request's time: check this machine's clock. It read {ours} when the request was signed (the server sent no Date header to compare with)"
+            ),
+        }
+    }
+}
+
+/// What the client knows about a non-success response.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorResponse<'a> {
+    pub status: u16,
+    pub host: &'a str,
+    pub request_id: Option<&'a str>,
+    pub retry_after: Option<&'a str>,
+    /// The server's `Date` header, for a clock-skew refusal.
+    pub date: Option<&'a str>,
+    /// When the request was signed, for a clock-skew refusal.
+    pub signed_at: Option<SystemTime>,
+    pub body: &'a [u8],
+}
+
+impl<'a> ErrorResponse<'a> {
+    /// A response with only a status, host and body; add the rest with
+    /// struct update syntax.
+    pub fn new(status: u16, host: &'a str, body: &'a [u8]) -> Self {
+        ErrorResponse {
+            status,
+            host,
+            request_id: None,
+            retry_after: None,
+            date: None,
+            signed_at: None,
+            body,
+        }
+    }
+}
+
+/// The gateway's code for a request whose signing time is too far from its own.
+pub const CLOCK_SKEW_CODE: &str = "APIGW.0303";
 impl CloudError {
     /// Whether retrying the same request may succeed: throttling, server-side
     /// failures, network trouble and gateway pages. Everything else (4xx,
-    /// bad input, TLS certificate problems) will fail the same way again.
+    /// bad input, TLS problems, something that is not HTTP) will fail the
+    /// same way again.
     pub fn is_transient(&self) -> bool {
         match self {
             CloudError::Api { status, .. } => *status == 429 || *status >= 500,
@@ -88,8 +258,11 @@ impl CloudError {
             CloudError::NotJson {
                 status, snippet, ..
             } => *status == 429 || *status >= 500 || looks_like_html(snippet),
-            CloudError::Tls { .. }
+            CloudError::ErrorBody { .. }
+            | CloudError::Tls { .. }
+            | CloudError::NotHttp { .. }
             | CloudError::BodyTooLarge { .. }
+            | CloudError::Encoding { .. }
             | CloudError::Unparseable { .. }
             | CloudError::ProjectNotFound { .. }
             | CloudError::InvalidEndpoint { .. }
@@ -115,7 +288,9 @@ impl CloudError {
     /// The HTTP status, for errors that carry a response.
     pub fn status(&self) -> Option<u16> {
         match self {
-            CloudError::Api { status, .. } | CloudError::NotJson { status, .. } => Some(*status),
+            CloudError::Api { status, .. }
+            | CloudError::ErrorBody { status, .. }
+            | CloudError::NotJson { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -124,138 +299,314 @@ impl CloudError {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             CloudError::Api { request_id, .. }
+            | CloudError::ErrorBody { request_id, .. }
             | CloudError::NotJson { request_id, .. }
             | CloudError::Unparseable { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
 
-    /// Build the error for a non-success response from its parts. The body
-    /// decides between [`CloudError::Api`] (JSON, or empty) and
-    /// [`CloudError::NotJson`] (anything else).
-    pub fn from_response(
-        status: u16,
-        host: &str,
-        header_request_id: Option<&str>,
-        retry_after_header: Option<&str>,
-        body: &[u8],
-    ) -> CloudError {
-        let retry_after = retry_after_header.and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let header_request_id = header_request_id
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(clean_text);
-        let trimmed = body.trim_ascii();
-        if trimmed.is_empty() {
-            return CloudError::Api {
-                status,
-                code: String::new(),
-                message: String::new(),
-                request_id: header_request_id,
-                retry_after,
-            };
-        }
-        match serde_json::from_slice::<Value>(trimmed) {
-            Ok(value) => {
-                let fields = ApiErrorFields::from_json(&value);
-                let message = if fields.code.is_empty() && fields.message.is_empty() {
-                    // Unknown shape: quoting it beats saying nothing.
-                    truncate(&clean_text(&value.to_string()), MAX_MESSAGE_CHARS)
-                } else {
-                    fields.message
-                };
-                CloudError::Api {
-                    status,
-                    code: fields.code,
-                    message,
-                    request_id: header_request_id.or(fields.request_id),
-                    retry_after,
-                }
+    /// One short line for a diagnostic's summary: what failed, without the
+    /// server's message or the advice, which [`CloudError::explanation`] gives.
+    pub fn headline(&self) -> String {
+        match self {
+            CloudError::Api { status, code, .. } => {
+                format!("HTTP {}{}", status_text(*status), prefixed(": ", code))
             }
-            Err(_) => CloudError::NotJson {
-                status,
-                host: host.to_string(),
-                snippet: snippet(trimmed),
-                request_id: header_request_id,
-            },
+            CloudError::ErrorBody { status, code, .. } => format!(
+                "HTTP {} with an error instead of a job{}",
+                status_text(*status),
+                prefixed(": ", code)
+            ),
+            CloudError::Dns { host, .. } => format!("could not resolve host name {host}"),
+            CloudError::Tls { host, problem } => {
+                format!("TLS connection to {host} failed: {}", problem.words(host))
+            }
+            CloudError::NotHttp { host } => format!("{host} did not answer in HTTP"),
+            CloudError::NotJson { status, host, .. } => {
+                format!(
+                    "HTTP {}: response from {host} is not JSON",
+                    status_text(*status)
+                )
+            }
+            CloudError::Unparseable { what, .. } => format!("could not parse the {what} response"),
+            other => other.to_string(),
         }
     }
 
-    /// Classify a transport-level failure. The source chain is inspected
-    /// because reqwest reports DNS, TLS and refused connections all as
-    /// "error sending request", which would tell the user nothing.
+    /// Everything [`CloudError::headline`] leaves out, as sentences on
+    /// their own lines: the server's message, its request id, and what to
+    /// do. Empty when the headline says it all.
+    pub fn explanation(&self) -> String {
+        let mut lines: Vec<String> = Vec::new();
+        match self {
+            CloudError::Api {
+                message,
+                retry_after,
+                clock,
+                ..
+            } => {
+                if !message.is_empty() {
+                    lines.push(format!("The API said: {message}"));
+                }
+                if let Some(c) = clock {
+                    lines.push(sentence(&c.text()));
+                }
+                if let Some(after) = retry_after {
+                    lines.push(format!(
+                        "The server asked to wait {} before retrying.",
+                        format_compact(*after)
+                    ));
+                }
+            }
+            CloudError::ErrorBody { message, .. } => {
+                if !message.is_empty() {
+                    lines.push(format!("The API said: {message}"));
+                }
+                lines.push(
+                    "The answer had a success status, but its body is an API error rather than a job."
+                        .into(),
+                );
+            }
+            CloudError::Dns { detail, .. } => {
+                lines.push(sentence(detail));
+                lines.push("Check `region`, `cloud` and `endpoints`.".into());
+            }
+            CloudError::Tls { problem, .. } => lines.push(sentence(problem.advice())),
+            CloudError::NotHttp { .. } => lines.push(sentence(NOT_HTTP_ADVICE)),
+            CloudError::NotJson { snippet, .. } if !snippet.is_empty() => {
+                lines.push(format!("It begins: \"{snippet}\""));
+            }
+            CloudError::Unparseable { detail, .. } => lines.push(sentence(detail)),
+            _ => {}
+        }
+        if let Some(id) = self.request_id() {
+            lines.push(format!("Request id: {id}"));
+        }
+        lines.join("\n")
+    }
+
+    /// Build the error for a non-success response from its parts. The body
+    /// decides between [`CloudError::Api`] (JSON, or empty) and
+    /// [`CloudError::NotJson`] (anything else). Every piece of server text
+    /// is cleaned by `sanitiser`.
+    pub fn from_response(r: &ErrorResponse<'_>, sanitiser: &Sanitiser) -> CloudError {
+        let retry_after = r
+            .retry_after
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let header_request_id = clean_request_id(r.request_id, sanitiser);
+        let trimmed = r.body.trim_ascii();
+        let (code, message, body_request_id) = if trimmed.is_empty() {
+            Default::default()
+        } else {
+            match json::parse(trimmed) {
+                Ok(value) => {
+                    let fields = ApiErrorFields::from_json(&value, sanitiser);
+                    let message = if fields.code.is_empty() && fields.message.is_empty() {
+                        // Unknown shape: quoting it beats saying nothing.
+                        sanitiser.line(&value.to_string(), limits::MESSAGE)
+                    } else {
+                        fields.message
+                    };
+                    (fields.code, message, fields.request_id)
+                }
+                Err(json::JsonError::TooDeep { .. }) => (
+                    String::new(),
+                    "(an error body nested too deeply to read)".into(),
+                    None,
+                ),
+                Err(json::JsonError::Invalid(_)) => {
+                    return CloudError::NotJson {
+                        status: r.status,
+                        host: r.host.to_string(),
+                        snippet: snippet(trimmed, sanitiser),
+                        request_id: header_request_id,
+                    }
+                }
+            }
+        };
+        let clock = (code == CLOCK_SKEW_CODE)
+            .then_some(r.signed_at)
+            .flatten()
+            .map(|ours| ClockSkew {
+                ours,
+                server: r
+                    .date
+                    .and_then(|d| httpdate::parse_http_date(d.trim()).ok()),
+            });
+        CloudError::Api {
+            status: r.status,
+            code,
+            message,
+            request_id: header_request_id.or(body_request_id),
+            retry_after,
+            clock,
+        }
+    }
+
+    /// A success response whose body has no job but an API error (some
+    /// gateways answer 200 with `{"error_code": ..., "error_msg": ...}` or
+    /// `{"error": {"code": ..., "message": ...}}`): that error, with its
+    /// code, message and request id. `None` when the body is not one.
+    pub fn from_error_body(
+        status: u16,
+        header_request_id: Option<&str>,
+        body: &[u8],
+        sanitiser: &Sanitiser,
+    ) -> Option<CloudError> {
+        let value = json::parse(body).ok()?;
+        let obj = value.as_object()?;
+        let fields = std::iter::once(obj)
+            .chain(
+                ["error", "Error"]
+                    .iter()
+                    .filter_map(|k| obj.get(*k)?.as_object()),
+            )
+            .map(|o| ApiErrorFields::from_object(o, sanitiser))
+            .find(|f| !f.code.is_empty() || !f.message.is_empty())?;
+        let top_request_id = scalar_field(obj, &REQUEST_ID_KEYS, sanitiser, limits::REQUEST_ID);
+        Some(CloudError::ErrorBody {
+            status,
+            code: fields.code,
+            message: fields.message,
+            request_id: clean_request_id(header_request_id, sanitiser)
+                .or(fields.request_id)
+                .or(top_request_id),
+        })
+    }
+
+    /// Classify a transport-level failure by the types in its source chain
+    /// (reqwest reports DNS, TLS and refused connections all as "error
+    /// sending request") and describe it in words.
     pub fn from_transport(
         host: &str,
         err: &(dyn StdError + 'static),
         timeout: Duration,
     ) -> CloudError {
-        let mut parts: Vec<String> = Vec::new();
-        let mut tls = false;
-        let mut timed_out = false;
+        let host = host.to_string();
+        let mut dns = false;
+        let mut body_broke = false;
+        let mut decode = false;
+        let mut closed_early = false;
+        let mut closed = false;
+        let mut from_hyper = false;
+        let mut invalid_data = false;
+        let mut socket: Option<&'static str> = None;
+        let mut innermost = String::new();
         let mut current: Option<&(dyn StdError + 'static)> = Some(err);
         while let Some(e) = current {
-            if e.is::<rustls::Error>() {
-                tls = true;
+            if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+                return CloudError::Tls {
+                    host,
+                    problem: TlsProblem::from_rustls(tls),
+                };
             }
             if let Some(r) = e.downcast_ref::<reqwest::Error>() {
                 if r.is_timeout() {
-                    timed_out = true;
+                    return CloudError::Timeout {
+                        host,
+                        after: timeout,
+                    };
                 }
+                body_broke |= r.is_body();
+                decode |= r.is_decode();
             }
-            let io_inner = e.downcast_ref::<std::io::Error>().and_then(|io| {
-                if io.kind() == std::io::ErrorKind::TimedOut {
-                    timed_out = true;
+            if let Some(h) = e.downcast_ref::<hyper::Error>() {
+                from_hyper = true;
+                if h.is_parse() {
+                    return CloudError::NotHttp { host };
                 }
-                io.get_ref()
-            });
+                if h.is_timeout() {
+                    return CloudError::Timeout {
+                        host,
+                        after: timeout,
+                    };
+                }
+                closed_early |= h.is_incomplete_message();
+                closed |= h.is_closed() || h.is_canceled();
+            }
+            let io = e.downcast_ref::<std::io::Error>();
+            if let Some(io) = io {
+                use std::io::ErrorKind as K;
+                socket = socket.or(match io.kind() {
+                    K::TimedOut => return CloudError::Timeout { host, after: timeout },
+                    K::ConnectionRefused => Some("nothing is listening there (connection refused); check the endpoint's host and port"),
+                    K::ConnectionReset => Some("the server reset the connection"),
+                    K::ConnectionAborted => Some("the connection was aborted"),
+                    K::HostUnreachable | K::NetworkUnreachable => Some("there is no network route to it"),
+                    K::AddrNotAvailable => Some("no local network address can reach it"),
+                    K::PermissionDenied => Some("this machine refused to open the connection (permission denied)"),
+                    _ => None,
+                });
+                closed_early |= io.kind() == K::UnexpectedEof;
+                invalid_data |= io.kind() == K::InvalidData;
+            }
+            // hyper-util and reqwest label a failed lookup with these fixed
+            // words; the lookup's own error, below them, says why.
             let text = e.to_string();
-            if parts.last() != Some(&text) && !parts.iter().any(|p| p.ends_with(&text)) {
-                parts.push(text);
+            if text == "dns error" || text == "error resolving DNS" {
+                dns = true;
             }
+            innermost = text;
             // io::Error::source() skips the error it wraps, so step into it instead.
-            current = match io_inner {
+            current = match io.and_then(std::io::Error::get_ref) {
                 Some(inner) => Some(inner as &(dyn StdError + 'static)),
                 None => e.source(),
             };
         }
-        // Drop reqwest's generic wrapper text ("error sending request for url (...)"):
-        // the host is already named and the URL is logged.
-        let detail = parts
-            .iter()
-            .filter(|p| !p.starts_with("error sending request"))
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(": ");
-        let detail = if detail.is_empty() {
-            parts.join(": ")
-        } else {
-            detail
-        };
-        let lower = detail.to_ascii_lowercase();
-        let host = host.to_string();
-        if timed_out {
-            CloudError::Timeout {
+        let innermost = Sanitiser::new().line(&innermost, limits::MESSAGE);
+        if dns {
+            return CloudError::Dns {
                 host,
-                after: timeout,
-            }
-        } else if lower.contains("dns error")
-            || lower.contains("error resolving dns")
-            || lower.contains("failed to lookup address")
-        {
-            CloudError::Dns { host, detail }
-        } else if tls
-            || lower.contains("certificate")
-            || lower.contains("tls handshake")
-            || lower.contains("invalid peer")
-        {
-            CloudError::Tls { host, detail }
-        } else {
-            CloudError::Connection { host, detail }
+                detail: innermost,
+            };
         }
+        // reqwest reports every body error through its decoder; bad data
+        // from the decompressor itself, not from the connection, is a
+        // corrupt compression.
+        if decode && invalid_data && !from_hyper && socket.is_none() {
+            return CloudError::Encoding {
+                host,
+                problem: "its gzip compression is corrupt".into(),
+            };
+        }
+        let detail = socket
+            .or(body_broke.then_some("the connection broke while the answer was read"))
+            .or(closed_early.then_some("the server closed the connection before it answered"))
+            .or(closed.then_some("the connection was closed"))
+            .map_or(innermost, str::to_string);
+        CloudError::Connection { host, detail }
     }
 }
 
-/// The fields we can extract from an API error body.
+fn clean_request_id(id: Option<&str>, sanitiser: &Sanitiser) -> Option<String> {
+    id.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| sanitiser.line(s, limits::REQUEST_ID))
+}
+
+fn prefixed(prefix: &str, text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}{text}")
+    }
+}
+
+/// `text` as a sentence: capitalised, ending in a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?', ')']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The fields we can extract from an API error body, already cleaned.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ApiErrorFields {
     pub code: String,
@@ -273,14 +624,14 @@ const CODE_MESSAGE_KEYS: [(&str, &str); 3] = [
 const REQUEST_ID_KEYS: [&str; 2] = ["request_id", "requestId"];
 
 impl ApiErrorFields {
-    pub fn from_json(value: &Value) -> ApiErrorFields {
+    pub fn from_json(value: &Value, sanitiser: &Sanitiser) -> ApiErrorFields {
         let Some(obj) = value.as_object() else {
             return ApiErrorFields::default();
         };
-        let mut fields = Self::from_object(obj);
+        let mut fields = Self::from_object(obj, sanitiser);
         if fields.code.is_empty() && fields.message.is_empty() {
             for nested in obj.values().filter_map(Value::as_object) {
-                let inner = Self::from_object(nested);
+                let inner = Self::from_object(nested, sanitiser);
                 if !inner.code.is_empty() || !inner.message.is_empty() {
                     fields.code = inner.code;
                     fields.message = inner.message;
@@ -295,22 +646,23 @@ impl ApiErrorFields {
             fields.request_id = obj
                 .values()
                 .filter_map(Value::as_object)
-                .find_map(|o| scalar_field(o, &REQUEST_ID_KEYS));
+                .find_map(|o| scalar_field(o, &REQUEST_ID_KEYS, sanitiser, limits::REQUEST_ID));
         }
         fields
     }
 
-    fn from_object(obj: &serde_json::Map<String, Value>) -> ApiErrorFields {
+    fn from_object(obj: &serde_json::Map<String, Value>, sanitiser: &Sanitiser) -> ApiErrorFields {
         let mut out = ApiErrorFields {
-            request_id: scalar_field(obj, &REQUEST_ID_KEYS),
+            request_id: scalar_field(obj, &REQUEST_ID_KEYS, sanitiser, limits::REQUEST_ID),
             ..Default::default()
         };
         for (code_key, msg_key) in CODE_MESSAGE_KEYS {
-            let code = scalar_field(obj, &[code_key]).unwrap_or_default();
-            let message = scalar_field(obj, &[msg_key]).unwrap_or_default();
+            let code = scalar_field(obj, &[code_key], sanitiser, limits::FIELD).unwrap_or_default();
+            let message =
+                scalar_field(obj, &[msg_key], sanitiser, limits::MESSAGE).unwrap_or_default();
             if !code.is_empty() || !message.is_empty() {
-                out.code = truncate(&code, MAX_MESSAGE_CHARS);
-                out.message = truncate(&message, MAX_MESSAGE_CHARS);
+                out.code = code;
+                out.message = message;
                 break;
             }
         }
@@ -319,9 +671,14 @@ impl ApiErrorFields {
 }
 
 /// Codes are sometimes numbers; accept any scalar, ignore objects and arrays.
-fn scalar_field(obj: &serde_json::Map<String, Value>, keys: &[&str]) -> Option<String> {
+fn scalar_field(
+    obj: &serde_json::Map<String, Value>,
+    keys: &[&str],
+    sanitiser: &Sanitiser,
+    max: usize,
+) -> Option<String> {
     keys.iter().find_map(|k| match obj.get(*k)? {
-        Value::String(s) if !s.trim().is_empty() => Some(clean_text(s.trim())),
+        Value::String(s) if !s.trim().is_empty() => Some(sanitiser.line(s.trim(), max)),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
@@ -350,30 +707,11 @@ fn looks_like_html(snippet: &str) -> bool {
         || s.starts_with("<body")
 }
 
-/// Control characters from a server could garble a terminal; replace them.
-fn clean_text(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max).collect();
-        out.push('…');
-        out
-    }
-}
-
-fn snippet(body: &[u8]) -> String {
+/// An excerpt of a body that is not JSON: whitespace collapsed, cleaned.
+fn snippet(body: &[u8], sanitiser: &Sanitiser) -> String {
     let text = String::from_utf8_lossy(body);
-    let collapsed = clean_text(&text)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    truncate(&collapsed, MAX_SNIPPET_CHARS)
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    sanitiser.line(&collapsed, limits::SNIPPET)
 }
 
 fn status_text(status: u16) -> String {
@@ -401,23 +739,15 @@ fn snippet_suffix(snippet: &str) -> String {
     }
 }
 
-/// Go-style durations, matching how users write `timeouts` and `poll_interval`.
-pub(crate) fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
-        return format!("{}ms", d.as_millis());
+fn code_message(code: &str, message: &str, request_id: Option<&str>) -> String {
+    let mut out = code.to_string();
+    if !message.is_empty() {
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(message);
     }
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    let mut out = String::new();
-    if h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    if s > 0 || out.is_empty() {
-        out.push_str(&format!("{s}s"));
-    }
+    out.push_str(&request_id_suffix(request_id));
     out
 }
 
@@ -427,6 +757,7 @@ fn api_display(
     message: &str,
     request_id: Option<&str>,
     retry_after: Option<Duration>,
+    clock: Option<&ClockSkew>,
 ) -> String {
     let mut out = format!("HTTP {}", status_text(status));
     if !code.is_empty() {
@@ -439,7 +770,11 @@ fn api_display(
     }
     out.push_str(&request_id_suffix(request_id));
     if let Some(after) = retry_after {
-        out.push_str(&format!(" (retry after {})", human_duration(after)));
+        out.push_str(&format!(" (retry after {})", format_compact(after)));
+    }
+    if let Some(c) = clock {
+        out.push_str("; ");
+        out.push_str(&c.text());
     }
     out
 }
@@ -448,8 +783,26 @@ fn api_display(
 mod tests {
     use super::*;
 
+    /// The error for a response, as the client builds it.
+    fn from_response(
+        status: u16,
+        host: &str,
+        request_id: Option<&str>,
+        retry_after: Option<&str>,
+        body: &[u8],
+    ) -> CloudError {
+        CloudError::from_response(
+            &ErrorResponse {
+                request_id,
+                retry_after,
+                ..ErrorResponse::new(status, host, body)
+            },
+            &Sanitiser::new(),
+        )
+    }
+
     fn api(status: u16, body: &str) -> CloudError {
-        CloudError::from_response(status, "cce.example", None, None, body.as_bytes())
+        from_response(status, "cce.example", None, None, body.as_bytes())
     }
 
     fn fields(e: &CloudError) -> (String, String, Option<String>) {
@@ -466,7 +819,7 @@ mod tests {
 
     #[test]
     fn display_matches_the_documented_form() {
-        let e = CloudError::from_response(
+        let e = from_response(
             404,
             "cce.example",
             Some("abc"),
@@ -539,7 +892,7 @@ mod tests {
 
     #[test]
     fn header_request_id_wins_over_body() {
-        let e = CloudError::from_response(
+        let e = from_response(
             500,
             "h",
             Some(" hdr "),
@@ -571,12 +924,17 @@ mod tests {
         let long = "x".repeat(5000);
         let e = api(400, &format!(r#"{{"code":"C","message":"{long}"}}"#));
         let (_, message, _) = fields(&e);
-        assert_eq!(message.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(
+            message.chars().count() <= limits::MESSAGE,
+            "{}",
+            message.len()
+        );
+        assert!(message.ends_with("more characters"), "{message}");
     }
 
     #[test]
     fn html_gateway_page_is_not_json_and_transient() {
-        let e = CloudError::from_response(
+        let e = from_response(
             502,
             "elb.example",
             Some("rid"),
@@ -633,7 +991,7 @@ mod tests {
 
     #[test]
     fn retry_after_reaches_the_error() {
-        let e = CloudError::from_response(
+        let e = from_response(
             429,
             "h",
             None,
@@ -647,7 +1005,7 @@ mod tests {
             "HTTP 429 Too Many Requests: APIGW.0308: throttled (retry after 3s)"
         );
         let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
-        let e = CloudError::from_response(503, "h", None, Some(&future), b"");
+        let e = from_response(503, "h", None, Some(&future), b"");
         let after = e.retry_after().unwrap_or_default();
         assert!(
             after > Duration::from_secs(100) && after <= Duration::from_secs(120),
@@ -675,19 +1033,23 @@ mod tests {
             Some(Box::new(Chain(
                 "client error (Connect)",
                 Some(Box::new(Chain(
-                    "dns error: failed to lookup address information",
-                    None,
+                    "dns error",
+                    Some(Box::new(Chain(
+                        "failed to lookup address information: Name or service not known",
+                        None,
+                    ))),
                 ))),
             ))),
         );
         let e = CloudError::from_transport("cce.xx-1.example", &err, Duration::from_secs(30));
         assert!(matches!(e, CloudError::Dns { .. }), "{e:?}");
         let text = e.to_string();
-        assert!(
-            text.contains("could not resolve host name cce.xx-1.example"),
-            "{text}"
+        assert_eq!(
+            text,
+            "could not resolve host name cce.xx-1.example: failed to lookup address information: Name or service not known; check `region`, `cloud` and `endpoints`"
         );
-        assert!(!text.contains("error sending request"), "{text}");
+        // Library labels such as "(Connect)" stay out.
+        assert!(!text.contains("Connect)"), "{text}");
         assert!(e.is_transient());
         // reqwest's own resolver wrapper.
         let err = Chain(
@@ -723,9 +1085,207 @@ mod tests {
         let e = CloudError::from_transport("127.0.0.1:9", &refused, Duration::from_secs(1));
         assert_eq!(
             e.to_string(),
-            "connection to 127.0.0.1:9 failed: Connection refused"
+            "connection to 127.0.0.1:9 failed: nothing is listening there (connection refused); check the endpoint's host and port"
         );
         assert!(e.is_transient());
+    }
+
+    #[test]
+    fn certificate_problems_are_told_apart_with_their_own_advice() {
+        use rustls::CertificateError as C;
+        let cases = [
+            (
+                C::UnknownIssuer,
+                "not signed by a trusted authority",
+                "`insecure = true`",
+            ),
+            (C::Expired, "has expired", "clock"),
+            (C::NotValidYet, "not valid yet", "clock"),
+            (
+                C::NotValidForName,
+                "not valid for the name h.example",
+                "`endpoints`",
+            ),
+            (C::Revoked, "revoked", "do not use"),
+            (
+                C::BadSignature,
+                "could not be verified",
+                "`insecure = true`",
+            ),
+        ];
+        for (cert, words, advice) in cases {
+            let io = std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(cert),
+            );
+            let e = CloudError::from_transport("h.example", &io, Duration::from_secs(1));
+            let text = e.to_string();
+            assert!(
+                text.starts_with("TLS connection to h.example failed: "),
+                "{text}"
+            );
+            assert!(text.contains(words), "{text}");
+            assert!(text.contains(advice), "{text}");
+            assert!(!e.is_transient());
+        }
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        let e = CloudError::from_transport("h", &alert, Duration::from_secs(1));
+        assert!(
+            e.to_string()
+                .contains("the server ended the handshake (handshake failure)"),
+            "{e}"
+        );
+        let e = CloudError::from_transport(
+            "h",
+            &rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+            Duration::from_secs(1),
+        );
+        assert!(!e.to_string().contains("InvalidContentType"), "{e}");
+    }
+
+    #[test]
+    fn clock_skew_names_both_clocks() {
+        let ours = SystemTime::UNIX_EPOCH + Duration::from_secs(1_704_164_645);
+        let server = httpdate::fmt_http_date(ours + Duration::from_secs(20 * 60 + 5));
+        let body = br#"{"error_code":"APIGW.0303","error_msg":"Incorrect app authentication information: the request has expired","request_id":"r1"}"#;
+        let e = CloudError::from_response(
+            &ErrorResponse {
+                date: Some(&server),
+                signed_at: Some(ours),
+                ..ErrorResponse::new(401, "h", body)
+            },
+            &Sanitiser::new(),
+        );
+        let text = e.to_string();
+        assert!(text.contains("check this machine's clock"), "{text}");
+        assert!(text.contains("Tue, 02 Jan 2024 03:04:05 GMT"), "{text}");
+        assert!(text.contains(&server), "{text}");
+        assert!(
+            text.contains("this machine is 20m5s behind the server"),
+            "{text}"
+        );
+        let explanation = e.explanation();
+        assert!(
+            explanation.contains("check this machine's clock"),
+            "{explanation}"
+        );
+        assert_eq!(e.headline(), "HTTP 401 Unauthorized: APIGW.0303");
+        // Without a Date header, our own time alone.
+        let e = CloudError::from_response(
+            &ErrorResponse {
+                signed_at: Some(ours),
+                ..ErrorResponse::new(401, "h", body)
+            },
+            &Sanitiser::new(),
+        );
+        assert!(
+            e.to_string().contains("the server sent no Date header"),
+            "{e}"
+        );
+        // Another code: no clock talk.
+        let e = CloudError::from_response(
+            &ErrorResponse {
+                signed_at: Some(ours),
+                ..ErrorResponse::new(401, "h", br#"{"error_code":"APIGW.0301","error_msg":"x"}"#)
+            },
+            &Sanitiser::new(),
+        );
+        assert!(!e.to_string().contains("clock"), "{e}");
+    }
+
+    #[test]
+    fn an_error_body_with_a_success_status_keeps_its_code_message_and_request_id() {
+        let s = Sanitiser::new();
+        for (body, code) in [
+            (
+                &br#"{"error_code":"CCE.01400001","error_msg":"bad job id","request_id":"r1"}"#[..],
+                "CCE.01400001",
+            ),
+            (
+                &br#"{"error":{"code":"APIGW.0101","message":"bad job id"},"request_id":"r1"}"#[..],
+                "APIGW.0101",
+            ),
+            (
+                &br#"{"code":"Ecs.0114","message":"bad job id","request_id":"r1"}"#[..],
+                "Ecs.0114",
+            ),
+        ] {
+            let e = CloudError::from_error_body(200, None, body, &s).unwrap();
+            assert_eq!(
+                e.to_string(),
+                format!("HTTP 200 OK with an error instead of a job: {code}: bad job id (request id r1)")
+            );
+            assert_eq!(e.request_id(), Some("r1"));
+            assert!(!e.is_transient());
+        }
+        // The header's request id wins, as for other errors.
+        let e = CloudError::from_error_body(
+            200,
+            Some("hdr"),
+            br#"{"error_code":"X","error_msg":"m"}"#,
+            &s,
+        )
+        .unwrap();
+        assert_eq!(e.request_id(), Some("hdr"));
+        // A job body, or a body with error fields only deep inside, is not one.
+        assert!(CloudError::from_error_body(
+            200,
+            None,
+            br#"{"job":{"status":"x","error_code":"E","error_msg":"m"}}"#,
+            &s
+        )
+        .is_none());
+        assert!(CloudError::from_error_body(200, None, b"[1]", &s).is_none());
+        assert!(CloudError::from_error_body(200, None, b"not json", &s).is_none());
+    }
+
+    #[test]
+    fn headline_and_explanation_say_each_thing_once() {
+        let e = from_response(
+            403,
+            "h",
+            Some("rid-1"),
+            None,
+            br#"{"error_code":"APIGW.0302","error_msg":"The IAM user is not authorized"}"#,
+        );
+        assert_eq!(e.headline(), "HTTP 403 Forbidden: APIGW.0302");
+        assert_eq!(
+            e.explanation(),
+            "The API said: The IAM user is not authorized\nRequest id: rid-1"
+        );
+        let e = CloudError::Timeout {
+            host: "h".into(),
+            after: Duration::from_secs(30),
+        };
+        assert_eq!(e.headline(), e.to_string());
+        assert_eq!(e.explanation(), "");
+    }
+
+    #[test]
+    fn server_text_in_errors_is_escaped_bounded_and_redacted() {
+        let secret = "SKEXAMPLEsecretKey0123456789abcdefABCDEF";
+        let s = Sanitiser::with_secrets([secret]);
+        let body = format!(
+            r#"{{"error_code":"E\u001b[31m","error_msg":"bad signature for {secret}{}","request_id":"r\u202e1"}}"#,
+            "x".repeat(5_000)
+        );
+        let e = CloudError::from_response(
+            &ErrorResponse {
+                request_id: Some(secret),
+                ..ErrorResponse::new(401, "h", body.as_bytes())
+            },
+            &s,
+        );
+        let text = format!("{e} {e:?} {} {}", e.headline(), e.explanation());
+        assert!(!text.contains(secret), "{text}");
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.contains("E\\u{1b}[31m"), "{text}");
+        assert!(text.contains("more characters"), "{text}");
+        // A page that is not JSON, echoing the secret.
+        let page = format!("<html>token {secret}\u{1b}[2J</html>");
+        let e = CloudError::from_response(&ErrorResponse::new(502, "h", page.as_bytes()), &s);
+        let text = e.to_string();
+        assert!(!text.contains(secret) && !text.contains('\u{1b}'), "{text}");
     }
 
     #[test]
@@ -743,14 +1303,6 @@ mod tests {
         assert_eq!(e.retry_after(), None);
     }
 
-    #[test]
-    fn durations_render_go_style() {
-        assert_eq!(human_duration(Duration::from_millis(250)), "250ms");
-        assert_eq!(human_duration(Duration::from_secs(0)), "0ms");
-        assert_eq!(human_duration(Duration::from_secs(3600)), "1h");
-        assert_eq!(human_duration(Duration::from_secs(5400)), "1h30m");
-        assert_eq!(human_duration(Duration::from_secs(61)), "1m1s");
-    }
     use proptest::strategy::Strategy as _;
 
     proptest::proptest! {
@@ -803,7 +1355,7 @@ mod tests {
                     .prop_map(|(k, v)| serde_json::json!({ k: v }).to_string().into_bytes()),
             ],
         ) {
-            let e = CloudError::from_response(status, "h.example", request_id.as_deref(), retry_after.as_deref(), &body);
+            let e = from_response(status, "h.example", request_id.as_deref(), retry_after.as_deref(), &body);
             let text = e.to_string();
             proptest::prop_assert!(!text.contains(['\n', '\r']), "{:?}", text);
             proptest::prop_assert_eq!(e.status(), Some(status));

@@ -30,10 +30,17 @@ pub async fn discover_project_id(client: &CloudClient, region: &str) -> Result<S
             client.default_timeout(),
         )
         .await?;
-    let list: ProjectList =
-        serde_json::from_slice(&response.body).map_err(|e| CloudError::Unparseable {
+    // Read as every server body is (lossy UTF-8, our own depth bound), then
+    // shaped; serde's messages quote the value it did not expect, so they
+    // are cleaned like any server text.
+    let list: ProjectList = crate::untrusted::json::parse(&response.body)
+        .map_err(|e| e.to_string())
+        .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
+        .map_err(|detail| CloudError::Unparseable {
             what: "IAM project list".to_string(),
-            detail: e.to_string(),
+            detail: client
+                .sanitiser()
+                .line(&detail, crate::untrusted::limits::MESSAGE),
             request_id: response.request_id.clone(),
         })?;
     // IAM filters by name already; checking again guards against a proxy or

@@ -11,6 +11,11 @@
 //! missing or null field becomes `""`, unknown fields are ignored, because the
 //! APIs add fields over time and a missing timestamp must not break a wait.
 //! Without a status, though, we cannot tell done from failed, so that is an error.
+//!
+//! A body is server text, so [`parse_with`] cleans every field of the job it
+//! returns (see `crate::untrusted`) before anything else sees it: the waiter's
+//! log lines, the reports and the data source's state all start from a clean
+//! [`Job`].
 
 pub mod api;
 pub mod apis;
@@ -20,6 +25,9 @@ mod shapes;
 use std::fmt;
 
 use serde_json::Value;
+
+use crate::untrusted::json::{self, JsonError};
+use crate::untrusted::{limits, Sanitiser};
 
 pub use api::{JobApi, Service};
 
@@ -34,8 +42,10 @@ pub enum Phase {
     Pending,
 }
 
-/// A job normalised across services. String fields hold exactly what the API
-/// returned (`""` when absent) so the data source can expose them verbatim.
+/// A job normalised across services. String fields hold what the API
+/// returned (`""` when absent), made safe by [`parse_with`]: control
+/// characters escaped, configured secrets redacted, each field bounded.
+/// Only reasons and [`Detail`] texts keep their line breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub service: Service,
@@ -155,9 +165,11 @@ impl Job {
 
     /// Every failed sub-job at any depth, depth-first in API order.
     pub fn failed_sub_jobs(&self) -> Vec<&SubJob> {
-        let mut out = Vec::new();
-        collect_failed(&self.sub_jobs, &mut out);
-        out
+        walk(&self.sub_jobs)
+            .into_iter()
+            .filter(|(_, s)| s.phase == Phase::Failed)
+            .map(|(_, s)| s)
+            .collect()
     }
 }
 
@@ -186,17 +198,32 @@ impl SubJob {
 
     /// True if this sub-job or any descendant failed.
     pub fn has_failure(&self) -> bool {
-        self.phase == Phase::Failed || self.sub_jobs.iter().any(SubJob::has_failure)
+        self.phase == Phase::Failed
+            || walk(&self.sub_jobs)
+                .iter()
+                .any(|(_, s)| s.phase == Phase::Failed)
     }
 }
 
-fn collect_failed<'a>(sub_jobs: &'a [SubJob], out: &mut Vec<&'a SubJob>) {
-    for s in sub_jobs {
-        if s.phase == Phase::Failed {
-            out.push(s);
+/// Every sub-job at any depth with its depth (0 for `sub_jobs` themselves),
+/// depth-first in API order. A loop, not recursion: a body may nest
+/// sub-jobs hundreds of levels deep, and nothing that walks them may
+/// overflow the stack.
+pub fn walk(sub_jobs: &[SubJob]) -> Vec<(usize, &SubJob)> {
+    let mut out = Vec::new();
+    let mut stack = vec![sub_jobs.iter()];
+    while let Some(level) = stack.last_mut() {
+        match level.next() {
+            Some(s) => {
+                out.push((stack.len() - 1, s));
+                stack.push(s.sub_jobs.iter());
+            }
+            None => {
+                stack.pop();
+            }
         }
-        collect_failed(&s.sub_jobs, out);
     }
+    out
 }
 
 /// Why a job response could not be understood.
@@ -206,6 +233,8 @@ pub enum JobError {
     UnknownService { given: String },
     #[error("{} job response is not valid JSON: {detail}", .service.display_name())]
     NotJson { service: Service, detail: String },
+    #[error("{} job response is {}", .service.display_name(), JsonError::TooDeep { limit: *.limit })]
+    TooDeep { service: Service, limit: usize },
     #[error("{} job response is not a JSON object", .service.display_name())]
     NotObject { service: Service },
     #[error("{} job response has no {field}", .service.display_name())]
@@ -219,16 +248,74 @@ pub enum JobError {
     JobNotFound { service: Service },
 }
 
-/// Parses one job response body into a [`Job`].
+/// Parses one job response body into a clean [`Job`], with no secrets to
+/// redact: for tests and tools. The provider uses [`parse_with`].
 pub fn parse(service: Service, body: &[u8]) -> Result<Job, JobError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| JobError::NotJson {
-        service,
-        detail: e.to_string(),
+    parse_with(service, body, &Sanitiser::new())
+}
+
+/// Parses one job response body into a [`Job`] whose every field has been
+/// cleaned by `sanitiser`. Nesting beyond the JSON reader's bound is
+/// refused as too deep; bytes that are not UTF-8 are read lossily.
+pub fn parse_with(service: Service, body: &[u8], sanitiser: &Sanitiser) -> Result<Job, JobError> {
+    let value = json::parse(body).map_err(|e| match e {
+        JsonError::TooDeep { limit } => JobError::TooDeep { service, limit },
+        JsonError::Invalid(detail) => JobError::NotJson {
+            service,
+            detail: sanitiser.line(&detail, limits::MESSAGE),
+        },
     })?;
     if !value.is_object() {
         return Err(JobError::NotObject { service });
     }
-    (service.api().parse)(service, &value)
+    let mut job = (service.api().parse)(service, &value)?;
+    clean(&mut job, sanitiser);
+    Ok(job)
+}
+
+/// Cleans every string of `job` and its sub-jobs in place.
+fn clean(job: &mut Job, s: &Sanitiser) {
+    let line = |f: &mut String| *f = s.line(f, limits::FIELD);
+    let lines = |f: &mut String| *f = s.lines(f, limits::REASON);
+    for f in [
+        &mut job.id,
+        &mut job.status,
+        &mut job.error_code,
+        &mut job.job_type,
+        &mut job.resource_id,
+        &mut job.resource_name,
+        &mut job.created_at,
+        &mut job.updated_at,
+        &mut job.progress,
+    ] {
+        line(f);
+    }
+    lines(&mut job.reason);
+    for d in &mut job.details {
+        lines(&mut d.text);
+    }
+    // A loop, as in `walk`.
+    let mut stack = vec![job.sub_jobs.iter_mut()];
+    while let Some(level) = stack.last_mut() {
+        let Some(sub) = level.next() else {
+            stack.pop();
+            continue;
+        };
+        for f in [
+            &mut sub.id,
+            &mut sub.job_type,
+            &mut sub.status,
+            &mut sub.error_code,
+            &mut sub.resource_id,
+        ] {
+            line(f);
+        }
+        lines(&mut sub.reason);
+        for d in &mut sub.details {
+            lines(&mut d.text);
+        }
+        stack.push(sub.sub_jobs.iter_mut());
+    }
 }
 
 /// The registered service named `name`, for tests that name one.
@@ -408,6 +495,102 @@ mod tests {
             assert!(parse(svc, b"null").is_err());
             assert!(parse(svc, &[0xff, 0xfe, 0x00]).is_err());
         }
+    }
+
+    /// A CCE job whose sub-jobs nest `depth` levels; the innermost failed.
+    fn cce_nested(depth: usize) -> String {
+        let mut body = String::from(
+            r#"{"metadata":{"uid":"top"},"status":{"phase":"Failed"},"spec":{"subJobs":["#,
+        );
+        for i in 0..depth {
+            body.push_str(&format!(
+                r#"{{"metadata":{{"uid":"s{i}"}},"status":{{"phase":"Running"}},"spec":{{"subJobs":["#
+            ));
+        }
+        body.push_str(r#"{"metadata":{"uid":"leaf"},"spec":{"type":"InstallKubelet"},"status":{"phase":"Failed","reason":"disk /dev/vdb not found"}}"#);
+        body.push_str(&"]}}".repeat(depth + 1));
+        body
+    }
+
+    #[test]
+    fn hundreds_of_nested_sub_jobs_are_classified_and_reported() {
+        // 600 levels cost 1,800 levels of JSON. Parsed, walked and reported
+        // on a thread with tokio's default worker stack, as in the provider.
+        let body = cce_nested(600);
+        let (job, summary, detail) = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                let job = parse(svc("cce"), body.as_bytes()).unwrap();
+                let (s, d) = (report::failure_summary(&job), report::failure_detail(&job));
+                (job.phase, s, d)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(job, Phase::Failed);
+        assert_eq!(
+            summary,
+            "CCE job top failed: InstallKubelet: disk /dev/vdb not found"
+        );
+        assert!(
+            detail.contains("(level 601) InstallKubelet leaf"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn nesting_beyond_the_bound_is_too_deep_not_invalid_json() {
+        let e = parse(svc("cce"), cce_nested(1_000).as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "CCE job response is nested too deeply: more than 2,000 levels of arrays and objects"
+        );
+    }
+
+    #[test]
+    fn server_text_is_made_safe_in_every_field() {
+        let token = "MIIEtokenEchoedBackByTheServer0123456789";
+        let body = format!(
+            r#"{{"metadata":{{"uid":"j\u001b[2J1"}},"status":{{"phase":"Failed","reason":"\u001b[31mred\u001b[0m\r\nsecond line {token}"}},
+               "spec":{{"type":"T\u202e","subJobs":[{{"metadata":{{"uid":"s\n1"}},"status":{{"phase":"Failed","reason":"{}"}}}}]}}}}"#,
+            "x".repeat(100_000)
+        );
+        let job = parse_with(
+            svc("cce"),
+            body.as_bytes(),
+            &Sanitiser::with_secrets([token]),
+        )
+        .unwrap();
+        assert_eq!(job.id, "j\\u{1b}[2J1");
+        assert_eq!(
+            job.reason,
+            "\\u{1b}[31mred\\u{1b}[0m\nsecond line [REDACTED]"
+        );
+        assert_eq!(job.job_type, "T\\u{202e}");
+        let sub = &job.sub_jobs[0];
+        assert_eq!(sub.id, "s\\u{a}1");
+        assert!(sub.reason.chars().count() <= limits::REASON);
+        assert!(
+            sub.reason.ends_with("more characters"),
+            "{}",
+            &sub.reason[3_900..]
+        );
+        let detail = report::failure_detail(&job);
+        assert!(!detail.contains('\u{1b}'), "{detail}");
+        assert!(!detail.contains(token), "{detail}");
+        // Without the secret, only escaping and bounds apply.
+        let job = parse(svc("cce"), body.as_bytes()).unwrap();
+        assert!(job.reason.ends_with(token), "{}", job.reason);
+    }
+
+    #[test]
+    fn one_bad_byte_does_not_fail_a_successful_job() {
+        let mut body = br#"{"id":"j","status":"Success","reason":"ok "#.to_vec();
+        body.push(0xc3);
+        body.extend_from_slice(br#""}"#);
+        let job = parse(svc("swr"), &body).unwrap();
+        assert_eq!(job.phase, Phase::Done);
+        assert_eq!(job.reason, "ok \u{fffd}");
     }
 
     #[test]
@@ -658,7 +841,9 @@ mod tests {
         match (parse(svc, text.as_bytes()), expected_status) {
             (Ok(job), Some(status)) => {
                 proptest::prop_assert_eq!(job.service, svc);
-                proptest::prop_assert_eq!(&job.status, &status);
+                // As the API sent it, made safe to show.
+                let shown = Sanitiser::new().line(&status, limits::FIELD);
+                proptest::prop_assert_eq!(&job.status, &shown);
                 proptest::prop_assert_eq!(job.phase, svc.classify(&status).0);
                 let p = job.sub_job_progress();
                 proptest::prop_assert!(p.done + p.failed <= p.total);

@@ -10,25 +10,110 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::{Job, Phase, Service, SubJob};
+use super::{walk, Job, Phase, Service, SubJob};
 use crate::duration::format_compact;
+use crate::untrusted::text::bound;
+use crate::untrusted::{count, limits};
 
-/// One line: which job failed and with what status.
+/// Failed sub-jobs listed in a detail before the rest are only counted.
+pub const MAX_LISTED_FAILED_SUB_JOBS: usize = 50;
+
+/// Deeper sub-jobs are not indented further, so a tree hundreds of levels
+/// deep stays readable: below this only failed sub-jobs are listed, each
+/// with its level written out.
+const MAX_INDENT_LEVELS: usize = 12;
+
+/// One line: which job failed and the real cause, e.g. `CCE job X failed:
+/// InstallKubelet: Install kubelet failed: disk /dev/vdb not found`. The
+/// cause is the deepest failed sub-job's type and reason (CCE often leaves
+/// the job's own reason empty while a nested step says what broke), else
+/// the job's own reason; [`failure_detail`] keeps the whole tree.
 pub fn failure_summary(job: &Job) -> String {
+    let cause = cause(job);
+    // A terminal status other than the API's plain failure word says
+    // something of its own (CBR's `skipped` or `timeout`, ELB's `CANCEL`),
+    // so the summary names it unless the cause already does.
+    let plain = job.service.api().statuses.failed.first() == Some(&job.status.as_str());
+    let quoted = format!("\"{}\"", job.status);
+    let how = if plain || cause.contains(&quoted) {
+        "failed".to_owned()
+    } else {
+        format!("failed with status {quoted}")
+    };
     format!(
-        "{} job {} failed with status \"{}\"",
+        "{} job {} {how}: {}",
         job.service.display_name(),
         id_or_placeholder(&job.id),
-        job.status
+        one_line(&cause, limits::SUMMARY_CAUSE)
     )
 }
 
-/// The job's reason and error code, then every failed sub-job at any depth
-/// (with its type, id, status, reason and error code), nested sub-jobs indented
-/// under their parent.
+/// What a failed job or sub-job said about why: its reason, else the first
+/// further failure field, with its error code.
+fn said(reason: &str, details: &[super::Detail], error_code: &str) -> Option<String> {
+    let text = Some(reason)
+        .filter(|r| !r.trim().is_empty())
+        .or_else(|| details.first().map(|d| d.text.as_str()))?;
+    Some(match error_code {
+        "" => text.trim().to_owned(),
+        code => format!("{} ({code})", text.trim()),
+    })
+}
+
+fn cause(job: &Job) -> String {
+    let failed: Vec<(usize, &SubJob)> = walk(&job.sub_jobs)
+        .into_iter()
+        .filter(|(_, s)| s.phase == Phase::Failed)
+        .collect();
+    let deepest_first = |a: &&(usize, &SubJob), b: &&(usize, &SubJob)| b.0.cmp(&a.0);
+    let named = |s: &SubJob| {
+        if s.job_type.is_empty() {
+            format!("sub-job {}", id_or_placeholder(&s.id))
+        } else {
+            s.job_type.clone()
+        }
+    };
+    // `min_by` keeps the first of equals: the first in API order at that depth.
+    let deepest_with_reason = failed
+        .iter()
+        .filter_map(|e| said(&e.1.reason, &e.1.details, &e.1.error_code).map(|r| (e, r)))
+        .min_by(|(a, _), (b, _)| deepest_first(a, b));
+    if let Some(((_, s), reason)) = deepest_with_reason {
+        return format!("{}: {reason}", named(s));
+    }
+    if let Some(reason) = said(&job.reason, &job.details, &job.error_code) {
+        return reason;
+    }
+    if !job.error_code.is_empty() {
+        return format!("error code {}", job.error_code);
+    }
+    if let Some((_, s)) = failed.iter().min_by(deepest_first) {
+        return format!("{} (status \"{}\"), no reason given", named(s), s.status);
+    }
+    format!("status \"{}\", no reason given", job.status)
+}
+
+/// A reason for a one-line place: line breaks become spaces, then bounded.
+fn one_line(text: &str, max: usize) -> String {
+    bound(
+        &text
+            .split('\n')
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" "),
+        max,
+    )
+}
+
+/// The job's status, reason and error code, then every failed sub-job at
+/// any depth (with its type, id, status, reason and error code), nested
+/// sub-jobs indented under their parent. At most
+/// [`MAX_LISTED_FAILED_SUB_JOBS`] failed sub-jobs are listed and the whole
+/// text stays within `limits::DIAGNOSTIC`; the text says how many more failed.
 pub fn failure_detail(job: &Job) -> String {
     let mut out = String::new();
     let failed = job.failed_sub_jobs();
+    let _ = writeln!(out, "Status: \"{}\"", job.status);
     if job.reason.is_empty() {
         if failed.iter().any(|s| !s.reason.is_empty()) {
             out.push_str("Reason: none given for the job itself; see the failed sub-jobs below.\n");
@@ -59,9 +144,9 @@ pub fn failure_detail(job: &Job) -> String {
         }
     } else {
         out.push_str("Failed sub-jobs:\n");
-        write_failed_tree(&mut out, &job.sub_jobs, 1);
+        write_failed_tree(&mut out, &job.sub_jobs, failed.len());
     }
-    trim_trailing_newline(out)
+    bound(&trim_trailing_newline(out), limits::DIAGNOSTIC)
 }
 
 /// What the waiter knew when its time ran out. Built by the provider from the
@@ -147,15 +232,36 @@ pub fn timeout_detail(t: &TimeoutReport<'_>) -> String {
         t.limit,
         format_compact(t.after)
     );
-    out
+    bound(&out, limits::DIAGNOSTIC)
 }
 
-fn write_failed_tree(out: &mut String, sub_jobs: &[SubJob], depth: usize) {
-    let indent = "  ".repeat(depth);
-    for s in sub_jobs.iter().filter(|s| s.has_failure()) {
+/// The failed sub-jobs and the parents that lead to them, as an indented
+/// list, until the list or the text is long enough; then how many more
+/// failed. A loop over [`walk`], so no depth can overflow the stack.
+fn write_failed_tree(out: &mut String, sub_jobs: &[SubJob], total_failed: usize) {
+    let all = walk(sub_jobs);
+    let shown = on_failure_paths(&all);
+    // Room for the last entry and the closing count within the bound.
+    let budget = limits::DIAGNOSTIC - limits::REASON.min(limits::DIAGNOSTIC / 4);
+    let mut listed = 0;
+    for ((depth, s), show) in all.iter().zip(shown) {
+        let levels = depth + 1;
+        // Below the indented levels only failures are listed, each with its
+        // level, so a chain hundreds of levels deep still reaches its cause.
+        if !show || (levels > MAX_INDENT_LEVELS && s.phase != Phase::Failed) {
+            continue;
+        }
+        if listed == MAX_LISTED_FAILED_SUB_JOBS || out.len() >= budget {
+            break;
+        }
+        let indent = "  ".repeat(levels.min(MAX_INDENT_LEVELS));
+        let _ = write!(out, "{indent}- ");
+        if levels > MAX_INDENT_LEVELS {
+            let _ = write!(out, "(level {levels}) ");
+        }
         let _ = write!(
             out,
-            "{indent}- {} {}: status \"{}\"",
+            "{} {}: status \"{}\"",
             if s.job_type.is_empty() {
                 "sub-job"
             } else {
@@ -165,17 +271,17 @@ fn write_failed_tree(out: &mut String, sub_jobs: &[SubJob], depth: usize) {
             s.status
         );
         if s.phase == Phase::Failed {
+            listed += 1;
+            let cont = format!("{indent}  ");
             if s.reason.is_empty() {
                 out.push_str(", reason: none given");
             } else {
-                let cont = format!("{indent}  ");
                 let _ = write!(out, ", reason: {}", one_block(&s.reason, &cont));
             }
             if !s.error_code.is_empty() {
                 let _ = write!(out, ", error code: {}", s.error_code);
             }
             for d in &s.details {
-                let cont = format!("{indent}  ");
                 let _ = write!(out, ", {}: {}", d.label, one_block(&d.text, &cont));
             }
             if !s.resource_id.is_empty() {
@@ -185,8 +291,39 @@ fn write_failed_tree(out: &mut String, sub_jobs: &[SubJob], depth: usize) {
             out.push_str(" (contains failed sub-jobs)");
         }
         out.push('\n');
-        write_failed_tree(out, &s.sub_jobs, depth + 1);
     }
+    if listed < total_failed {
+        let more = total_failed - listed;
+        let _ = writeln!(
+            out,
+            "… and {} more failed sub-job{}",
+            count(more),
+            if more == 1 { "" } else { "s" }
+        );
+    }
+}
+
+/// For each entry of a [`walk`], whether it failed or has a failed
+/// descendant: the entries a failure report shows.
+fn on_failure_paths(all: &[(usize, &SubJob)]) -> Vec<bool> {
+    let mut shown = vec![false; all.len()];
+    // Indices of the current entry's ancestors, outermost first.
+    let mut ancestors: Vec<usize> = Vec::new();
+    for (i, (depth, s)) in all.iter().enumerate() {
+        ancestors.truncate(*depth);
+        if s.phase == Phase::Failed {
+            shown[i] = true;
+            // Stop at the first ancestor already marked: all above it are too.
+            for &a in ancestors.iter().rev() {
+                if shown[a] {
+                    break;
+                }
+                shown[a] = true;
+            }
+        }
+        ancestors.push(i);
+    }
+    shown
 }
 
 fn resource_text(job: &Job) -> String {
@@ -239,6 +376,26 @@ mod tests {
     }
 
     #[test]
+    fn a_summary_names_a_terminal_status_other_than_the_plain_failure() {
+        let service = svc("elb");
+        let cancelled = Job {
+            id: "j".into(),
+            reason: "cancelled by the user".into(),
+            ..Job::new(service, "CANCEL".into())
+        };
+        assert_eq!(
+            failure_summary(&cancelled),
+            "ELB job j failed with status \"CANCEL\": cancelled by the user"
+        );
+        let plain = Job {
+            id: "j".into(),
+            reason: "flavor sold out".into(),
+            ..Job::new(service, "FAIL".into())
+        };
+        assert_eq!(failure_summary(&plain), "ELB job j failed: flavor sold out");
+    }
+
+    #[test]
     fn details_and_progress_are_reported_where_they_belong() {
         use crate::jobs::{Detail, SubJob};
         let service = svc("elb");
@@ -284,17 +441,154 @@ mod tests {
     }
 
     #[test]
-    fn summary_names_service_id_and_status() {
+    fn summary_names_the_deepest_failed_sub_job_and_its_reason() {
         let j = job(svc("cce"), fixtures::CCE_NESTED_FAILURE);
         assert_eq!(
             failure_summary(&j),
-            "CCE job 5e1d3d2a-2b1a-11ee-9c4c-0255ac100b05 failed with status \"Failed\""
+            "CCE job 5e1d3d2a-2b1a-11ee-9c4c-0255ac100b05 failed: CreateServer: insufficient ECS quota: requested 3 instances, 1 available"
         );
+        // The job's own reason is beaten by a deeper one, with its code.
         let j = job(svc("elb"), fixtures::ELB_FAIL);
         assert_eq!(
             failure_summary(&j),
-            "ELB job job-id-1 failed with status \"FAIL\""
+            "ELB job job-id-1 failed: UPGRADE_TRAFFIC_SWITCH: no capacity in AZ cn-north-4a (ELB.8903)"
         );
+        // No sub-jobs: the job's own reason.
+        let j = job(svc("swr"), fixtures::SWR_DOC_FAILED);
+        let s = failure_summary(&j);
+        assert!(s.starts_with("SWR job "), "{s}");
+        assert!(s.contains(" failed: failed to select cce cluster"), "{s}");
+    }
+
+    #[test]
+    fn summary_falls_back_to_what_there_is() {
+        let service = svc("elb");
+        let sub = |status: &str, job_type: &str, reason: &str| SubJob {
+            job_type: job_type.into(),
+            reason: reason.into(),
+            ..SubJob::new(service, status.into())
+        };
+        // A failed sub-job without a reason, under a job with one.
+        let j = Job {
+            id: "j".into(),
+            reason: "line one\nline two".into(),
+            sub_jobs: vec![sub("FAIL", "STEP", "")],
+            ..Job::new(service, "FAIL".into())
+        };
+        assert_eq!(failure_summary(&j), "ELB job j failed: line one line two");
+        // Nothing but an error code.
+        let j = Job {
+            error_code: "ELB.1".into(),
+            ..Job::new(service, "FAIL".into())
+        };
+        assert_eq!(
+            failure_summary(&j),
+            "ELB job (no id) failed: error code ELB.1"
+        );
+        // Only a failed sub-job, saying nothing.
+        let j = Job {
+            sub_jobs: vec![sub("COMPLETE", "OK", "fine"), sub("FAIL", "STEP", "")],
+            ..Job::new(service, "FAIL".into())
+        };
+        assert_eq!(
+            failure_summary(&j),
+            "ELB job (no id) failed: STEP (status \"FAIL\"), no reason given"
+        );
+        // The deepest reason wins, the first in API order among equals.
+        let mut deep = sub("FAIL", "OUTER", "outer reason");
+        deep.sub_jobs = vec![sub("FAIL", "A", "first"), sub("FAIL", "B", "second")];
+        let j = Job {
+            sub_jobs: vec![sub("FAIL", "TOP", "top reason"), deep],
+            ..Job::new(service, "FAIL".into())
+        };
+        assert_eq!(failure_summary(&j), "ELB job (no id) failed: A: first");
+        // A long reason is cut on the summary line and kept in the detail.
+        let j = Job {
+            reason: "r".repeat(10_000),
+            ..Job::new(service, "FAIL".into())
+        };
+        let s = failure_summary(&j);
+        assert!(s.chars().count() < 400, "{}", s.len());
+        assert!(s.ends_with("more characters"), "{s}");
+    }
+
+    fn chain(service: Service, depth: usize) -> Job {
+        let mut leaf = SubJob {
+            id: "leaf".into(),
+            job_type: "Leaf".into(),
+            reason: "the real cause".into(),
+            ..SubJob::new(service, "Failed".into())
+        };
+        for i in (0..depth).rev() {
+            leaf = SubJob {
+                id: format!("s{i}"),
+                sub_jobs: vec![leaf],
+                ..SubJob::new(service, "Running".into())
+            };
+        }
+        Job {
+            id: "top".into(),
+            sub_jobs: vec![leaf],
+            ..Job::new(service, "Failed".into())
+        }
+    }
+
+    #[test]
+    fn a_deep_tree_is_reported_without_recursion_and_stays_readable() {
+        let j = chain(svc("cce"), 800);
+        // A thread with tokio's default worker stack: the walk must fit.
+        let (summary, detail) = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || (failure_summary(&j), failure_detail(&j)))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(summary, "CCE job top failed: Leaf: the real cause");
+        assert!(
+            detail.contains("(level 801) Leaf leaf: status \"Failed\", reason: the real cause"),
+            "{}",
+            &detail[detail.len().saturating_sub(300)..]
+        );
+        // Indentation stops growing.
+        let widest = detail.lines().map(|l| l.len() - l.trim_start().len()).max();
+        assert_eq!(widest, Some(2 * MAX_INDENT_LEVELS));
+        assert!(detail.chars().count() <= limits::DIAGNOSTIC);
+    }
+
+    #[test]
+    fn thousands_of_failed_sub_jobs_are_counted_not_listed() {
+        let service = svc("elb");
+        let j = Job {
+            sub_jobs: (0..1_990)
+                .map(|i| SubJob {
+                    id: format!("s{i}"),
+                    reason: format!("reason {i} {}", "x".repeat(300)),
+                    ..SubJob::new(service, "FAIL".into())
+                })
+                .collect(),
+            ..Job::new(service, "FAIL".into())
+        };
+        let d = failure_detail(&j);
+        assert!(d.chars().count() <= limits::DIAGNOSTIC, "{}", d.len());
+        let listed = d.matches("reason: reason ").count();
+        assert!(
+            (1..=MAX_LISTED_FAILED_SUB_JOBS).contains(&listed),
+            "{listed}"
+        );
+        assert!(
+            d.ends_with(&format!(
+                "… and {} more failed sub-jobs",
+                count(1_990 - listed)
+            )),
+            "{}",
+            &d[d.len() - 200..]
+        );
+        // Few and short: all listed, no count.
+        let j = Job {
+            sub_jobs: j.sub_jobs[..3].to_vec(),
+            ..j
+        };
+        assert!(!failure_detail(&j).contains("more failed"));
     }
 
     #[test]
@@ -366,7 +660,10 @@ mod tests {
     fn swr_detail_has_reason_and_no_sub_job_noise() {
         let j = job(svc("swr"), fixtures::SWR_DOC_FAILED);
         let d = failure_detail(&j);
-        assert!(d.starts_with("Reason: failed to select cce cluster"), "{d}");
+        assert!(
+            d.starts_with("Status: \"Failed\"\nReason: failed to select cce cluster"),
+            "{d}"
+        );
         assert!(!d.contains("sub-job"), "{d}");
         assert!(
             d.contains("Resource: 36ce7f50-b2d5-11eb-b044-0255ac101219 (test-public)"),
@@ -377,10 +674,13 @@ mod tests {
     #[test]
     fn empty_reason_everywhere_says_so() {
         let j = job(svc("cce"), r#"{"status":{"phase":"Failed"}}"#);
-        assert_eq!(failure_detail(&j), "Reason: none given by the API.");
+        assert_eq!(
+            failure_detail(&j),
+            "Status: \"Failed\"\nReason: none given by the API."
+        );
         assert_eq!(
             failure_summary(&j),
-            "CCE job (no id) failed with status \"Failed\""
+            "CCE job (no id) failed: status \"Failed\", no reason given"
         );
     }
 

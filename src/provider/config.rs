@@ -115,8 +115,8 @@ pub fn string_map(
 }
 
 /// Parses a Go duration attribute, reporting a bad one on its path. Zero is
-/// refused: a zero poll interval would hammer the API and a zero timeout
-/// could never succeed.
+/// refused: a zero timeout could never succeed. (`poll_interval` has its
+/// own floor: [`poll_interval`].)
 pub fn duration(value: &str, at: AttributePath, diags: &mut Diagnostics) -> Option<Duration> {
     match crate::duration::parse_go_duration(value) {
         Ok(d) if !d.is_zero() => Some(d),
@@ -142,6 +142,30 @@ pub fn duration(value: &str, at: AttributePath, diags: &mut Diagnostics) -> Opti
             );
             None
         }
+    }
+}
+
+/// Parses `poll_interval`, refusing anything below the floor the waiter's
+/// schedule also applies (`MIN_POLL_INTERVAL`), so what validation accepts
+/// is exactly what the wait does.
+pub fn poll_interval(value: &str, at: AttributePath, diags: &mut Diagnostics) -> Option<Duration> {
+    let floor = crate::waiter::schedule::MIN_POLL_INTERVAL;
+    match crate::duration::parse_go_duration(value) {
+        Ok(d) if d >= floor => Some(d),
+        Ok(_) => {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid poll_interval",
+                    format!(
+                        "{value:?} is shorter than {}, the shortest poll_interval allowed: a shorter pause would only hammer the API. Give a duration such as \"15s\".",
+                        crate::duration::format_compact(floor)
+                    ),
+                )
+                .with_attribute(at),
+            );
+            None
+        }
+        Err(_) => duration(value, at, diags),
     }
 }
 

@@ -122,7 +122,7 @@ fn check(obj: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Option<Wait
         }
     }
     let poll_interval = match config::string(obj, "poll_interval", diags) {
-        Field::Known(p) => config::duration(&p, AttributePath::root("poll_interval"), diags),
+        Field::Known(p) => config::poll_interval(&p, AttributePath::root("poll_interval"), diags),
         Field::Unknown => None,
         // Each service has its own default, from how long its jobs take.
         Field::Null => service.map(Service::default_poll_interval),
@@ -177,6 +177,20 @@ impl RetryableError for PollError {
         match self {
             PollError::Cloud(e) => e.retry_after(),
             PollError::Job(_) => None,
+        }
+    }
+
+    fn headline(&self) -> String {
+        match self {
+            PollError::Cloud(e) => e.headline(),
+            PollError::Job(e) => e.to_string(),
+        }
+    }
+
+    fn explanation(&self) -> String {
+        match self {
+            PollError::Cloud(e) => e.explanation(),
+            PollError::Job(_) => String::new(),
         }
     }
 }
@@ -255,6 +269,11 @@ async fn run(
     // A project id belongs to one region, so the provider's project id only
     // applies when the wait uses the provider's region.
     let same_region = configured.region.as_deref() == Some(region.as_str());
+    let project_from = match (&args.project_id, same_region, &configured.project_id) {
+        (Some(_), _, _) => ProjectFrom::Block,
+        (None, true, Some(_)) => ProjectFrom::Provider,
+        _ => ProjectFrom::Discovered,
+    };
     let project_id = match (&args.project_id, same_region, &configured.project_id) {
         (Some(p), _, _) => p.clone(),
         (None, true, Some(p)) => p.clone(),
@@ -286,8 +305,22 @@ async fn run(
                     remaining.min(client.default_timeout()),
                 )
                 .await?;
+            let job = match crate::jobs::parse_with(service, &response.body, client.sanitiser()) {
+                Ok(job) => job,
+                // No status: if the body is an API error, say that error.
+                Err(e @ JobError::MissingStatus { .. }) => {
+                    return Err(CloudError::from_error_body(
+                        response.status,
+                        response.request_id.as_deref(),
+                        &response.body,
+                        client.sanitiser(),
+                    )
+                    .map_or(PollError::Job(e), PollError::Cloud))
+                }
+                Err(e) => return Err(e.into()),
+            };
             Ok::<Polled, PollError>(Polled {
-                job: crate::jobs::parse(service, &response.body)?,
+                job,
                 status: response.status,
                 request_id: response.request_id,
             })
@@ -338,7 +371,18 @@ async fn run(
                 elapsed = %elapsed,
                 "wait ended"
             );
-            Err(diagnose(args, &configured.credentials_origin, e))
+            let asked = Asked {
+                region: &region,
+                project_id: &project_id,
+                project_from,
+                endpoint: &base,
+            };
+            Err(diagnose(
+                args,
+                &configured.credentials_origin,
+                Some(&asked),
+                e,
+            ))
         }
     }
 }
@@ -387,6 +431,7 @@ async fn discover_project(
         Err(Missing::Cancelled { polls }) => Err(diagnose(
             args,
             &configured.credentials_origin,
+            None,
             WaitError::Cancelled { polls },
         )),
     }
@@ -465,12 +510,70 @@ fn single_error(
     d
 }
 
+/// Where the project id of a wait came from, for a 404's diagnostic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProjectFrom {
+    Block,
+    Provider,
+    Discovered,
+}
+
+/// Where a wait asked for its job.
+struct Asked<'a> {
+    region: &'a str,
+    project_id: &'a str,
+    project_from: ProjectFrom,
+    endpoint: &'a url::Url,
+}
+
+/// A 404 from a job API: which service, region, project and endpoint were
+/// asked, and the usual causes. Any of `service`, `region`, the project id
+/// or `job_id` can be the one that is wrong, so the diagnostic points at
+/// the block, not at one of them.
+fn not_found(args: &WaitArgs, asked: &Asked<'_>, error: &CloudError) -> Diagnostic {
+    let name = args.service.display_name();
+    let project_from = match asked.project_from {
+        ProjectFrom::Block => "this block's `project_id`",
+        ProjectFrom::Provider => "the provider's `project_id` or HW_PROJECT_ID",
+        ProjectFrom::Discovered => "looked up in IAM by region name",
+    };
+    let mut detail = String::new();
+    let explanation = error.explanation();
+    if !explanation.is_empty() {
+        detail.push_str(&explanation);
+        detail.push_str("\n\n");
+    }
+    detail.push_str(&format!(
+        "The job was looked for here:\n  service:    {} ({name})\n  region:     {}\n  project id: {} ({project_from})\n  endpoint:   {}\n\n",
+        args.service.as_str(),
+        asked.region,
+        asked.project_id,
+        asked.endpoint,
+    ));
+    detail.push_str(
+        "Likely causes:\n\
+         - `service` is wrong: the job was started by another service's API. A job id does not say which service made it; use the service of the API call that returned it.\n\
+         - The region or project is wrong: a job is found only in the region and project that started it. Check `region` and `project_id` (or HW_REGION_NAME and HW_PROJECT_ID).\n\
+         - The job record has expired: job APIs keep finished jobs for a limited time (ECS for one day). The huaweicloud_job_wait resource waits once and keeps the result in state, so later plans never need the record; use it rather than the data source for a job that may be gone by the next plan.",
+    );
+    Diagnostic::error(
+        format!(
+            "{name} job {} was not found: {}",
+            args.job_id,
+            error.headline()
+        ),
+        detail,
+    )
+}
+
 /// Turns a failed wait into the diagnostic a person needs. The texts come
 /// from the waiter and the jobs report; this layer only decides where in the
-/// configuration the diagnostic points.
+/// configuration the diagnostic points, adds where the request went when the
+/// job was not found, and which credentials were refused on a 401 or 403.
 fn diagnose(
     args: &WaitArgs,
     origin: &CredentialsOrigin,
+    asked: Option<&Asked<'_>>,
     error: WaitError<PollError>,
 ) -> Diagnostics {
     // The waiter only saw what was left after project discovery; the user
@@ -489,6 +592,17 @@ fn diagnose(
         },
         other => other,
     };
+    if let WaitError::Request {
+        error: PollError::Cloud(e),
+        ..
+    } = &error
+    {
+        if let (Some(asked), Some(404)) = (asked, e.status()) {
+            let mut d = Diagnostics::default();
+            d.push(not_found(args, asked, e));
+            return d;
+        }
+    }
     let (summary, mut detail) =
         error.diagnostic_text(args.service, &args.job_id, &args.kind.timeout_setting());
     if let WaitError::Request {
@@ -500,14 +614,8 @@ fn diagnose(
             detail = format!("{detail}\n\n{}", origin.refusal_paragraph(status));
         }
     }
-    let on_job_id = match &error {
-        WaitError::JobFailed { .. } => true,
-        WaitError::Request {
-            error: PollError::Cloud(e),
-            ..
-        } => e.status() == Some(404),
-        _ => false,
-    };
+    // The job was found and failed: the id is right, and it is the one to change.
+    let on_job_id = matches!(error, WaitError::JobFailed { .. });
     single_error(
         summary,
         detail,
@@ -612,6 +720,39 @@ mod tests {
             assert!(paths.iter().any(|x| x == p), "{p} not in {paths:?}");
         }
         assert!(diags.has_errors());
+    }
+
+    #[test]
+    fn poll_interval_has_one_floor_shared_with_the_schedule() {
+        let floor = crate::waiter::schedule::MIN_POLL_INTERVAL;
+        let args = |p: &str| {
+            let obj = config(&[
+                ("service", text("cce")),
+                ("job_id", text("job-1")),
+                ("poll_interval", text(p)),
+            ]);
+            let mut diags = Diagnostics::default();
+            (check(&obj, JobWaitKind::DataSource, &mut diags), diags)
+        };
+        for below in ["0s", "0", "1ms", "999ms", "0.5s"] {
+            let (got, diags) = args(below);
+            assert!(got.is_none(), "{below} accepted");
+            let d = diags.iter().next().expect("a diagnostic");
+            assert_eq!(d.summary, "Invalid poll_interval");
+            assert_eq!(
+                d.detail,
+                format!("{below:?} is shorter than 1s, the shortest poll_interval allowed: a shorter pause would only hammer the API. Give a duration such as \"15s\".")
+            );
+            assert_eq!(d.attribute, Some(AttributePath::root("poll_interval")));
+        }
+        let (got, diags) = args("1s");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(got.map(|a| a.poll_interval), Some(floor));
+        // Bad syntax keeps its own message.
+        let (_, diags) = args("soon");
+        assert!(diags
+            .iter()
+            .any(|d| d.detail.contains("Go duration syntax")));
     }
 
     #[test]
@@ -863,7 +1004,7 @@ mod tests {
             last_job: None,
             last_error: None,
         };
-        let diags = diagnose(&args, &origin, timed_out());
+        let diags = diagnose(&args, &origin, None, timed_out());
         let d = diags.iter().next().expect("one");
         assert!(d.summary.contains("timed out after 10m"), "{}", d.summary);
         assert!(
@@ -877,13 +1018,149 @@ mod tests {
             kind: JobWaitKind::DataSource,
             ..args
         };
-        let diags = diagnose(&data, &origin, timed_out());
+        let diags = diagnose(&data, &origin, None, timed_out());
         let d = diags.iter().next().expect("one");
         assert!(
             d.detail
                 .contains("`timeouts { read }` of the huaweicloud_job_wait data source"),
             "{}",
             d.detail
+        );
+    }
+
+    const SECRET: &str = "SKunitSecretValue-never-show-me-0042";
+    const PROJECT: &str = "0123456789abcdef0123456789abcdef";
+
+    /// A provider configured with every endpoint at `server`.
+    fn configured_at(server: &crate::cloud::test_server::TestServer) -> Arc<Configured> {
+        let base = server.base().to_string();
+        let endpoints = Value::object(
+            crate::jobs::apis::endpoint_keys()
+                .iter()
+                .map(|(key, _)| (key.to_string(), text(&base))),
+        );
+        let env = |k: &str| {
+            let v = match k {
+                "HW_REGION_NAME" => "cn-north-4",
+                "HW_ACCESS_KEY" => "AKUNIT0000000001",
+                "HW_SECRET_KEY" => SECRET,
+                "HW_PROJECT_ID" => PROJECT,
+                _ => return None,
+            };
+            Some(v.to_string())
+        };
+        let (configured, diags) =
+            super::super::settings::configure(&config(&[("endpoints", endpoints)]), &env);
+        assert!(!diags.has_errors(), "{diags:?}");
+        Arc::new(configured.expect("configured"))
+    }
+
+    async fn read_once(server: &crate::cloud::test_server::TestServer) -> Diagnostic {
+        let obj = config(&[
+            ("service", text("cce")),
+            ("job_id", text("j-1")),
+            ("poll_interval", text("1s")),
+        ]);
+        let diags = read(&configured_at(server), &obj, &CancellationToken::new())
+            .await
+            .expect_err("the wait must fail");
+        let all: Vec<Diagnostic> = diags.iter().cloned().collect();
+        assert_eq!(all.len(), 1, "{all:?}");
+        all[0].clone()
+    }
+
+    #[tokio::test]
+    async fn a_404_names_where_it_asked_and_the_likely_causes_but_no_attribute() {
+        use crate::cloud::test_server::TestServer;
+        let server = TestServer::fixed(
+            "404 Not Found",
+            &[("X-Request-Id", "rid-404")],
+            r#"{"error_code":"CCE_CM.0003","error_msg":"Resource not found"}"#,
+        )
+        .await;
+        let d = read_once(&server).await;
+        assert_eq!(
+            d.summary,
+            "CCE job j-1 was not found: HTTP 404 Not Found: CCE_CM.0003"
+        );
+        // A wrong HW_PROJECT_ID is not blamed on job_id.
+        assert_eq!(d.attribute, None);
+        for part in [
+            "The API said: Resource not found\nRequest id: rid-404\n\n",
+            "  service:    cce (CCE)\n",
+            "  region:     cn-north-4\n",
+            &format!("  project id: {PROJECT} (the provider's `project_id` or HW_PROJECT_ID)\n"),
+            &format!("  endpoint:   {}\n", server.base()),
+            "- `service` is wrong",
+            "- The region or project is wrong",
+            "- The job record has expired",
+            "resource waits once and keeps the result in state",
+        ] {
+            assert!(d.detail.contains(part), "{part:?} not in:\n{}", d.detail);
+        }
+        // Each fact once.
+        assert_eq!(d.detail.matches("CCE_CM.0003").count(), 0, "{}", d.detail);
+        assert_eq!(d.detail.matches("rid-404").count(), 1, "{}", d.detail);
+    }
+
+    #[tokio::test]
+    async fn a_success_status_with_an_error_body_reports_that_error() {
+        use crate::cloud::test_server::TestServer;
+        let server = TestServer::fixed(
+            "200 OK",
+            &[],
+            r#"{"error":{"code":"APIGW.0101","message":"The API does not exist or has not been published"},"request_id":"rid-200"}"#,
+        )
+        .await;
+        let d = read_once(&server).await;
+        assert_eq!(
+            d.summary,
+            "Could not read CCE job j-1: HTTP 200 OK with an error instead of a job: APIGW.0101"
+        );
+        assert!(
+            d.detail
+                .starts_with("The API said: The API does not exist or has not been published\n"),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("Request id: rid-200"), "{}", d.detail);
+        assert!(!d.detail.contains("has no status"), "{}", d.detail);
+        // A body with neither a status nor an error still says what is missing.
+        let server = TestServer::fixed("200 OK", &[], r#"{"metadata":{"uid":"j-1"}}"#).await;
+        let d = read_once(&server).await;
+        assert!(
+            d.summary.ends_with("CCE job response has no status.phase"),
+            "{}",
+            d.summary
+        );
+    }
+
+    #[tokio::test]
+    async fn escapes_and_echoed_secrets_never_reach_the_diagnostic_or_the_log() {
+        use crate::cloud::test_server::TestServer;
+        let body = format!(
+            r#"{{"metadata":{{"uid":"j-1"}},"status":{{"phase":"Failed","reason":"\u001b[2J\u001b]0;pwned\u0007disk full; you sent {SECRET}"}}}}"#
+        );
+        let server = TestServer::fixed("200 OK", &[("X-Request-Id", SECRET)], &body).await;
+        let log = crate::logging::Capture::start();
+        let d = read_once(&server).await;
+        let lines = log.lines();
+        assert_eq!(
+            d.summary,
+            "CCE job j-1 failed: \\u{1b}[2J\\u{1b}]0;pwned\\u{7}disk full; you sent [REDACTED]"
+        );
+        assert_eq!(d.attribute, Some(AttributePath::root("job_id")));
+        let logged = serde_json::Value::Array(lines).to_string();
+        for text in [&d.summary, &d.detail, &logged] {
+            assert!(!text.contains(SECRET), "{text}");
+            assert!(
+                !text.contains('\u{1b}') && !text.contains("\\u001b"),
+                "{text}"
+            );
+        }
+        assert!(
+            logged.contains("[REDACTED]"),
+            "the request id is logged, redacted: {logged}"
         );
     }
 
@@ -899,6 +1176,7 @@ mod tests {
             message: String::new(),
             request_id: None,
             retry_after: Some(Duration::from_secs(3)),
+            clock: None,
         });
         assert!(throttled.is_transient());
         assert_eq!(throttled.retry_after(), Some(Duration::from_secs(3)));

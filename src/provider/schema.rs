@@ -227,7 +227,7 @@ fn job_wait_attributes() -> Vec<Attribute> {
         attribute("project_id", STRING, OptionalComputed, false,
             "Project of this job, overriding the provider's `project_id`. When unset, it is set to the project id the wait used: the provider's, or the one looked up from IAM for the region."),
         attribute("poll_interval", STRING, Optional, false,
-            &format!("Longest pause between two polls, as a Go duration (e.g. `\"15s\"`). The first poll is made at once; after that every pause is this value shortened by a random 0–20 %, so a finish is noticed at most this late. The default depends on how long the service's jobs take: {intervals}.")),
+            &format!("Longest pause between two polls, as a Go duration (e.g. `\"15s\"`). The first poll is made at once; after that every pause is this value shortened by a random 0–20 %, so a finish is noticed at most this late. At least `\"1s\"`: a shorter pause would only hammer the API. The default depends on how long the service's jobs take: {intervals}.")),
         attribute("id", STRING, Computed, false, "The job ID."),
         attribute("status", STRING, Computed, false,
             &format!("Final status exactly as the API returned it; a successful job's is {done}.")),

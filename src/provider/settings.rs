@@ -447,6 +447,14 @@ pub fn configure(
             return (None, diags);
         }
     };
+    // The client redacts the secrets it uses; a configured one it does not
+    // use (a secret key beside a token, which wins) is still the user's
+    // secret, and redacted too.
+    for secret in [&secret_key, &security_token, &token] {
+        if let Some(v) = secret.value.as_deref() {
+            client.sanitiser().add(v);
+        }
+    }
     tracing::debug!(
         region = region.value.as_deref().unwrap_or(""),
         insecure,

@@ -38,7 +38,7 @@ use crate::jobs::{Job, Phase, Service};
 
 /// What the waiter needs to know about a probe's error. Implemented by the
 /// cloud client's error type; the waiter never looks inside.
-pub trait RetryableError {
+pub trait RetryableError: fmt::Display {
     /// Worth trying again: throttling, 5xx, connection failures, timeouts.
     fn is_transient(&self) -> bool;
     /// The server throttled us (HTTP 429). Throttling is retried for as long
@@ -51,6 +51,18 @@ pub trait RetryableError {
     /// The server's `Retry-After`, if it sent one.
     fn retry_after(&self) -> Option<Duration> {
         None
+    }
+    /// A short line for a diagnostic's summary. With [`explanation`]
+    /// (the server's message, request id and advice) it says everything
+    /// once: the summary and the detail never repeat each other.
+    ///
+    /// [`explanation`]: RetryableError::explanation
+    fn headline(&self) -> String {
+        self.to_string()
+    }
+    /// What the headline leaves out; empty when it says it all.
+    fn explanation(&self) -> String {
+        String::new()
     }
 }
 
@@ -167,7 +179,7 @@ impl<E> WaitError<E> {
     }
 }
 
-impl<E: fmt::Display> WaitError<E> {
+impl<E: RetryableError> WaitError<E> {
     /// Summary and detail for a diagnostic, so the provider only has to attach
     /// them to the `job_id` attribute.
     /// `limit` names the setting that holds the timeout, for the advice a
@@ -201,15 +213,21 @@ impl<E: fmt::Display> WaitError<E> {
                 polls,
                 error,
             } => (
-                format!("Could not read {name} job {job_id}: {error}"),
-                format!(
-                    "The request kept failing with transient errors and was given up after {retries} retr{} ({polls} requests in all). Last error: {error}",
-                    if *retries == 1 { "y" } else { "ies" }
-                ),
+                format!("Could not read {name} job {job_id}: {}", error.headline()),
+                paragraphs(&[
+                    &error.explanation(),
+                    &format!(
+                        "The request kept failing with transient errors and was given up after {retries} retr{} ({polls} requests in all).",
+                        if *retries == 1 { "y" } else { "ies" }
+                    ),
+                ]),
             ),
             WaitError::Request { error, .. } => (
-                format!("Could not read {name} job {job_id}: {error}"),
-                format!("The request failed and retrying would not help. {error}"),
+                format!("Could not read {name} job {job_id}: {}", error.headline()),
+                paragraphs(&[
+                    &error.explanation(),
+                    "The request failed in a way that retrying would not fix, so the wait stopped.",
+                ]),
             ),
             WaitError::Cancelled { polls } => (
                 format!("Wait for {name} job {job_id} was cancelled"),
@@ -217,6 +235,16 @@ impl<E: fmt::Display> WaitError<E> {
             ),
         }
     }
+}
+
+/// The non-empty texts, a blank line apart.
+fn paragraphs(texts: &[&str]) -> String {
+    texts
+        .iter()
+        .filter(|t| !t.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// Why [`call_with_retries`] stopped without a value.
@@ -684,10 +712,12 @@ mod tests {
         let (summary, detail) =
             err.diagnostic_text(svc("cce"), "5e1d3d2a-2b1a-11ee-9c4c-0255ac100b05", LIMIT);
         assert!(
-            summary.contains("failed with status \"Failed\""),
+            summary.ends_with(
+                "failed: CreateServer: insufficient ECS quota: requested 3 instances, 1 available"
+            ),
             "{summary}"
         );
-        assert!(detail.contains("insufficient ECS quota"), "{detail}");
+        assert!(detail.contains("Status: \"Failed\""), "{detail}");
         assert_eq!(err.to_string(), summary);
     }
 
@@ -825,6 +855,8 @@ mod tests {
             detail.contains("after 2 retries (3 requests in all)"),
             "{detail}"
         );
+        // The error is written once, in the summary.
+        assert!(!detail.contains("third"), "{detail}");
     }
 
     #[tokio::test(start_paused = true)]
@@ -885,6 +917,42 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// An error that splits into a headline and an explanation.
+    #[derive(Debug)]
+    struct Explained;
+
+    impl fmt::Display for Explained {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("HTTP 403 Forbidden: X.1: not allowed (request id r)")
+        }
+    }
+
+    impl RetryableError for Explained {
+        fn is_transient(&self) -> bool {
+            false
+        }
+        fn headline(&self) -> String {
+            "HTTP 403 Forbidden: X.1".into()
+        }
+        fn explanation(&self) -> String {
+            "The API said: not allowed\nRequest id: r".into()
+        }
+    }
+
+    #[test]
+    fn a_request_error_is_written_once_across_summary_and_detail() {
+        let err = WaitError::Request {
+            polls: 1,
+            error: Explained,
+        };
+        let (summary, detail) = err.diagnostic_text(svc("cce"), "j", LIMIT);
+        assert_eq!(summary, "Could not read CCE job j: HTTP 403 Forbidden: X.1");
+        assert_eq!(
+            detail,
+            "The API said: not allowed\nRequest id: r\n\nThe request failed in a way that retrying would not fix, so the wait stopped."
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -51,9 +51,13 @@ pub const DEFAULT_MAX_RETRIES: u32 = 5;
 /// together (one `terraform apply` with a `for_each`) spread out.
 pub const POLL_JITTER: f64 = 0.2;
 
-/// A `poll_interval` below this is raised to it, so a mistaken `"0s"` cannot
-/// turn the waiter into a busy loop hammering the API.
-pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// The floor of `poll_interval`, one for the whole provider: the argument's
+/// validation refuses anything shorter (`provider::config::poll_interval`)
+/// and the schedule raises anything shorter to it, so neither a typo such as
+/// `"1ms"` nor a caller that skips validation can turn a wait into a busy
+/// loop. A second is far below any job's length and any default, and keeps
+/// even a thousand waits within the endpoint's rate budget.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// First pause after a transient error (429, 5xx, connection failure).
 pub const RETRY_INITIAL_DELAY: Duration = Duration::from_secs(1);
@@ -258,15 +262,17 @@ mod tests {
     }
 
     #[test]
-    fn small_poll_interval_caps_the_first_pause() {
-        let got: Vec<Duration> = PollSchedule::without_jitter(Duration::from_millis(300))
-            .take(3)
-            .collect();
-        assert_eq!(got, vec![Duration::from_millis(300); 3]);
-        let got: Vec<Duration> = PollSchedule::without_jitter(Duration::ZERO)
-            .take(2)
-            .collect();
-        assert_eq!(got, vec![MIN_POLL_INTERVAL; 2]);
+    fn a_poll_interval_below_the_floor_is_raised_to_it() {
+        for below in [
+            Duration::ZERO,
+            Duration::from_millis(1),
+            Duration::from_millis(999),
+        ] {
+            let got: Vec<Duration> = PollSchedule::without_jitter(below).take(2).collect();
+            assert_eq!(got, vec![MIN_POLL_INTERVAL; 2], "{below:?}");
+        }
+        let got: Vec<Duration> = PollSchedule::without_jitter(S(2)).take(2).collect();
+        assert_eq!(got, vec![S(2); 2]);
     }
 
     #[test]

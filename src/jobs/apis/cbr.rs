@@ -190,12 +190,12 @@ mod tests {
         assert!(job.details.is_empty(), "{:?}", job.details);
         assert_eq!(
             report::failure_summary(&job),
-            "CBR job 4827f2da-b008-4507-ab7d-42d0df5ed912 failed with status \"failed\""
+            "CBR job 4827f2da-b008-4507-ab7d-42d0df5ed912 failed: Failed to create the snapshot of disk vol-1: insufficient quota (BackupService.6302)"
         );
         let d = report::failure_detail(&job);
         assert!(
             d.starts_with(
-                "Reason: Failed to create the snapshot of disk vol-1: insufficient quota\n\
+                "Status: \"failed\"\nReason: Failed to create the snapshot of disk vol-1: insufficient quota\n\
                  Error code: BackupService.6302\n"
             ),
             "{d}"
@@ -225,13 +225,17 @@ mod tests {
             d.contains("operation_log.status: skipped: CBR did not run this operation, so nothing was backed up"),
             "{d}"
         );
-        assert!(report::failure_summary(&job).ends_with("with status \"skipped\""));
+        let summary = report::failure_summary(&job);
+        assert!(
+            summary.contains("failed with status \"skipped\": Another backup of this resource"),
+            "{summary}"
+        );
 
         // Without `error_info` the report still says why the wait failed.
         let job = cbr(r#"{"operation_log":{"id":"op-1","status":"skipped"}}"#);
         assert_eq!(job.phase, Phase::Failed);
         let d = report::failure_detail(&job);
-        assert!(d.starts_with("Reason: none given by the API.\n"), "{d}");
+        assert!(d.starts_with("Status: \"skipped\"\nReason: none given by the API.\n"), "{d}");
         assert!(d.contains("operation_log.status: skipped: CBR did not run"), "{d}");
     }
 

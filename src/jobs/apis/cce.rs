@@ -226,8 +226,8 @@ mod tests {
         // Far deeper: a clear error, not a stack overflow.
         for svc in [svc("cce"), svc("cce_autopilot")] {
             let e = parse(svc, nested(100_000).as_bytes()).unwrap_err();
-            assert!(matches!(e, JobError::NotJson { .. }), "{e:?}");
-            assert!(e.to_string().contains("recursion limit"), "{e}");
+            assert!(matches!(e, JobError::TooDeep { .. }), "{e:?}");
+            assert!(e.to_string().contains("nested too deeply"), "{e}");
         }
     }
 }

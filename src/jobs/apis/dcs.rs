@@ -123,11 +123,11 @@ mod tests {
         assert_eq!(job.updated_at, "1684191556102");
         assert_eq!(
             report::failure_summary(&job),
-            "DCS job ff80808288d3c5d20188d4f2b8a1001e failed with status \"FAIL\""
+            "DCS job ff80808288d3c5d20188d4f2b8a1001e failed: the standby node is not ready for a switchover"
         );
         let d = report::failure_detail(&job);
         assert!(
-            d.starts_with("Reason: the standby node is not ready for a switchover"),
+            d.starts_with("Status: \"FAIL\"\nReason: the standby node is not ready for a switchover"),
             "{d}"
         );
         assert!(d.contains("Job type: masterStandbySwapJob"), "{d}");
@@ -173,7 +173,7 @@ mod tests {
         assert_eq!(job.phase, Phase::Failed);
         assert_eq!(
             report::failure_detail(&job),
-            "Reason: none given by the API."
+            "Status: \"FAIL\"\nReason: none given by the API."
         );
     }
 

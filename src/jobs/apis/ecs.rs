@@ -170,7 +170,7 @@ mod tests {
         assert!(job.sub_jobs.is_empty());
         let d = report::failure_detail(&job);
         assert!(
-            d.starts_with("Reason: No IP address is available in the subnet.\nError code: Ecs.0039"),
+            d.starts_with("Status: \"FAIL\"\nReason: No IP address is available in the subnet.\nError code: Ecs.0039"),
             "{d}"
         );
     }

@@ -123,7 +123,7 @@ mod tests {
         assert!(unauthorized.status_recognised());
         assert_eq!(
             crate::jobs::report::failure_summary(&canceled),
-            "TaurusDB (GaussDB for MySQL) job (no id) failed with status \"Canceled\""
+            "TaurusDB (GaussDB for MySQL) job (no id) failed: status \"Canceled\", no reason given"
         );
     }
 }

@@ -175,7 +175,7 @@ mod tests {
         let d = report::failure_detail(&job);
         assert!(
             d.starts_with(
-                "Reason: The image file could not be read from OBS.\nError code: IMG.0010\n\
+                "Status: \"FAIL\"\nReason: The image file could not be read from OBS.\nError code: IMG.0010\n\
                  entities.error_code: IMG.0003\nentities.error: The image file is damaged."
             ),
             "{d}"

@@ -335,7 +335,7 @@ mod tests {
             assert_eq!(
                 summary,
                 format!(
-                    "{} job {} failed with status \"Failed\"",
+                    "{} job {} failed: {reason}",
                     s.display_name(),
                     task["id"].as_str().unwrap()
                 )
