@@ -389,7 +389,7 @@ fn invalid_arguments_are_rejected_before_any_request(tf: Terraform) {
     let hcl = format!(
         r#"{PROVIDER}
 data "huaweicloud_job_wait" "bad" {{
-  service       = "rds"
+  service       = "Rds"
   job_id        = "../../admin"
   region        = "cn-north-4.evil.example"
   poll_interval = "5 minutes"
@@ -405,7 +405,7 @@ data "huaweicloud_job_wait" "bad" {{
     let text = run.diagnostics();
     for needle in [
         "service",
-        "\"rds\"",
+        "\"Rds\"",
         "job_id",
         "region",
         "poll_interval",
