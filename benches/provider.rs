@@ -323,6 +323,24 @@ fn tcp_connections(pid: u32, port: u16) -> Option<usize> {
     Some(count)
 }
 
+/// CPU time the live threads of a process have run, to the nanosecond
+/// (`/proc/<pid>/task/*/schedstat`; a thread that has exited is missing).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let text = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        ns += text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(Duration::from_nanos(ns))
+}
+
 /// Clock ticks per second, from `getconf CLK_TCK`; `None` if that fails.
 fn clock_ticks() -> Option<u64> {
     let out = Command::new("getconf").arg("CLK_TCK").output().ok()?;
@@ -529,11 +547,14 @@ struct RpcFigures {
     schema: Summary,
     read_first: Duration,
     read: Summary,
+    /// The provider's CPU over the timed reads, per read (`/proc/<pid>/schedstat`).
+    read_cpu: Option<Duration>,
     arguments: BTreeMap<String, String>,
 }
 
 fn rpc_latency(rt: &tokio::runtime::Runtime, sim: &Simulator) -> RpcFigures {
     let (plugin, _) = start_plugin_timed(identity());
+    let pid = plugin.child.id();
     let channel = rt.block_on(open(&plugin));
     let figures = rt.block_on(async {
         let mut p = ProviderClient::new(channel.clone());
@@ -552,7 +573,11 @@ fn rpc_latency(rt: &tokio::runtime::Runtime, sim: &Simulator) -> RpcFigures {
         }
         configure(&channel, &bench_provider_config(&sim.base_url, &arguments)).await;
         let mut read_times = Vec::with_capacity(CALLS + 1);
+        let mut cpu_before = None;
         for i in 0..=CALLS {
+            if i == 1 {
+                cpu_before = cpu_time(pid);
+            }
             let started = Instant::now();
             let resp = p
                 .read_data_source(read_request(&format!("done-rpc-{i}"), "1m"))
@@ -563,12 +588,16 @@ fn rpc_latency(rt: &tokio::runtime::Runtime, sim: &Simulator) -> RpcFigures {
             assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
             assert!(resp.state.is_some(), "a finished job gives a state");
         }
+        let read_cpu = cpu_before
+            .zip(cpu_time(pid))
+            .map(|(a, b)| b.saturating_sub(a) / CALLS as u32);
         // The first read also opens the HTTP connection to the simulator.
         let read_first = read_times.remove(0);
         RpcFigures {
             schema: summarize(schema_times),
             read_first,
             read: summarize(read_times),
+            read_cpu,
             arguments,
         }
     });
@@ -597,11 +626,12 @@ fn add_rpc(table: &mut Table, f: &RpcFigures) {
     table.add(
         format!("2. ReadDataSource on a finished job, median of {CALLS}"),
         format!(
-            "{} (p90 {}, max {}; first read {})",
+            "{} (p90 {}, max {}; first read {}); provider CPU {} per read",
             us(f.read.median),
             us(f.read.p90),
             us(f.read.max),
-            us(f.read_first)
+            us(f.read_first),
+            f.read_cpu.map_or("unreadable".into(), us),
         ),
         "",
         Verdict::Info,

@@ -38,6 +38,9 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 pub struct ApiResponse {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The body, parsed once: the check that it is JSON at all is that
+    /// parse, so callers never parse it a second time.
+    pub json: serde_json::Value,
     pub request_id: Option<String>,
 }
 
@@ -402,7 +405,7 @@ impl CloudClient {
                 &body,
             ));
         }
-        if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body) else {
             return Err(CloudError::from_response(
                 status,
                 host,
@@ -414,10 +417,11 @@ impl CloudClient {
                     &body
                 },
             ));
-        }
+        };
         Ok(ApiResponse {
             status,
             body,
+            json,
             request_id,
         })
     }

@@ -31,7 +31,7 @@ pub async fn discover_project_id(client: &CloudClient, region: &str) -> Result<S
         )
         .await?;
     let list: ProjectList =
-        serde_json::from_slice(&response.body).map_err(|e| CloudError::Unparseable {
+        serde_json::from_value(response.json).map_err(|e| CloudError::Unparseable {
             what: "IAM project list".to_string(),
             detail: e.to_string(),
             request_id: response.request_id.clone(),

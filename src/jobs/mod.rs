@@ -220,10 +220,15 @@ pub fn parse(service: Service, body: &[u8]) -> Result<Job, JobError> {
         service,
         detail: e.to_string(),
     })?;
+    parse_value(service, &value)
+}
+
+/// [`parse`] for a body the HTTP client has already parsed.
+pub fn parse_value(service: Service, value: &Value) -> Result<Job, JobError> {
     if !value.is_object() {
         return Err(JobError::NotObject { service });
     }
-    (service.api().parse)(service, &value)
+    (service.api().parse)(service, value)
 }
 
 /// The registered service named `name`, for tests that name one.

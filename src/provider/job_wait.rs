@@ -255,7 +255,7 @@ async fn run(
                 )
                 .await?;
             Ok::<Polled, PollError>(Polled {
-                job: crate::jobs::parse(service, &response.body)?,
+                job: crate::jobs::parse_value(service, &response.json)?,
                 status: response.status,
                 request_id: response.request_id,
             })
