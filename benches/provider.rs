@@ -53,7 +53,7 @@ const PLAN_BLOCKS: usize = 100;
 /// Waits in the plan whose provider CPU is measured.
 const CPU_PLAN_WAITS: usize = 100;
 /// Timed plans per configuration for the CPU figures (medians are quoted).
-const CPU_PLAN_RUNS: usize = 5;
+const CPU_PLAN_RUNS: usize = 9;
 /// The schedule tables' sample: finish times per length × jitter seeds.
 const SCHEDULE_SAMPLING: schedule::Sampling = schedule::Sampling {
     phases: 100,
