@@ -3,19 +3,30 @@
 //! figures; `docs/benchmarks.md` records a run and explains each figure.
 //!
 //! It drives the real provider binary the way Terraform does (through
-//! `tests/support`), against the job API simulator, and replays the real poll
-//! schedule through `hwjobs::waiter::simulate_wait`.
+//! `tests/support`), against the job API simulator, and replays every
+//! registered service's poll schedule beside the official provider's
+//! (`provider/schedule.rs`).
 //!
 //! Without `--bench` among the arguments (as under `cargo test --all-targets`)
-//! it only does a smoke run of a second or two: the schedule table and one
-//! handshake, checked for sane numbers. The smoke run needs no Terraform.
+//! it only does a smoke run of a few seconds: the schedule tables from a small
+//! sample, one handshake and one pass through the CPU wrapper, checked for
+//! sane numbers. The smoke run needs no Terraform.
+//!
+//! The same binary is also the provider wrapper of the CPU-per-plan figure
+//! (`provider/plan_cpu.rs`) when Terraform starts it with the wrapper's
+//! variable set.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+#[path = "provider/plan_cpu.rs"]
+mod plan_cpu;
+#[path = "provider/schedule.rs"]
+mod schedule;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::process::Command;
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use hwjobs::protocol::tfplugin6::provider_client::ProviderClient;
@@ -23,7 +34,6 @@ use hwjobs::protocol::tfplugin6::{get_provider_schema, read_data_source, stop_pr
 use hwjobs::protocol::value::{Number, Value};
 use hwjobs::transport::plugin_services::generated::grpc_controller_client::GrpcControllerClient;
 use hwjobs::transport::plugin_services::generated::Empty;
-use hwjobs::waiter::schedule::{simulate_wait, PollSchedule, DEFAULT_POLL_INTERVAL};
 use support::plugin::{
     configure, connect, dv, identity, job_config, provider_config, s, start_plugin_timed, Plugin,
 };
@@ -40,23 +50,37 @@ const WAITS: usize = 1_000;
 const CPU_WINDOW: Duration = Duration::from_secs(10);
 /// Data sources (and `terraform_data` resources) in the plan comparison.
 const PLAN_BLOCKS: usize = 100;
-/// Job lengths in the schedule table.
-const JOB_LENGTHS: [u64; 4] = [10, 60, 600, 3600];
-/// Fixed interval the schedule is compared with.
-const FIXED_INTERVAL: Duration = Duration::from_secs(20);
+/// Waits in the plan whose provider CPU is measured.
+const CPU_PLAN_WAITS: usize = 100;
+/// Timed plans per configuration for the CPU figures (medians are quoted).
+const CPU_PLAN_RUNS: usize = 9;
+/// The schedule tables' sample: finish times per length × jitter seeds.
+const SCHEDULE_SAMPLING: schedule::Sampling = schedule::Sampling {
+    phases: 100,
+    seeds: 100,
+};
+/// The smaller sample the recommendation searches its ladder with.
+const RECOMMEND_SAMPLING: schedule::Sampling = schedule::Sampling {
+    phases: 40,
+    seeds: 25,
+};
 /// The provider argument a request-rate cap goes by, if this build has one.
 const RATE_CAP_ARG: &str = "max_requests_per_second";
 /// What the benchmark sets that cap to (the largest the provider accepts), so
 /// it never paces 1,000 waits polling every second.
 const RATE_CAP_VALUE: i64 = 10_000;
 
-fn main() {
+fn main() -> ExitCode {
+    if let Some(code) = plan_cpu::wrapper_main() {
+        return code;
+    }
     let full = std::env::args().skip(1).any(|a| a == "--bench");
     if full {
         full_run();
     } else {
         smoke_run();
     }
+    ExitCode::SUCCESS
 }
 
 // ---------------------------------------------------------------- the table
@@ -65,7 +89,6 @@ fn main() {
 enum Verdict {
     Met,
     Missed,
-    Equal,
     Info,
     NotMeasured,
 }
@@ -75,7 +98,6 @@ impl Verdict {
         match self {
             Verdict::Met => "met",
             Verdict::Missed => "missed",
-            Verdict::Equal => "equal",
             Verdict::Info => "",
             Verdict::NotMeasured => "not measured",
         }
@@ -124,37 +146,48 @@ impl Table {
 
     /// A Markdown table, so the output can go into the docs as printed.
     fn render(&self) -> String {
-        let head = ["figure", "measured", "target", "verdict"];
-        let cells: Vec<[&str; 4]> = self
+        let cells: Vec<Vec<String>> = self
             .rows
             .iter()
-            .map(|r| [&*r.figure, &*r.value, &*r.target, r.verdict.text()])
+            .map(|r| {
+                vec![
+                    r.figure.clone(),
+                    r.value.clone(),
+                    r.target.clone(),
+                    r.verdict.text().to_string(),
+                ]
+            })
             .collect();
-        let mut width = head.map(|h| h.chars().count());
-        for row in &cells {
-            for (w, c) in width.iter_mut().zip(row) {
-                *w = (*w).max(c.chars().count());
-            }
+        markdown(&["figure", "measured", "target", "verdict"], &cells)
+    }
+}
+
+/// A Markdown table with padded columns.
+fn markdown(head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, c) in width.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
         }
-        let line = |row: [&str; 4]| {
-            let mut out = String::from("|");
-            for (c, w) in row.iter().zip(width) {
-                let _ = write!(out, " {c}{} |", " ".repeat(w - c.chars().count()));
-            }
-            out.push('\n');
-            out
-        };
-        let mut out = line(head);
-        out.push('|');
-        for w in width {
-            let _ = write!(out, "{}|", "-".repeat(w + 2));
+    }
+    let line = |row: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::from("|");
+        for (c, w) in row.zip(&width) {
+            let _ = write!(out, " {c}{} |", " ".repeat(w - c.chars().count()));
         }
         out.push('\n');
-        for row in cells {
-            out.push_str(&line(row));
-        }
         out
+    };
+    let mut out = line(&mut head.iter().copied());
+    out.push('|');
+    for w in &width {
+        let _ = write!(out, "{}|", "-".repeat(w + 2));
     }
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(&mut row.iter().map(String::as_str)));
+    }
+    out
 }
 
 // ----------------------------------------------------------- small helpers
@@ -290,6 +323,24 @@ fn tcp_connections(pid: u32, port: u16) -> Option<usize> {
     Some(count)
 }
 
+/// CPU time the live threads of a process have run, to the nanosecond
+/// (`/proc/<pid>/task/*/schedstat`; a thread that has exited is missing).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let text = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        ns += text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(Duration::from_nanos(ns))
+}
+
 /// Clock ticks per second, from `getconf CLK_TCK`; `None` if that fails.
 fn clock_ticks() -> Option<u64> {
     let out = Command::new("getconf").arg("CLK_TCK").output().ok()?;
@@ -414,109 +465,6 @@ fn terraform(v1_15: bool) -> Option<support::Terraform> {
     tf
 }
 
-// ------------------------------------------------------- 6. poll schedule
-
-struct ScheduleRow {
-    job: Duration,
-    /// The unjittered schedule: every pause at its upper bound.
-    plain_polls: u32,
-    plain_delay: Duration,
-    mean_polls: f64,
-    max_polls: u32,
-    mean_delay: Duration,
-    max_delay: Duration,
-    fixed_polls: u32,
-    fixed_delay: Duration,
-}
-
-/// Replays the default schedule (real code, current constants) for each job
-/// length, unjittered and with `seeds` jitter seeds, next to a fixed 20 s
-/// interval. The timeout is the job length plus an hour, so that even the
-/// 1 h job is seen finishing (the default 30 m read timeout would end it).
-fn schedule_rows(seeds: u64) -> Vec<ScheduleRow> {
-    JOB_LENGTHS
-        .iter()
-        .map(|&len| {
-            let job = Duration::from_secs(len);
-            let timeout = job + Duration::from_secs(3600);
-            let detected = |w: hwjobs::waiter::schedule::SimulatedWait| {
-                (
-                    w.polls,
-                    w.detection_delay.expect("the job is seen finishing"),
-                )
-            };
-            let (plain_polls, plain_delay) = detected(simulate_wait(
-                PollSchedule::without_jitter(DEFAULT_POLL_INTERVAL),
-                job,
-                timeout,
-            ));
-            let (mut sum_polls, mut max_polls) = (0u64, 0u32);
-            let (mut sum_delay, mut max_delay) = (Duration::ZERO, Duration::ZERO);
-            for seed in 0..seeds {
-                let (polls, delay) = detected(simulate_wait(
-                    PollSchedule::seeded(DEFAULT_POLL_INTERVAL, seed),
-                    job,
-                    timeout,
-                ));
-                sum_polls += u64::from(polls);
-                max_polls = max_polls.max(polls);
-                sum_delay += delay;
-                max_delay = max_delay.max(delay);
-            }
-            let (fixed_polls, fixed_delay) = detected(simulate_wait(
-                std::iter::repeat(FIXED_INTERVAL),
-                job,
-                timeout,
-            ));
-            ScheduleRow {
-                job,
-                plain_polls,
-                plain_delay,
-                mean_polls: sum_polls as f64 / seeds as f64,
-                max_polls,
-                mean_delay: sum_delay / seeds as u32,
-                max_delay,
-                fixed_polls,
-                fixed_delay,
-            }
-        })
-        .collect()
-}
-
-fn add_schedule(table: &mut Table, rows: &[ScheduleRow], seeds: u64) {
-    let cap = DEFAULT_POLL_INTERVAL;
-    for r in rows {
-        let len = job_len(r.job.as_secs());
-        let worst_delay = r.max_delay.max(r.plain_delay);
-        table.add(
-            format!("6. schedule, {len} job: detection delay"),
-            format!(
-                "unjittered {}, mean {}, max {} ({seeds} seeds); fixed 20 s: {}",
-                secs(r.plain_delay),
-                secs(r.mean_delay),
-                secs(r.max_delay),
-                secs(r.fixed_delay)
-            ),
-            &format!("never above poll_interval ({})", secs(cap)),
-            Verdict::of(worst_delay <= cap),
-        );
-        let worst_polls = r.max_polls.max(r.plain_polls);
-        table.add(
-            format!("6. schedule, {len} job: polls"),
-            format!(
-                "unjittered {}, mean {:.1}, max {}; fixed 20 s: {}",
-                r.plain_polls, r.mean_polls, r.max_polls, r.fixed_polls
-            ),
-            "fewer than fixed 20 s (worst case)",
-            match worst_polls.cmp(&r.fixed_polls) {
-                std::cmp::Ordering::Less => Verdict::Met,
-                std::cmp::Ordering::Equal => Verdict::Equal,
-                std::cmp::Ordering::Greater => Verdict::Missed,
-            },
-        );
-    }
-}
-
 // ------------------------------------------------------------ 1. handshake
 
 fn handshakes(n: usize) -> Vec<Duration> {
@@ -599,11 +547,14 @@ struct RpcFigures {
     schema: Summary,
     read_first: Duration,
     read: Summary,
+    /// The provider's CPU over the timed reads, per read (`/proc/<pid>/schedstat`).
+    read_cpu: Option<Duration>,
     arguments: BTreeMap<String, String>,
 }
 
 fn rpc_latency(rt: &tokio::runtime::Runtime, sim: &Simulator) -> RpcFigures {
     let (plugin, _) = start_plugin_timed(identity());
+    let pid = plugin.child.id();
     let channel = rt.block_on(open(&plugin));
     let figures = rt.block_on(async {
         let mut p = ProviderClient::new(channel.clone());
@@ -622,7 +573,11 @@ fn rpc_latency(rt: &tokio::runtime::Runtime, sim: &Simulator) -> RpcFigures {
         }
         configure(&channel, &bench_provider_config(&sim.base_url, &arguments)).await;
         let mut read_times = Vec::with_capacity(CALLS + 1);
+        let mut cpu_before = None;
         for i in 0..=CALLS {
+            if i == 1 {
+                cpu_before = cpu_time(pid);
+            }
             let started = Instant::now();
             let resp = p
                 .read_data_source(read_request(&format!("done-rpc-{i}"), "1m"))
@@ -633,12 +588,16 @@ fn rpc_latency(rt: &tokio::runtime::Runtime, sim: &Simulator) -> RpcFigures {
             assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
             assert!(resp.state.is_some(), "a finished job gives a state");
         }
+        let read_cpu = cpu_before
+            .zip(cpu_time(pid))
+            .map(|(a, b)| b.saturating_sub(a) / CALLS as u32);
         // The first read also opens the HTTP connection to the simulator.
         let read_first = read_times.remove(0);
         RpcFigures {
             schema: summarize(schema_times),
             read_first,
             read: summarize(read_times),
+            read_cpu,
             arguments,
         }
     });
@@ -667,11 +626,12 @@ fn add_rpc(table: &mut Table, f: &RpcFigures) {
     table.add(
         format!("2. ReadDataSource on a finished job, median of {CALLS}"),
         format!(
-            "{} (p90 {}, max {}; first read {})",
+            "{} (p90 {}, max {}; first read {}); provider CPU {} per read",
             us(f.read.median),
             us(f.read.p90),
             us(f.read.max),
-            us(f.read_first)
+            us(f.read_first),
+            f.read_cpu.map_or("unreadable".into(), us),
         ),
         "",
         Verdict::Info,
@@ -994,71 +954,292 @@ fn add_plans(table: &mut Table, p: Option<&PlanFigures>) {
     }
 }
 
-// --------------------------------------------------------------- the runs
+// ------------------------------------------------ 7. provider CPU per plan
 
-fn full_run() {
-    println!("provider benchmark (cargo bench --bench provider)\n");
-    println!("{}\n", machine());
-    let mut table = Table::default();
+struct CpuFigures {
+    /// Medians of the timed plans, by provider CPU.
+    none: plan_cpu::PlanCpu,
+    one: plan_cpu::PlanCpu,
+    many: plan_cpu::PlanCpu,
+}
 
-    eprintln!("1/5 handshakes ({HANDSHAKES} + 1 warm-up)…");
-    add_handshake(&mut table, handshakes(HANDSHAKES));
+impl CpuFigures {
+    /// A start's CPU: the plan without a wait, per provider process.
+    fn per_start_us(&self) -> f64 {
+        self.none.provider_us as f64 / f64::from(self.none.starts.max(1))
+    }
 
-    let rt = runtime();
-    let sim = Simulator::start();
-    eprintln!("2/5 GetProviderSchema and ReadDataSource ({CALLS} each)…");
-    let rpc = rpc_latency(&rt, &sim);
-    add_rpc(&mut table, &rpc);
+    /// A read's CPU: what 99 more waits added, less any extra starts.
+    fn per_read_us(&self) -> f64 {
+        let extra_starts = f64::from(self.many.starts) - f64::from(self.one.starts);
+        (self.many.provider_us as f64
+            - self.one.provider_us as f64
+            - extra_starts * self.per_start_us())
+            / (CPU_PLAN_WAITS - 1) as f64
+    }
+}
 
-    eprintln!("3/5 {WAITS} waits in flight (RSS, CPU per poll, StopProvider)…");
-    let rate_cap = rpc
-        .arguments
-        .contains_key(RATE_CAP_ARG)
-        .then(|| RATE_CAP_VALUE.to_string());
-    let many = many_waits(&rt, &sim, &rpc.arguments);
-    add_many_waits(&mut table, &many, rate_cap.as_deref());
-    drop(sim);
+fn provider_cpu(sim: &Simulator) -> Option<CpuFigures> {
+    let tf = terraform(true)?;
+    let wrapper = plan_cpu::WrapperDir::new();
+    let measure = |waits: usize, tag: &str| {
+        // One untimed warm-up, then the timed runs, each in a fresh directory.
+        let runs: Vec<plan_cpu::PlanCpu> = (0..=CPU_PLAN_RUNS)
+            .map(|round| {
+                let hcl = plan_cpu::waits_hcl(waits, &format!("{tag}{round}"));
+                plan_cpu::plan(&tf, sim, &wrapper, &hcl)
+            })
+            .skip(1)
+            .collect();
+        for r in &runs {
+            assert!(r.starts > 0, "the wrapper saw no provider start: {r:?}");
+        }
+        plan_cpu::median_by(runs, |r| r.provider_us)
+    };
+    let none = measure(0, "n");
+    let one = measure(1, "o");
+    let many = measure(CPU_PLAN_WAITS, "m");
+    let (_, jobs) = job_requests(&sim.stats(), &format!("done-cpum{CPU_PLAN_RUNS}-"));
+    assert_eq!(jobs, CPU_PLAN_WAITS, "the last timed plan read every job");
+    Some(CpuFigures { none, one, many })
+}
 
-    eprintln!("4/5 terraform plan ({PLAN_BLOCKS} waits vs {PLAN_BLOCKS} terraform_data)…");
-    let sim = Simulator::start();
-    let plan = plans(&sim, &rpc.arguments);
-    add_plans(&mut table, plan.as_ref());
-    drop(sim);
-
-    eprintln!("5/5 poll schedule…");
-    let seeds = 1_000;
-    add_schedule(&mut table, &schedule_rows(seeds), seeds);
-
-    println!("{}", table.render());
-    println!("load average at end: {}", loadavg());
-    println!(
-        "default poll_interval {}; fixed-interval comparison {}; schedule replayed with timeout = job + 1 h",
-        secs(DEFAULT_POLL_INTERVAL),
-        secs(FIXED_INTERVAL)
+fn add_provider_cpu(table: &mut Table, f: Option<&CpuFigures>) {
+    let Some(f) = f else {
+        table.add(
+            "7. provider CPU per plan",
+            "Terraform 1.15 not found (run scripts/bench.sh or set TF_1_15)",
+            "",
+            Verdict::NotMeasured,
+        );
+        return;
+    };
+    let ms_us = |us: f64| format!("{:.2} ms", us / 1e3);
+    let m = &f.many;
+    let share = m.provider_us as f64 * 100.0 / m.tree_us.max(1) as f64;
+    table.info(
+        format!(
+            "7. terraform 1.15 plan of {CPU_PLAN_WAITS} waits: CPU, median of {CPU_PLAN_RUNS}"
+        ),
+        format!(
+            "provider {} in {} start(s), {:.1} % of the plan's {}; Terraform itself (with its Python launcher) {}; wrappers {}; wall {}",
+            ms_us(m.provider_us as f64),
+            m.starts,
+            share,
+            ms_us(m.tree_us as f64),
+            ms_us(m.terraform_us() as f64),
+            ms_us(m.wrapper_us as f64),
+            secs(m.wall),
+        ),
+    );
+    let per_start = f.per_start_us();
+    table.add(
+        format!("7. provider CPU per start (plan with no wait, median of {CPU_PLAN_RUNS})"),
+        format!(
+            "{} ({} for {} start(s); Terraform itself {})",
+            ms_us(per_start),
+            ms_us(f.none.provider_us as f64),
+            f.none.starts,
+            ms_us(f.none.terraform_us() as f64),
+        ),
+        "< 2 ms",
+        Verdict::of(per_start < 2_000.0),
+    );
+    let per_read = f.per_read_us();
+    table.add(
+        format!(
+            "7. provider CPU per read ({CPU_PLAN_WAITS}-wait plan less 1-wait plan, / {})",
+            CPU_PLAN_WAITS - 1
+        ),
+        format!(
+            "{} ({} vs {}, {} vs {} start(s))",
+            ms_us(per_read),
+            ms_us(f.many.provider_us as f64),
+            ms_us(f.one.provider_us as f64),
+            f.many.starts,
+            f.one.starts,
+        ),
+        "< 0.2 ms",
+        Verdict::of(per_read < 200.0),
     );
 }
 
-/// What `cargo test --all-targets` runs: a second or two, no Terraform.
-fn smoke_run() {
-    let seeds = 50;
-    let rows = schedule_rows(seeds);
-    for r in &rows {
-        assert!(r.plain_polls >= 1 && r.max_polls >= r.plain_polls.min(r.max_polls));
-        assert!(r.mean_polls >= 1.0 && r.fixed_polls >= 2);
-        assert!(r.max_delay < r.job + Duration::from_secs(3600));
-        assert!(r.fixed_delay < FIXED_INTERVAL);
+// --------------------------------------- 6. the schedule of every service
+
+fn schedule_tables(rows: &[schedule::ServiceRow], sampling: schedule::Sampling) -> String {
+    let met = rows.iter().filter(|r| r.means.met()).count();
+    format!(
+        "Poll schedule per service: ours (first request at once, then every poll_interval less 0–20 % jitter) \
+         beside the official provider's StateChangeConf (first request after its delay, then every interval). \
+         Each length stands for {} finish times spread over one official interval centred on it, \
+         each replayed with {} jitter seeds ({} waits per row).\n\n{}\n{}\n\
+         Goal (shorter mean delay, no more requests, means over each service's lengths): met for {met} of {}.\n",
+        sampling.phases,
+        sampling.seeds,
+        sampling.waits(),
+        schedule::lengths_table(rows),
+        schedule::services_table(rows),
+        rows.len(),
+    )
+}
+
+/// The checks the smoke run makes on the schedule tables.
+fn check_schedule(rows: &[schedule::ServiceRow], text: &str) {
+    let registered = hwjobs::jobs::apis::ALL;
+    assert_eq!(
+        rows.len(),
+        registered.len(),
+        "one row per registered service"
+    );
+    for (row, api) in rows.iter().zip(registered) {
+        assert_eq!(row.subject.name, api.name);
+        assert_eq!(row.lengths.len(), api.typical_lengths.len(), "{}", api.name);
+        assert!(
+            !row.lengths.is_empty(),
+            "{} has no typical length",
+            api.name
+        );
+        for l in &row.lengths {
+            assert!(l.ours.mean_polls >= 1.0 && l.official.mean_polls >= 1.0);
+            assert!(
+                l.ours.max_delay <= api.poll_interval.as_secs_f64() + 1e-6,
+                "{}: a detection later than poll_interval: {l:?}",
+                api.name
+            );
+            assert!(l.ours.mean_delay <= l.ours.max_delay + 1e-9);
+            assert!(l.official.mean_delay <= l.official.max_delay + 1e-9);
+        }
+        // Exactly one summary line per service in the per-service table.
+        let summary = text
+            .lines()
+            .filter(|line| line.starts_with(&format!("| {} ", api.name)))
+            .filter(|line| line.contains("met") || line.contains("missed"))
+            .count();
+        assert_eq!(summary, 1, "{}: summary rows in\n{text}", api.name);
     }
+}
+
+// --------------------------------------------------------------- the runs
+
+/// The sections of a full run, by the names that select them.
+const SECTIONS: [&str; 6] = ["handshake", "rpc", "waits", "plan", "cpu", "schedule"];
+
+/// `cargo bench --bench provider -- cpu schedule` runs only those sections.
+fn selected_sections() -> Vec<&'static str> {
+    let asked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    for a in &asked {
+        assert!(
+            SECTIONS.contains(&a.as_str()),
+            "unknown section {a:?}; the sections are {SECTIONS:?}"
+        );
+    }
+    SECTIONS
+        .into_iter()
+        .filter(|s| asked.is_empty() || asked.iter().any(|a| a == s))
+        .collect()
+}
+
+fn full_run() {
+    let sections = selected_sections();
+    let on = |s: &str| sections.contains(&s);
+    println!("provider benchmark (cargo bench --bench provider)\n");
+    println!("{}\n", machine());
+    if sections.len() < SECTIONS.len() {
+        println!("sections run: {}\n", sections.join(", "));
+    }
+    let mut table = Table::default();
+
+    if on("handshake") {
+        eprintln!("handshakes ({HANDSHAKES} + 1 warm-up)…");
+        add_handshake(&mut table, handshakes(HANDSHAKES));
+    }
+
+    let rt = runtime();
+    let mut arguments = BTreeMap::new();
+    if on("rpc") || on("waits") || on("plan") {
+        let sim = Simulator::start();
+        eprintln!("GetProviderSchema and ReadDataSource ({CALLS} each)…");
+        let rpc = rpc_latency(&rt, &sim);
+        if on("rpc") {
+            add_rpc(&mut table, &rpc);
+        }
+        arguments = rpc.arguments;
+        if on("waits") {
+            eprintln!("{WAITS} waits in flight (RSS, CPU per poll, StopProvider)…");
+            let rate_cap = arguments
+                .contains_key(RATE_CAP_ARG)
+                .then(|| RATE_CAP_VALUE.to_string());
+            let many = many_waits(&rt, &sim, &arguments);
+            add_many_waits(&mut table, &many, rate_cap.as_deref());
+        }
+    }
+
+    if on("plan") {
+        eprintln!("terraform plan ({PLAN_BLOCKS} waits vs {PLAN_BLOCKS} terraform_data)…");
+        let sim = Simulator::start();
+        let plan = plans(&sim, &arguments);
+        add_plans(&mut table, plan.as_ref());
+    }
+
+    if on("cpu") {
+        eprintln!(
+            "provider CPU per plan (0, 1 and {CPU_PLAN_WAITS} waits, {CPU_PLAN_RUNS} runs each + warm-up)…"
+        );
+        let sim = Simulator::start();
+        let cpu = provider_cpu(&sim);
+        add_provider_cpu(&mut table, cpu.as_ref());
+    }
+
+    let mut schedule_text = String::new();
+    if on("schedule") {
+        eprintln!("poll schedule of every service…");
+        let rows = schedule::service_rows(
+            &schedule::registered(),
+            SCHEDULE_SAMPLING,
+            RECOMMEND_SAMPLING,
+        );
+        schedule_text = schedule_tables(&rows, SCHEDULE_SAMPLING);
+        check_schedule(&rows, &schedule_text);
+    }
+
+    println!("{}", table.render());
+    println!("{schedule_text}");
+    println!("load average at end: {}", loadavg());
+}
+
+/// What `cargo test --all-targets` runs: a few seconds, no Terraform.
+fn smoke_run() {
+    let sampling = schedule::Sampling {
+        phases: 6,
+        seeds: 4,
+    };
+    let rows = schedule::service_rows(&schedule::registered(), sampling, sampling);
+    let schedule_text = schedule_tables(&rows, sampling);
+    check_schedule(&rows, &schedule_text);
+
     let (plugin, took) = start_plugin_timed(identity());
     terminate(plugin);
     assert!(
         took > Duration::ZERO && took < Duration::from_secs(30),
         "handshake took {took:?}"
     );
+    let wrapped = plan_cpu::smoke_wrapper();
     let mut table = Table::default();
     add_handshake(&mut table, vec![took]);
-    add_schedule(&mut table, &rows, seeds);
+    table.info(
+        "7. CPU wrapper: provider started by hand (no cookie), wrapped",
+        format!(
+            "exit code passed on, {} µs of provider CPU recorded",
+            wrapped
+        ),
+    );
     println!(
-        "provider benchmark, smoke run: one handshake, {seeds} seeds; pass --bench for the real figures\n"
+        "provider benchmark, smoke run: one handshake, {} waits per schedule row; pass --bench for the real figures\n",
+        sampling.waits()
     );
     println!("{}", table.render());
+    println!("{schedule_text}");
 }

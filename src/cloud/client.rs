@@ -17,6 +17,7 @@ use super::endpoints::EndpointConfig;
 use super::error::ErrorResponse;
 use super::signer::{self, SigningAlgorithm};
 use super::CloudError;
+use crate::untrusted::json::JsonError;
 use crate::untrusted::{limits, Sanitiser};
 
 /// Job documents are small; anything near this is a misrouted request or an
@@ -42,6 +43,11 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 pub struct ApiResponse {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The body read as JSON, once: the check that it is JSON at all is
+    /// that read, so callers never parse it a second time. Only a body
+    /// nested beyond the reader's bound is an error here; it is left for the
+    /// caller to name.
+    pub json: Result<serde_json::Value, JsonError>,
     pub request_id: Option<String>,
 }
 
@@ -443,11 +449,11 @@ impl CloudClient {
         if !response.status().is_success() {
             return Err(CloudError::from_response(&error_response, &self.sanitiser));
         }
-        // A 2xx body must at least be JSON (a proxy's HTML page is not).
-        // Nesting beyond our bound is left for the job parser to name.
-        if let Err(crate::untrusted::json::JsonError::Invalid(_)) =
-            crate::untrusted::json::parse(&body)
-        {
+        // A 2xx body must at least be JSON (a proxy's HTML page is not). It
+        // is read here once, as every server body is; nesting beyond our
+        // bound is left for the job parser to name.
+        let json = crate::untrusted::json::parse(&body);
+        if let Err(JsonError::Invalid(_)) = json {
             let empty = body.trim_ascii().is_empty();
             return Err(CloudError::from_response(
                 &ErrorResponse {
@@ -461,6 +467,7 @@ impl CloudClient {
         Ok(ApiResponse {
             status,
             body,
+            json,
             request_id,
         })
     }

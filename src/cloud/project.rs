@@ -33,7 +33,8 @@ pub async fn discover_project_id(client: &CloudClient, region: &str) -> Result<S
     // Read as every server body is (lossy UTF-8, our own depth bound), then
     // shaped; serde's messages quote the value it did not expect, so they
     // are cleaned like any server text.
-    let list: ProjectList = crate::untrusted::json::parse(&response.body)
+    let list: ProjectList = response
+        .json
         .map_err(|e| e.to_string())
         .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
         .map_err(|detail| CloudError::Unparseable {

@@ -258,7 +258,17 @@ pub fn parse(service: Service, body: &[u8]) -> Result<Job, JobError> {
 /// cleaned by `sanitiser`. Nesting beyond the JSON reader's bound is
 /// refused as too deep; bytes that are not UTF-8 are read lossily.
 pub fn parse_with(service: Service, body: &[u8], sanitiser: &Sanitiser) -> Result<Job, JobError> {
-    let value = json::parse(body).map_err(|e| match e {
+    parse_json_with(service, json::parse(body), sanitiser)
+}
+
+/// [`parse_with`] for a body the HTTP client has already read as JSON, so
+/// a poll reads its body once.
+pub fn parse_json_with(
+    service: Service,
+    read: Result<Value, JsonError>,
+    sanitiser: &Sanitiser,
+) -> Result<Job, JobError> {
+    let value = read.map_err(|e| match e {
         JsonError::TooDeep { limit } => JobError::TooDeep { service, limit },
         JsonError::Invalid(detail) => JobError::NotJson {
             service,

@@ -8,7 +8,6 @@
 //! is a number use [`Value::as_number`], which also accepts the string form.
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 
 use super::tfplugin6::DynamicValue;
 use super::ProtocolError;
@@ -236,95 +235,298 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 
 /// Decodes one msgpack-encoded Terraform value occupying all of `bytes`.
 pub fn decode(bytes: &[u8]) -> Result<Value, ProtocolError> {
-    let mut cursor = Cursor::new(bytes);
-    // rmpv spends about two depth units per nesting level plus a few for a
-    // leaf; the extra headroom lets our own check produce the clearer error.
-    let raw =
-        rmpv::decode::read_value_with_max_depth(&mut cursor, 2 * MAX_NESTING + 8).map_err(|e| {
-            match e {
-                rmpv::decode::Error::DepthLimitExceeded => ProtocolError::TooDeep(MAX_NESTING),
-                other => ProtocolError::Msgpack(other.to_string()),
-            }
-        })?;
-    let consumed = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
-    let trailing = bytes.len().saturating_sub(consumed);
+    let mut reader = Reader { bytes, pos: 0 };
+    let value = reader.value(0)?;
+    let trailing = bytes.len() - reader.pos;
     if trailing > 0 {
         return Err(ProtocolError::TrailingBytes(trailing));
     }
-    from_msgpack(raw, 0)
+    Ok(value)
 }
 
-fn from_msgpack(raw: rmpv::Value, depth: usize) -> Result<Value, ProtocolError> {
-    use rmpv::Value as M;
-    if depth > MAX_NESTING {
-        return Err(ProtocolError::TooDeep(MAX_NESTING));
+/// A msgpack decoder straight into [`Value`]. It reads a value in a single
+/// pass over the buffer, so a config object costs one allocation per string
+/// and collection, and nothing is built only to be converted. Lengths come
+/// from the wire, so no allocation is sized by them beyond what the
+/// remaining bytes could hold.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+/// Error text for input that ends early; it never quotes the input.
+const TRUNCATED: &str = "unexpected end of input";
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ProtocolError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or_else(|| ProtocolError::Msgpack(TRUNCATED.into()))?;
+        let out = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(out)
     }
-    Ok(match raw {
-        M::Nil => Value::Null,
-        M::Boolean(b) => Value::Bool(b),
-        M::Integer(i) => match (i.as_i64(), i.as_u64()) {
-            (Some(v), _) => Value::Number(Number::Int(v)),
-            (None, Some(v)) => Value::Number(Number::UInt(v)),
-            // rmpv integers are always one of the two.
-            (None, None) => return Err(ProtocolError::Msgpack("integer out of range".into())),
-        },
-        M::F32(f) => Value::Number(Number::Float(f64::from(f))),
-        M::F64(f) => Value::Number(Number::Float(f)),
-        M::String(s) => Value::String(s.into_str().ok_or(ProtocolError::InvalidUtf8)?),
-        M::Binary(_) => return Err(ProtocolError::UnexpectedBinary),
-        M::Array(items) => Value::List(
-            items
-                .into_iter()
-                .map(|v| from_msgpack(v, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        M::Map(entries) => {
-            let mut map = BTreeMap::new();
-            for (k, v) in entries {
-                let key = match k {
-                    M::String(s) => s.into_str().ok_or(ProtocolError::InvalidUtf8)?,
-                    _ => return Err(ProtocolError::NonStringKey),
-                };
-                map.insert(key, from_msgpack(v, depth + 1)?);
-            }
-            Value::Map(map)
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], ProtocolError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, ProtocolError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    /// A big-endian length of `width` bytes (1, 2 or 4).
+    fn len(&mut self, width: usize) -> Result<usize, ProtocolError> {
+        let n = match width {
+            1 => u32::from(self.u8()?),
+            2 => u32::from(u16::from_be_bytes(self.array()?)),
+            _ => u32::from_be_bytes(self.array()?),
+        };
+        usize::try_from(n).map_err(|_| ProtocolError::Msgpack("length too large".into()))
+    }
+
+    fn string(&mut self, len: usize) -> Result<String, ProtocolError> {
+        let raw = self.take(len)?;
+        std::str::from_utf8(raw)
+            .map(str::to_owned)
+            .map_err(|_| ProtocolError::InvalidUtf8)
+    }
+
+    /// Skips an extension's payload: any extension means "not known yet".
+    fn ext(&mut self, len: usize) -> Result<Value, ProtocolError> {
+        self.take(1)?; // the type
+        self.take(len)?;
+        Ok(Value::Unknown)
+    }
+
+    /// At most as many elements as bytes remain, since each takes at least one.
+    fn capacity(&self, len: usize) -> usize {
+        len.min(self.bytes.len() - self.pos)
+    }
+
+    fn list(&mut self, len: usize, depth: usize) -> Result<Value, ProtocolError> {
+        let mut items = Vec::with_capacity(self.capacity(len));
+        for _ in 0..len {
+            items.push(self.value(depth + 1)?);
         }
-        // Ext 0 is a plain unknown; ext 12 is an unknown refined with
-        // constraints (prefix, range, not-null) that we have no use for.
-        // Any other extension is treated the same: it can only mean
-        // "not known yet", never a concrete value.
-        M::Ext(_, _) => Value::Unknown,
-    })
+        Ok(Value::List(items))
+    }
+
+    fn map(&mut self, len: usize, depth: usize) -> Result<Value, ProtocolError> {
+        let mut map = BTreeMap::new();
+        for _ in 0..len {
+            let key = match self.u8()? {
+                m @ 0xa0..=0xbf => self.string(usize::from(m & 0x1f))?,
+                0xd9 => {
+                    let n = self.len(1)?;
+                    self.string(n)?
+                }
+                0xda => {
+                    let n = self.len(2)?;
+                    self.string(n)?
+                }
+                0xdb => {
+                    let n = self.len(4)?;
+                    self.string(n)?
+                }
+                _ => return Err(ProtocolError::NonStringKey),
+            };
+            let value = self.value(depth + 1)?;
+            map.insert(key, value);
+        }
+        Ok(Value::Map(map))
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, ProtocolError> {
+        if depth > MAX_NESTING {
+            return Err(ProtocolError::TooDeep(MAX_NESTING));
+        }
+        let int = |i: i64| Value::Number(Number::Int(i));
+        Ok(match self.u8()? {
+            m @ 0x00..=0x7f => int(i64::from(m)),
+            m @ 0x80..=0x8f => return self.map(usize::from(m & 0x0f), depth),
+            m @ 0x90..=0x9f => return self.list(usize::from(m & 0x0f), depth),
+            m @ 0xa0..=0xbf => Value::String(self.string(usize::from(m & 0x1f))?),
+            0xc0 => Value::Null,
+            0xc1 => return Err(ProtocolError::Msgpack("reserved marker 0xc1".into())),
+            0xc2 => Value::Bool(false),
+            0xc3 => Value::Bool(true),
+            0xc4..=0xc6 => return Err(ProtocolError::UnexpectedBinary),
+            0xc7 => {
+                let n = self.len(1)?;
+                return self.ext(n);
+            }
+            0xc8 => {
+                let n = self.len(2)?;
+                return self.ext(n);
+            }
+            0xc9 => {
+                let n = self.len(4)?;
+                return self.ext(n);
+            }
+            0xca => Value::Number(Number::Float(f64::from(f32::from_be_bytes(self.array()?)))),
+            0xcb => Value::Number(Number::Float(f64::from_be_bytes(self.array()?))),
+            0xcc => int(i64::from(self.u8()?)),
+            0xcd => int(i64::from(u16::from_be_bytes(self.array()?))),
+            0xce => int(i64::from(u32::from_be_bytes(self.array()?))),
+            0xcf => {
+                let u = u64::from_be_bytes(self.array()?);
+                match i64::try_from(u) {
+                    Ok(i) => int(i),
+                    Err(_) => Value::Number(Number::UInt(u)),
+                }
+            }
+            0xd0 => int(i64::from(i8::from_be_bytes(self.array()?))),
+            0xd1 => int(i64::from(i16::from_be_bytes(self.array()?))),
+            0xd2 => int(i64::from(i32::from_be_bytes(self.array()?))),
+            0xd3 => int(i64::from_be_bytes(self.array()?)),
+            // fixext 1, 2, 4, 8, 16. Ext 0 is a plain unknown; ext 12 is an
+            // unknown refined with constraints (prefix, range, not-null)
+            // that we have no use for. Any other extension is treated the
+            // same: it can only mean "not known yet", never a concrete value.
+            m @ 0xd4..=0xd8 => return self.ext(1 << (m - 0xd4)),
+            0xd9 => {
+                let n = self.len(1)?;
+                Value::String(self.string(n)?)
+            }
+            0xda => {
+                let n = self.len(2)?;
+                Value::String(self.string(n)?)
+            }
+            0xdb => {
+                let n = self.len(4)?;
+                Value::String(self.string(n)?)
+            }
+            0xdc => {
+                let n = self.len(2)?;
+                return self.list(n, depth);
+            }
+            0xdd => {
+                let n = self.len(4)?;
+                return self.list(n, depth);
+            }
+            0xde => {
+                let n = self.len(2)?;
+                return self.map(n, depth);
+            }
+            0xdf => {
+                let n = self.len(4)?;
+                return self.map(n, depth);
+            }
+            m @ 0xe0..=0xff => int(i64::from(m as i8)),
+        })
+    }
 }
 
-/// Encodes a value the way Terraform expects to read it back.
+/// Encodes a value the way Terraform expects to read it back, in the
+/// smallest msgpack form of each value.
 pub fn encode(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    // Writing into a Vec<u8> cannot fail (it only grows), so the Result
-    // carries no information.
-    let _ = rmpv::encode::write_value(&mut out, &to_msgpack(value));
+    let mut out = Vec::with_capacity(256);
+    write_value(&mut out, value);
     out
 }
 
-fn to_msgpack(value: &Value) -> rmpv::Value {
-    use rmpv::Value as M;
+fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
-        Value::Null => M::Nil,
+        Value::Null => out.push(0xc0),
         // fixext1, type 0, one zero byte: `d4 00 00`, cty's plain unknown.
-        Value::Unknown => M::Ext(UNKNOWN_EXT, vec![0]),
-        Value::Bool(b) => M::Boolean(*b),
-        Value::Number(Number::Int(i)) => M::from(*i),
-        Value::Number(Number::UInt(u)) => M::from(*u),
-        Value::Number(Number::Float(f)) => M::F64(*f),
+        Value::Unknown => out.extend_from_slice(&[0xd4, UNKNOWN_EXT as u8, 0x00]),
+        Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
+        Value::Number(Number::Int(i)) => write_int(out, *i),
+        Value::Number(Number::UInt(u)) => write_uint(out, *u),
+        Value::Number(Number::Float(f)) => {
+            out.push(0xcb);
+            out.extend_from_slice(&f.to_be_bytes());
+        }
         // cty reads a msgpack string where a number is due as decimal text.
-        Value::Number(Number::Text(t)) => M::from(t.as_str()),
-        Value::String(s) => M::from(s.as_str()),
-        Value::List(items) => M::Array(items.iter().map(to_msgpack).collect()),
-        Value::Map(map) => M::Map(
-            map.iter()
-                .map(|(k, v)| (M::from(k.as_str()), to_msgpack(v)))
-                .collect(),
-        ),
+        Value::Number(Number::Text(t)) => write_str(out, t),
+        Value::String(s) => write_str(out, s),
+        Value::List(items) => {
+            write_len(out, items.len(), 0x90, 0xdc);
+            for item in items {
+                write_value(out, item);
+            }
+        }
+        Value::Map(map) => {
+            write_len(out, map.len(), 0x80, 0xde);
+            for (k, v) in map {
+                write_str(out, k);
+                write_value(out, v);
+            }
+        }
+    }
+}
+
+fn write_uint(out: &mut Vec<u8>, u: u64) {
+    if u < 0x80 {
+        out.push(u as u8);
+    } else if let Ok(b) = u8::try_from(u) {
+        out.extend_from_slice(&[0xcc, b]);
+    } else if let Ok(h) = u16::try_from(u) {
+        out.push(0xcd);
+        out.extend_from_slice(&h.to_be_bytes());
+    } else if let Ok(w) = u32::try_from(u) {
+        out.push(0xce);
+        out.extend_from_slice(&w.to_be_bytes());
+    } else {
+        out.push(0xcf);
+        out.extend_from_slice(&u.to_be_bytes());
+    }
+}
+
+fn write_int(out: &mut Vec<u8>, i: i64) {
+    if let Ok(u) = u64::try_from(i) {
+        return write_uint(out, u);
+    }
+    if i >= -32 {
+        out.push(i as u8);
+    } else if let Ok(b) = i8::try_from(i) {
+        out.push(0xd0);
+        out.extend_from_slice(&b.to_be_bytes());
+    } else if let Ok(h) = i16::try_from(i) {
+        out.push(0xd1);
+        out.extend_from_slice(&h.to_be_bytes());
+    } else if let Ok(w) = i32::try_from(i) {
+        out.push(0xd2);
+        out.extend_from_slice(&w.to_be_bytes());
+    } else {
+        out.push(0xd3);
+        out.extend_from_slice(&i.to_be_bytes());
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    let n = s.len();
+    if n < 32 {
+        out.push(0xa0 | n as u8);
+    } else if let Ok(b) = u8::try_from(n) {
+        out.extend_from_slice(&[0xd9, b]);
+    } else if let Ok(h) = u16::try_from(n) {
+        out.push(0xda);
+        out.extend_from_slice(&h.to_be_bytes());
+    } else {
+        // A Terraform value is far below 4 GiB; saturate rather than wrap.
+        out.push(0xdb);
+        out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes());
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// An array or map header: `fix` for fewer than 16 elements, else the
+/// 16-bit form `wide` or the 32-bit one after it.
+fn write_len(out: &mut Vec<u8>, n: usize, fix: u8, wide: u8) {
+    if n < 16 {
+        out.push(fix | n as u8);
+    } else if let Ok(h) = u16::try_from(n) {
+        out.push(wide);
+        out.extend_from_slice(&h.to_be_bytes());
+    } else {
+        out.push(wide + 1);
+        out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes());
     }
 }
 
@@ -527,9 +729,8 @@ mod tests {
             decode(&[0x93, 0x01]),
             Err(ProtocolError::Msgpack(_))
         ));
-        // Note: rmpv reads the reserved marker 0xc1 as nil; it can only ever
-        // yield null, so we accept that leniency rather than re-implement
-        // the decoder.
+        // The reserved marker is never valid.
+        assert!(matches!(decode(&[0xc1]), Err(ProtocolError::Msgpack(_))));
     }
 
     #[test]
@@ -709,6 +910,60 @@ mod tests {
             })
         }
 
+        /// What cty means by a msgpack value, or `None` where it cannot be a
+        /// Terraform value (binary, non-string keys, too deep).
+        fn expected_value(raw: &M, depth: usize) -> Option<Value> {
+            if depth > MAX_NESTING {
+                return None;
+            }
+            Some(match raw {
+                M::Nil => Value::Null,
+                M::Boolean(b) => Value::Bool(*b),
+                M::Integer(i) => match (i.as_i64(), i.as_u64()) {
+                    (Some(v), _) => Value::Number(Number::Int(v)),
+                    (None, Some(v)) => Value::Number(Number::UInt(v)),
+                    (None, None) => return None,
+                },
+                M::F32(f) => Value::Number(Number::Float(f64::from(*f))),
+                M::F64(f) => Value::Number(Number::Float(*f)),
+                M::String(s) => Value::String(s.as_str()?.to_string()),
+                M::Binary(_) => return None,
+                M::Array(items) => Value::List(
+                    items
+                        .iter()
+                        .map(|v| expected_value(v, depth + 1))
+                        .collect::<Option<_>>()?,
+                ),
+                M::Map(entries) => {
+                    let mut map = BTreeMap::new();
+                    for (k, v) in entries {
+                        map.insert(k.as_str()?.to_string(), expected_value(v, depth + 1)?);
+                    }
+                    Value::Map(map)
+                }
+                M::Ext(_, _) => Value::Unknown,
+            })
+        }
+
+        fn as_rmpv(v: &Value) -> M {
+            match v {
+                Value::Null => M::Nil,
+                Value::Unknown => M::Ext(0, vec![0]),
+                Value::Bool(b) => M::Boolean(*b),
+                Value::Number(Number::Int(i)) => M::from(*i),
+                Value::Number(Number::UInt(u)) => M::from(*u),
+                Value::Number(Number::Float(f)) => M::F64(*f),
+                Value::Number(Number::Text(t)) => M::from(t.as_str()),
+                Value::String(s) => M::from(s.as_str()),
+                Value::List(items) => M::Array(items.iter().map(as_rmpv).collect()),
+                Value::Map(map) => M::Map(
+                    map.iter()
+                        .map(|(k, v)| (M::from(k.as_str()), as_rmpv(v)))
+                        .collect(),
+                ),
+            }
+        }
+
         fn has_nan(v: &Value) -> bool {
             match v {
                 Value::Number(Number::Float(f)) => f.is_nan(),
@@ -742,6 +997,31 @@ mod tests {
                 // The same bytes truncated anywhere: an error, never a panic.
                 let at = cut.index(bytes.len());
                 prop_assert!(decode(&bytes[..at]).is_err());
+            }
+
+            /// rmpv is the oracle for the decoder: what it reads from any
+            /// well-formed msgpack, mapped the way cty means it, is what we
+            /// read, and where that mapping refuses, we refuse too.
+            #[test]
+            fn decoder_agrees_with_rmpv(raw in arb_msgpack()) {
+                let mut bytes = Vec::new();
+                rmpv::encode::write_value(&mut bytes, &raw).unwrap();
+                let expected = expected_value(&raw, 0);
+                let got = decode(&bytes);
+                match expected {
+                    Some(v) if !has_nan(&v) => prop_assert_eq!(got, Ok(v)),
+                    Some(_) => prop_assert!(got.is_ok()),
+                    None => prop_assert!(got.is_err(), "{:?} decoded as {:?}", raw, got),
+                }
+            }
+
+            /// rmpv is the oracle for the encoder too: the same value in
+            /// rmpv's model encodes to the same bytes.
+            #[test]
+            fn encoder_writes_what_rmpv_writes(v in arb_value()) {
+                let mut oracle = Vec::new();
+                rmpv::encode::write_value(&mut oracle, &as_rmpv(&v)).unwrap();
+                prop_assert_eq!(encode(&v), oracle);
             }
 
             #[test]

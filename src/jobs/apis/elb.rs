@@ -29,7 +29,7 @@ pub static API: JobApi = JobApi {
         pending: &["INIT", "RUNNING", "ROLLBACKING"],
     },
     parse,
-    poll_interval: Duration::from_secs(5),
+    poll_interval: Duration::from_secs(3),
     typical_jobs: "load balancer upgrades and flavor changes (seconds to a few minutes)",
     typical_lengths: &[Duration::from_secs(5), Duration::from_secs(20), Duration::from_secs(120)],
     official: OfficialPoll {
