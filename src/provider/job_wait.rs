@@ -305,7 +305,8 @@ async fn run(
                     remaining.min(client.default_timeout()),
                 )
                 .await?;
-            let job = match crate::jobs::parse_json_with(service, response.json, client.sanitiser()) {
+            let job = match crate::jobs::parse_json_with(service, response.json, client.sanitiser())
+            {
                 Ok(job) => job,
                 // No status: if the body is an API error, say that error.
                 Err(e @ JobError::MissingStatus { .. }) => {

@@ -18,7 +18,7 @@ pub static API: JobApi = JobApi {
     request: v1_jobs::REQUEST,
     statuses: v1_jobs::STATUSES,
     parse,
-    poll_interval: Duration::from_secs(10),
+    poll_interval: Duration::from_secs(12),
     typical_jobs: "bare metal server creation (10–30 min), power, OS and disk operations (seconds to minutes)",
     typical_lengths: &[Duration::from_secs(30), Duration::from_secs(600), Duration::from_secs(1800)],
     official: OfficialPoll {

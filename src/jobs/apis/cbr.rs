@@ -38,7 +38,7 @@ pub static API: JobApi = JobApi {
         pending: &["waiting", "running"],
     },
     parse,
-    poll_interval: Duration::from_secs(10),
+    poll_interval: Duration::from_secs(12),
     typical_jobs: "backups, restores and replications (minutes to hours)",
     typical_lengths: &[Duration::from_secs(120), Duration::from_secs(900), Duration::from_secs(3600)],
     official: OfficialPoll {

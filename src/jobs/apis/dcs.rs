@@ -37,7 +37,7 @@ pub static API: JobApi = JobApi {
         pending: &["INIT", "RUNNING"],
     },
     parse,
-    poll_interval: Duration::from_secs(10),
+    poll_interval: Duration::from_secs(15),
     typical_jobs: "master/standby switchovers and client IP pass-through changes (seconds)",
     typical_lengths: &[Duration::from_secs(5), Duration::from_secs(15), Duration::from_secs(60)],
     official: OfficialPoll {

@@ -18,7 +18,7 @@ pub static API: JobApi = JobApi {
     request: v3_jobs::REQUEST,
     statuses: v3_jobs::STATUSES,
     parse,
-    poll_interval: Duration::from_secs(10),
+    poll_interval: Duration::from_secs(12),
     typical_jobs: "instance creation (10–20 min), flavor and storage changes, restarts",
     typical_lengths: &[Duration::from_secs(60), Duration::from_secs(600), Duration::from_secs(1200)],
     official: OfficialPoll {

@@ -25,7 +25,7 @@ pub static API: JobApi = JobApi {
         pending: &["INIT", "RUNNING", "PENDING_PAYMENT"],
     },
     parse,
-    poll_interval: Duration::from_secs(10),
+    poll_interval: Duration::from_secs(12),
     typical_jobs: "server creation, resize, NIC and volume attach (tens of seconds to minutes)",
     typical_lengths: &[Duration::from_secs(10), Duration::from_secs(60), Duration::from_secs(300)],
     official: OfficialPoll {

@@ -18,7 +18,7 @@ pub static API: JobApi = JobApi {
     request: v1_jobs::REQUEST,
     statuses: v1_jobs::STATUSES,
     parse,
-    poll_interval: Duration::from_secs(10),
+    poll_interval: Duration::from_secs(15),
     typical_jobs: "disk creation, expansion and type changes (seconds to a few minutes)",
     typical_lengths: &[Duration::from_secs(5), Duration::from_secs(20), Duration::from_secs(120)],
     official: OfficialPoll {

@@ -28,7 +28,7 @@ pub static API: JobApi = JobApi {
         pending: &["Pending", "Running", "Unauthorized"],
     },
     parse,
-    poll_interval: Duration::from_secs(10),
+    poll_interval: Duration::from_secs(12),
     typical_jobs: "instance creation (5–15 min), read replicas, proxies, flavor changes",
     typical_lengths: &[Duration::from_secs(60), Duration::from_secs(300), Duration::from_secs(900)],
     official: OfficialPoll {

@@ -19,7 +19,7 @@ pub static API: JobApi = JobApi {
     request: v3_jobs::REQUEST,
     statuses: v3_jobs::STATUSES,
     parse,
-    poll_interval: Duration::from_secs(10),
+    poll_interval: Duration::from_secs(12),
     typical_jobs: "instance creation (5–15 min), node and storage scaling, restarts",
     typical_lengths: &[Duration::from_secs(30), Duration::from_secs(300), Duration::from_secs(900)],
     official: OfficialPoll {

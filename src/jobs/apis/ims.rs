@@ -19,7 +19,7 @@ pub static API: JobApi = JobApi {
     request: v1_jobs::REQUEST,
     statuses: v1_jobs::STATUSES,
     parse,
-    poll_interval: Duration::from_secs(10),
+    poll_interval: Duration::from_secs(12),
     typical_jobs: "image creation from servers, disks or files, copies and exports (minutes to tens of minutes)",
     typical_lengths: &[Duration::from_secs(60), Duration::from_secs(300), Duration::from_secs(1200)],
     official: OfficialPoll {

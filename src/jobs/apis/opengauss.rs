@@ -17,7 +17,7 @@ pub static API: JobApi = JobApi {
     request: v3_jobs::REQUEST,
     statuses: v3_jobs::STATUSES,
     parse,
-    poll_interval: Duration::from_secs(10),
+    poll_interval: Duration::from_secs(12),
     typical_jobs: "instance creation (20–40 min), backups and restores, DR setup, scaling",
     typical_lengths: &[Duration::from_secs(60), Duration::from_secs(600), Duration::from_secs(2400)],
     // The official provider's delay is the caller's: 2 s to 30 s for most
