@@ -50,10 +50,12 @@ if [[ -n "${HWJOBS_BIN_DIR:-}" ]]; then
 	BIN="$(cd "$HWJOBS_BIN_DIR" && pwd)"
 	banner "Using prebuilt binaries from $BIN"
 else
-	banner "Building the provider and the simulator (cargo build --release --bins)"
+	# A development build: it is the one the test command builds next, so the two
+	# first commands share it (release builds link with full LTO and take minutes).
+	banner "Building the provider and the simulator (cargo build --bins)"
 	command -v cargo >/dev/null || die "cargo not found: install a Rust toolchain (rustup) first"
-	cargo build --release --bins
-	BIN="$ROOT/target/release"
+	cargo build --bins
+	BIN="$ROOT/target/debug"
 fi
 for exe in terraform-provider-huaweicloud hwcloud-job-simulator; do
 	[[ -x "$BIN/$exe" ]] || die "$BIN/$exe is missing"
