@@ -109,8 +109,24 @@ pub fn render(level: &Level, target: &str, event_fields: impl FnOnce(&mut dyn Vi
         "@timestamp".into(),
         timestamp(time::OffsetDateTime::now_utc()).into(),
     );
-    obj.insert("@module".into(), format!("huaweicloud.{target}").into());
+    obj.insert(
+        "@module".into(),
+        format!("huaweicloud.{}", module_name(target)).into(),
+    );
     serde_json::Value::Object(obj).to_string()
+}
+
+/// A plain name for where a line comes from: our layer (`transport`,
+/// `cloud`, `waiter`, ...) or the library's name, never a Rust module path,
+/// since people read these lines in Terraform's log.
+fn module_name(target: &str) -> &str {
+    let mut parts = target.split("::");
+    match (parts.next(), parts.next()) {
+        (Some("hwjobs" | "terraform_provider_huaweicloud"), Some(layer)) => layer,
+        (Some("hwjobs" | "terraform_provider_huaweicloud"), None) => "provider",
+        (Some(krate), _) => krate,
+        (None, _) => "provider",
+    }
 }
 
 struct GoPluginLayer<W> {
@@ -208,6 +224,19 @@ mod tests {
         );
         assert_eq!(level_from_env(Some(""), Some("JSON")), Some(Level::TRACE));
         assert_eq!(level_from_env(None, Some("off")), None);
+    }
+
+    #[test]
+    fn the_module_field_names_a_layer_not_a_rust_path() {
+        assert_eq!(module_name("hwjobs::cloud::client"), "cloud");
+        assert_eq!(module_name("hwjobs::waiter::poll"), "waiter");
+        assert_eq!(module_name("terraform_provider_huaweicloud"), "provider");
+        assert_eq!(module_name("rustls::conn"), "rustls");
+        assert_eq!(module_name(""), "");
+        let line = render(&Level::INFO, "hwjobs::provider::job_wait", |_| {});
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["@module"], "huaweicloud.provider");
+        assert!(!line.contains("::"), "{line}");
     }
 
     #[test]

@@ -334,7 +334,11 @@ async fn run<P: Provider>(
             .map_err(TransportError::Stdout)?;
         out.flush().map_err(TransportError::Stdout)?;
     }
-    tracing::debug!(?mode, "plugin server started");
+    let mode_name = match mode {
+        Mode::Plugin => "plugin",
+        Mode::Debug => "debug",
+    };
+    tracing::debug!(mode = mode_name, "plugin server started");
 
     tokio::pin!(server);
     tokio::select! {
