@@ -197,6 +197,27 @@ fn v3_failure_shows_the_fail_reason(tf: Terraform) {
     assert!(text.to_lowercase().contains("no job"), "{text}");
 }
 
+/// The database task centres list a job they have just started a few
+/// seconds late: "no such job" early in a wait is asked again there, while
+/// a service that lists its jobs at once still fails at the first answer.
+fn a_just_started_database_job_is_waited_for(tf: Terraform) {
+    let sim = Simulator::start();
+    let hcl = format!(
+        "{PROVIDER}{}{}",
+        wait_block("rds", "late2-e2e-rds", ""),
+        wait_block("geminidb", "late1-e2e-geminidb", "")
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    let stats = sim.stats();
+    assert_eq!(stats["jobs"]["rds/late2-e2e-rds"], 3, "{stats}");
+    assert_eq!(stats["jobs"]["geminidb/late1-e2e-geminidb"], 2, "{stats}");
+
+    let text = failure_text(&tf, "cce", "late1-e2e-cce");
+    assert!(text.contains("was not found"), "{text}");
+}
+
 fn dcs_failure_shows_the_fail_reason(tf: Terraform) {
     let text = failure_text(&tf, "dcs", "fail1-e2e-dcs");
     assert!(
@@ -260,6 +281,7 @@ on_terraform!(v1_15:
     an_unknown_status_is_named_in_the_timeout,
     v1_failure_shows_the_sub_jobs_reason,
     v3_failure_shows_the_fail_reason,
+    a_just_started_database_job_is_waited_for,
     dcs_failure_shows_the_fail_reason,
     cbr_failure_shows_error_info,
     one_success_per_family,
@@ -268,6 +290,7 @@ on_terraform!(v1_15:
 on_terraform!(v1_0:
     v1_failure_shows_the_sub_jobs_reason,
     v3_failure_shows_the_fail_reason,
+    a_just_started_database_job_is_waited_for,
     dcs_failure_shows_the_fail_reason,
     cbr_failure_shows_error_info,
     one_success_per_family,

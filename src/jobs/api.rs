@@ -138,6 +138,12 @@ pub struct JobApi {
     /// benchmark compares our schedule with the official provider's at.
     pub typical_lengths: &'static [Duration],
     pub official: OfficialPoll,
+    /// How long after a wait starts an answer that there is no such job is
+    /// still read as "not listed yet" and asked again: the database task
+    /// centres take a few seconds to list a job they have just started.
+    /// `Duration::ZERO` where a new job is listed at once, so a wrong id
+    /// fails at the first answer.
+    pub not_found_grace: Duration,
     pub fields: Fields,
 }
 

@@ -156,6 +156,33 @@ pub enum PollError {
     Cloud(#[from] CloudError),
     #[error(transparent)]
     Job(#[from] JobError),
+    /// "No such job" while the service may still be listing a job it has
+    /// just started (its `not_found_grace`): asked again, as a transient
+    /// error, until the grace has passed.
+    #[error("not listed yet: {0}")]
+    NotListedYet(#[source] Box<PollError>),
+}
+
+impl PollError {
+    /// The API says there is no such job: a 404, or a job list filtered by
+    /// the id that came back empty.
+    fn is_no_such_job(&self) -> bool {
+        match self {
+            PollError::Cloud(e) => e.status() == Some(404),
+            PollError::Job(JobError::JobNotFound { .. }) => true,
+            _ => false,
+        }
+    }
+
+    /// This error, or, within `grace` of the wait's start, a "no such job"
+    /// read as a job the service has not listed yet.
+    fn within_grace(self, since_start: Duration, grace: Duration) -> PollError {
+        if since_start < grace && self.is_no_such_job() {
+            PollError::NotListedYet(Box::new(self))
+        } else {
+            self
+        }
+    }
 }
 
 impl RetryableError for PollError {
@@ -163,20 +190,21 @@ impl RetryableError for PollError {
         match self {
             PollError::Cloud(e) => e.is_transient(),
             PollError::Job(_) => false,
+            PollError::NotListedYet(_) => true,
         }
     }
 
     fn is_throttled(&self) -> bool {
         match self {
             PollError::Cloud(e) => e.is_throttled(),
-            PollError::Job(_) => false,
+            PollError::Job(_) | PollError::NotListedYet(_) => false,
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
             PollError::Cloud(e) => e.retry_after(),
-            PollError::Job(_) => None,
+            PollError::Job(_) | PollError::NotListedYet(_) => None,
         }
     }
 
@@ -184,6 +212,7 @@ impl RetryableError for PollError {
         match self {
             PollError::Cloud(e) => e.headline(),
             PollError::Job(e) => e.to_string(),
+            PollError::NotListedYet(e) => format!("not listed yet: {}", e.headline()),
         }
     }
 
@@ -191,6 +220,7 @@ impl RetryableError for PollError {
         match self {
             PollError::Cloud(e) => e.explanation(),
             PollError::Job(_) => String::new(),
+            PollError::NotListedYet(e) => e.explanation(),
         }
     }
 }
@@ -293,6 +323,10 @@ async fn run(
         let project_id = project_id.clone();
         let job_id = args.job_id.clone();
         async move {
+            // A just-started job that the service does not list yet is asked
+            // for again, within the service's grace only.
+            let grace =
+                |e: PollError| e.within_grace(started.elapsed(), service.api().not_found_grace);
             let segments = service.path_segments(&project_id, &job_id);
             let query = service.query(&job_id);
             let response = client
@@ -304,7 +338,8 @@ async fn run(
                     // A stalled connection must not eat the whole wait.
                     remaining.min(client.default_timeout()),
                 )
-                .await?;
+                .await
+                .map_err(|e| grace(e.into()))?;
             let job = match crate::jobs::parse_json_with(service, response.json, client.sanitiser())
             {
                 Ok(job) => job,
@@ -318,7 +353,7 @@ async fn run(
                     )
                     .map_or(PollError::Job(e), PollError::Cloud))
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(grace(e.into())),
             };
             Ok::<Polled, PollError>(Polled {
                 job,
@@ -1163,6 +1198,48 @@ mod tests {
             logged.contains("[REDACTED]"),
             "the request id is logged, redacted: {logged}"
         );
+    }
+
+    #[test]
+    fn no_such_job_is_not_listed_yet_only_within_the_grace() {
+        let not_found = || {
+            PollError::Cloud(CloudError::Api {
+                status: 404,
+                code: "DBS.200002".into(),
+                message: "job not found".into(),
+                request_id: None,
+                retry_after: None,
+                clock: None,
+            })
+        };
+        let grace = Duration::from_secs(15);
+        let early = not_found().within_grace(Duration::from_secs(3), grace);
+        assert!(matches!(early, PollError::NotListedYet(_)), "{early:?}");
+        assert!(early.is_transient());
+        assert!(
+            early.headline().starts_with("not listed yet: "),
+            "{}",
+            early.headline()
+        );
+        let late = not_found().within_grace(Duration::from_secs(16), grace);
+        assert!(matches!(late, PollError::Cloud(_)) && !late.is_transient());
+        // No grace: a wrong id fails at the first answer.
+        let none = not_found().within_grace(Duration::ZERO, Duration::ZERO);
+        assert!(!none.is_transient());
+        // An empty GeminiDB list is "no such job" too; other errors are untouched.
+        let empty = PollError::Job(JobError::JobNotFound {
+            service: svc("geminidb"),
+        });
+        assert!(empty.within_grace(Duration::ZERO, grace).is_transient());
+        let forbidden = PollError::Cloud(CloudError::Api {
+            status: 403,
+            code: "X".into(),
+            message: String::new(),
+            request_id: None,
+            retry_after: None,
+            clock: None,
+        });
+        assert!(!forbidden.within_grace(Duration::ZERO, grace).is_transient());
     }
 
     #[test]

@@ -65,6 +65,7 @@
 //! | `run<N>-*` | N pending answers, then success. Pending answers show progress moving: CCE, ELB and the v1 family finish their sub-jobs one by one; the database services' `process`/`progress` (`"25%"`), CBR's `extra_info.common.progress` and IMS's `process_percent` rise |
 //! | `fail<N>-*` | N pending answers, then failure, with the reason where the real API puts it (see below) |
 //! | `odd<N>-*` | N pending answers, then a status the API does not document (`Paused`, `PAUSED` or `paused`, in the service's casing) forever, so a wait must time out and name it |
+//! | `late<N>-*` | N "no such job" answers in the service's shape (a just-started job the service does not list yet), then success |
 //! | `throttle<N>-*` | N HTTP 429 `APIGW.0308` with `Retry-After: 1`, then success |
 //! | `unavail<N>-*` | N HTTP 503 HTML gateway pages, then success |
 //! | `forever-*` | pending forever |

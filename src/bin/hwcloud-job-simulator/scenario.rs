@@ -19,6 +19,8 @@ pub enum Scenario {
     Unavail(u32),
     /// `odd<N>-*`
     Odd(u32),
+    /// `late<N>-*`: not listed for N answers, then done.
+    Late(u32),
     /// `forever-*`
     Forever,
     /// `stall-*`
@@ -105,6 +107,8 @@ impl Scenario {
             Scenario::Unavail(n)
         } else if let Some(n) = counted(job_id, "odd") {
             Scenario::Odd(n)
+        } else if let Some(n) = counted(job_id, "late") {
+            Scenario::Late(n)
         } else {
             Scenario::NotFound
         }
@@ -135,6 +139,8 @@ impl Scenario {
                 of: Some(n),
             },
             Scenario::Odd(_) => Step::Undocumented,
+            Scenario::Late(n) if poll <= n => Step::NotFound,
+            Scenario::Late(_) => Step::Succeeded,
             Scenario::Forever => Step::Pending {
                 step: poll,
                 of: None,
@@ -294,6 +300,15 @@ mod tests {
         assert_eq!(percent_done(0, Some(0)), 50);
         assert_eq!(percent_done(7, Some(1_000_000)), 1);
         assert_eq!(percent_done(u32::MAX, None), 99);
+    }
+
+    #[test]
+    fn a_late_job_is_unknown_first_then_done() {
+        assert_eq!(Scenario::parse("late2-a"), Scenario::Late(2));
+        let l = Scenario::Late(2);
+        assert_eq!(l.step(1), Step::NotFound);
+        assert_eq!(l.step(2), Step::NotFound);
+        assert_eq!(l.step(3), Step::Succeeded);
     }
 
     #[test]

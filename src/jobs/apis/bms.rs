@@ -25,6 +25,7 @@ pub static API: JobApi = JobApi {
         delay: Duration::from_secs(2),
         interval: Duration::from_secs(10),
     },
+    not_found_grace: Duration::ZERO,
     fields: Fields {
         reason: "`fail_reason`, and each failed sub-job's; failure reports add `code`, `message` and `entities.errorcode_message` of each failed sub-job, and the job's `code`/`message` (and `entities.errorcode_message` if sent) when set",
         error_code: "`error_code`, and each failed sub-job's",

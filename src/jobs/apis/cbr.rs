@@ -45,6 +45,7 @@ pub static API: JobApi = JobApi {
         delay: Duration::from_secs(10),
         interval: Duration::from_secs(10),
     },
+    not_found_grace: Duration::ZERO,
     fields: Fields {
         reason: "`operation_log.error_info.message`",
         error_code: "`operation_log.error_info.code`",

@@ -30,5 +30,6 @@ pub static API: JobApi = JobApi {
         delay: Duration::from_secs(150),
         interval: Duration::from_secs(20),
     },
+    not_found_grace: Duration::ZERO,
     fields: super::cce::FIELDS,
 };

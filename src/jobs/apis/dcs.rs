@@ -44,6 +44,7 @@ pub static API: JobApi = JobApi {
         delay: Duration::from_secs(2),
         interval: Duration::from_secs(10),
     },
+    not_found_grace: Duration::ZERO,
     fields: Fields {
         reason: "`fail_reason`",
         error_code: "",

@@ -32,6 +32,7 @@ pub static API: JobApi = JobApi {
         delay: Duration::from_secs(5),
         interval: Duration::from_secs(10),
     },
+    not_found_grace: Duration::ZERO,
     fields: Fields {
         reason: "`fail_reason`, and each failed sub-job's; failure reports add `entities.errorcode_message` (of each failed sub-job, and of the job if sent) and the job's `code`/`message` when set",
         error_code: "`error_code`, and each failed sub-job's",

@@ -36,6 +36,7 @@ pub static API: JobApi = JobApi {
         delay: Duration::ZERO,
         interval: Duration::from_secs(2),
     },
+    not_found_grace: Duration::ZERO,
     fields: Fields {
         reason: "`job.error_msg`, and each failed sub-job's",
         error_code: "`job.error_code`, and each failed sub-job's",

@@ -25,6 +25,7 @@ pub static API: JobApi = JobApi {
         delay: Duration::from_secs(5),
         interval: Duration::from_secs(10),
     },
+    not_found_grace: Duration::ZERO,
     fields: Fields {
         reason: "`fail_reason`, and each failed sub-job's",
         error_code: "`error_code`, and each failed sub-job's",

@@ -26,6 +26,7 @@ pub static API: JobApi = JobApi {
         delay: Duration::from_secs(10),
         interval: Duration::from_secs(10),
     },
+    not_found_grace: Duration::ZERO,
     fields: Fields {
         reason: "`fail_reason`, and each failed sub-job's; failure reports add `entities.error`, `entities.addition_error_code` and `entities.addition_error_msg`",
         error_code: "`error_code`, else `entities.error_code` (shown beside it when they differ); and each failed sub-job's",

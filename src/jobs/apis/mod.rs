@@ -205,6 +205,18 @@ mod tests {
     }
 
     #[test]
+    fn a_not_found_grace_is_short_beside_any_wait() {
+        for api in ALL {
+            assert!(
+                api.not_found_grace <= std::time::Duration::from_secs(60),
+                "{}: {:?}",
+                api.name,
+                api.not_found_grace
+            );
+        }
+    }
+
+    #[test]
     fn field_notes_say_something_for_every_service() {
         for api in ALL {
             assert!(!api.fields.reason.is_empty(), "{}", api.name);

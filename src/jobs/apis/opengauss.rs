@@ -26,6 +26,7 @@ pub static API: JobApi = JobApi {
         delay: Duration::from_secs(5),
         interval: Duration::from_secs(10),
     },
+    not_found_grace: v3_jobs::NOT_FOUND_GRACE,
     fields: Fields {
         reason: "`job.fail_reason`",
         error_code: "",

@@ -34,6 +34,7 @@ pub static API: JobApi = JobApi {
         delay: Duration::from_secs(120),
         interval: Duration::from_secs(20),
     },
+    not_found_grace: Duration::ZERO,
     fields: Fields {
         reason: "`reason`",
         error_code: "",

@@ -21,6 +21,12 @@ pub(crate) const REQUEST: Request = Request {
     job_id_query: Some("id"),
 };
 
+/// How long a just-started job may be missing from the task centre: the
+/// TaurusDB reference warns that a new job id can take a few seconds to be
+/// queryable, and the official provider waits 5 to 10 s before its first
+/// look at any of the five.
+pub(crate) const NOT_FOUND_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// What RDS, DDS, GaussDB and GeminiDB document. TaurusDB adds its own.
 pub(crate) const STATUSES: Statuses = Statuses {
     done: &["Completed"],
