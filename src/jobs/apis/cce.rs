@@ -100,7 +100,129 @@ fn sub_jobs(service: Service, v: &Value) -> Vec<SubJob> {
 
 #[cfg(test)]
 mod tests {
-    use crate::jobs::{fixtures, parse, svc, JobError, Phase};
+    use crate::jobs::{fixtures, parse, report, svc, JobError, Phase};
+
+    /// Bodies generated with the official SDK's models
+    /// (`scripts/fixtures/cce_swr_elb.py`).
+    mod sdk {
+        use super::*;
+
+        const CLUSTER_ID: &str = "6f4dcb2c-229a-11e8-9c75-0255ac100ceb";
+        const T0: &str = "2024-04-08 02:10:11.418409581 +0000 UTC";
+        const T1: &str = "2024-04-08 02:16:37.201944117 +0000 UTC";
+        const T2: &str = "2024-04-08 02:17:02.872215963 +0000 UTC";
+
+        #[test]
+        fn success_maps_every_field_and_both_levels_of_sub_jobs() {
+            let job = parse(svc("cce"), include_str!("fixtures/cce/success.json").as_bytes()).unwrap();
+            assert_eq!(job.service, svc("cce"));
+            assert_eq!(job.id, "354331b2-229a-11e8-9c75-0255ac100ceb");
+            assert_eq!(job.status, "Success");
+            assert_eq!(job.phase, Phase::Done);
+            assert!(job.status_recognised());
+            assert_eq!((job.reason.as_str(), job.error_code.as_str()), ("", ""));
+            assert_eq!(job.job_type, "CreateCluster");
+            assert_eq!(job.resource_id, CLUSTER_ID);
+            assert_eq!(job.resource_name, "prod-cluster");
+            assert_eq!(job.created_at, T0);
+            assert_eq!(job.updated_at, T2);
+            assert_eq!(job.progress, "");
+            assert!(job.details.is_empty());
+            let types: Vec<&str> = job.sub_jobs.iter().map(|s| s.job_type.as_str()).collect();
+            assert_eq!(types, ["CreatePSMCert", "InstallMaster", "InstallAddons"]);
+            assert!(job
+                .sub_jobs
+                .iter()
+                .all(|s| s.phase == Phase::Done && s.status == "Success"));
+            assert_eq!(job.sub_job_progress().to_string(), "3 of 3 sub-jobs done");
+            assert_eq!(job.sub_jobs[0].resource_id, "");
+            let master = &job.sub_jobs[1];
+            assert_eq!(master.id, "fd474fab-9606-11e8-baa9-0255ac10215d");
+            assert_eq!(master.resource_id, "a1f3c2d4-f5ab-11ee-8f2e-0255ac10004c");
+            assert_eq!(master.sub_jobs.len(), 1);
+            let server = &master.sub_jobs[0];
+            assert_eq!(server.id, "fe0a1b2c-9606-11e8-baa9-0255ac10215d");
+            assert_eq!(server.job_type, "CreateMasterServer");
+            assert_eq!((server.status.as_str(), server.phase), ("Success", Phase::Done));
+            assert_eq!(server.resource_id, "bc467e3a-2338-11e8-825b-0255ac100c13");
+            assert!(server.sub_jobs.is_empty());
+            assert!(job.failed_sub_jobs().is_empty());
+        }
+
+        #[test]
+        fn running_is_pending_with_initializing_and_running_sub_jobs() {
+            let job = parse(svc("cce"), include_str!("fixtures/cce/running.json").as_bytes()).unwrap();
+            assert_eq!(job.id, "354331b2-229a-11e8-9c75-0255ac100ceb");
+            assert_eq!(job.status, "Running");
+            assert_eq!(job.phase, Phase::Pending);
+            assert!(job.status_recognised());
+            assert_eq!(job.reason, "");
+            assert_eq!(job.updated_at, T1);
+            let phases: Vec<(&str, Phase)> = job
+                .sub_jobs
+                .iter()
+                .map(|s| (s.status.as_str(), s.phase))
+                .collect();
+            assert_eq!(
+                phases,
+                [
+                    ("Success", Phase::Done),
+                    ("Running", Phase::Pending),
+                    ("Initializing", Phase::Pending)
+                ]
+            );
+            assert_eq!(job.sub_job_progress().to_string(), "1 of 3 sub-jobs done");
+            assert!(job.failed_sub_jobs().is_empty());
+        }
+
+        #[test]
+        fn failure_reason_comes_from_the_sub_job_two_levels_down() {
+            let job = parse(svc("cce"), include_str!("fixtures/cce/failed.json").as_bytes()).unwrap();
+            assert_eq!(job.id, "7c2e9a10-f5ab-11ee-8f2e-0255ac10004c");
+            assert_eq!(job.status, "Failed");
+            assert_eq!(job.phase, Phase::Failed);
+            assert_eq!((job.reason.as_str(), job.error_code.as_str()), ("", ""));
+            assert_eq!(job.resource_id, CLUSTER_ID);
+            assert_eq!(job.created_at, T0);
+            assert_eq!(job.updated_at, T1);
+            let master = &job.sub_jobs[1];
+            assert_eq!((master.phase, master.reason.as_str()), (Phase::Failed, ""));
+            let failed = job.failed_sub_jobs();
+            let ids: Vec<&str> = failed.iter().map(|s| s.id.as_str()).collect();
+            assert_eq!(
+                ids,
+                [
+                    "7c2ea3c8-f5ab-11ee-8f2e-0255ac10004c",
+                    "7c2ea5dc-f5ab-11ee-8f2e-0255ac10004c"
+                ]
+            );
+            let reason = "create master server failed: insufficient ECS quota, \
+                          requested 3 instances, 1 available";
+            assert_eq!(failed[1].reason, reason);
+            assert_eq!(
+                report::failure_summary(&job),
+                format!(
+                    "CCE job 7c2e9a10-f5ab-11ee-8f2e-0255ac10004c failed: CreateMasterServer: {reason}"
+                )
+            );
+            let d = report::failure_detail(&job);
+            assert!(
+                d.starts_with(
+                    "Status: \"Failed\"\n\
+                     Reason: none given for the job itself; see the failed sub-jobs below."
+                ),
+                "{d}"
+            );
+            assert!(d.contains("Sub-jobs: 1 of 2 sub-jobs done"), "{d}");
+            assert!(d.contains("7c2ea5dc-f5ab-11ee-8f2e-0255ac10004c"), "{d}");
+            assert!(d.contains(reason), "{d}");
+            // The failed parent is listed above its failed child, indented less.
+            let parent = d.find("- InstallMaster").expect("parent listed");
+            let child = d.find("- CreateMasterServer").expect("child listed");
+            let indent = |at: usize| at - d[..at].rfind('\n').map_or(0, |n| n + 1);
+            assert!(parent < child && indent(parent) < indent(child), "{d}");
+        }
+    }
 
     #[test]
     fn parses_documented_example() {

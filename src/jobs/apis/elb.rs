@@ -89,7 +89,114 @@ fn parse(service: Service, v: &Value) -> Result<Job, JobError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::jobs::{fixtures, parse, svc, JobError, Phase};
+    use crate::jobs::{fixtures, parse, report, svc, Job, JobError, Phase};
+
+    /// A body generated with the official SDK's `ShowJobResponse`
+    /// (`scripts/fixtures/cce_swr_elb.py`).
+    fn sdk_fixture(body: &str) -> Job {
+        parse(svc("elb"), body.as_bytes()).unwrap()
+    }
+
+    const LB: &str = "9f5b432c-987e-4777-a1bc-6642be4b2b50";
+
+    #[test]
+    fn sdk_complete_maps_every_field_and_sub_job() {
+        let job = sdk_fixture(include_str!("fixtures/elb/success.json"));
+        assert_eq!(job.service, svc("elb"));
+        assert_eq!(job.id, "ef6da45b-35d9-4c18-8c35-0b80d94ab9e6");
+        assert_eq!((job.status.as_str(), job.phase), ("COMPLETE", Phase::Done));
+        assert!(job.status_recognised());
+        assert_eq!((job.reason.as_str(), job.error_code.as_str()), ("", ""));
+        assert_eq!(job.job_type, "UPGRADE");
+        assert_eq!(job.resource_id, LB);
+        assert_eq!(job.resource_name, "");
+        assert_eq!(job.created_at, "2024-03-23T08:20:42Z");
+        assert_eq!(job.updated_at, "2024-03-23T08:49:11Z");
+        assert_eq!(job.progress, "");
+        assert!(job.details.is_empty());
+        let subs: Vec<(&str, &str, &str)> = job
+            .sub_jobs
+            .iter()
+            .map(|s| (s.id.as_str(), s.job_type.as_str(), s.status.as_str()))
+            .collect();
+        assert_eq!(
+            subs,
+            [
+                ("c4cf4e5b-fa53-427d-ad43-497e7a876c2e", "UPGRADE_INIT", "SUCCESS"),
+                ("481a5ab3-b3ff-46fa-b074-d3b8e09ab9cb", "UPGRADE_TRAFFIC_SWITCH", "SUCCESS"),
+                ("ee56e027-5d52-4bd9-abba-9821a742a466", "UPGRADE_COMPLETE", "SUCCESS"),
+            ]
+        );
+        for s in &job.sub_jobs {
+            assert_eq!(s.phase, Phase::Done);
+            assert_eq!(s.resource_id, LB);
+            assert_eq!((s.reason.as_str(), s.error_code.as_str()), ("", ""));
+            assert!(s.details.is_empty() && s.sub_jobs.is_empty());
+        }
+        assert_eq!(job.sub_job_progress().to_string(), "3 of 3 sub-jobs done");
+    }
+
+    #[test]
+    fn sdk_running_without_end_time_is_pending() {
+        let job = sdk_fixture(include_str!("fixtures/elb/running.json"));
+        assert_eq!((job.status.as_str(), job.phase), ("RUNNING", Phase::Pending));
+        assert!(job.status_recognised());
+        // The SDK leaves `end_time` out until the job ends.
+        assert_eq!(job.updated_at, "");
+        let phases: Vec<(&str, Phase)> = job
+            .sub_jobs
+            .iter()
+            .map(|s| (s.status.as_str(), s.phase))
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                ("SUCCESS", Phase::Done),
+                ("RUNNING", Phase::Pending),
+                ("INIT", Phase::Pending)
+            ]
+        );
+        assert_eq!(job.sub_job_progress().to_string(), "1 of 3 sub-jobs done");
+    }
+
+    #[test]
+    fn sdk_fail_reports_the_codes_and_messages_of_job_and_sub_job() {
+        let job = sdk_fixture(include_str!("fixtures/elb/failed.json"));
+        assert_eq!(job.id, "0c5a7e3d-6b1f-4f2a-9d8e-1a2b3c4d5e6f");
+        assert_eq!((job.status.as_str(), job.phase), ("FAIL", Phase::Failed));
+        assert_eq!(job.error_code, "ELB.8902");
+        assert_eq!(job.reason, "Upgrade failed and was not rolled back.");
+        assert_eq!(job.created_at, "2024-03-24T01:00:05Z");
+        assert_eq!(job.updated_at, "2024-03-24T01:03:40Z");
+        let failed = job.failed_sub_jobs();
+        assert_eq!(failed.len(), 1);
+        let s = failed[0];
+        assert_eq!(s.id, "6e5d4c3b-2a19-4087-9e6d-5c4b3a291807");
+        assert_eq!(s.job_type, "UPGRADE_TRAFFIC_SWITCH");
+        assert_eq!(s.error_code, "ELB.8903");
+        assert_eq!(s.reason, "Traffic switch failed: no capacity in AZ cn-north-4a.");
+        assert_eq!(s.resource_id, LB);
+        assert_eq!(job.sub_jobs[0].phase, Phase::Done);
+        // The summary names the deepest cause; the detail keeps both.
+        assert_eq!(
+            report::failure_summary(&job),
+            "ELB job 0c5a7e3d-6b1f-4f2a-9d8e-1a2b3c4d5e6f failed: UPGRADE_TRAFFIC_SWITCH: \
+             Traffic switch failed: no capacity in AZ cn-north-4a. (ELB.8903)"
+        );
+        let d = report::failure_detail(&job);
+        assert!(
+            d.starts_with(
+                "Status: \"FAIL\"\n\
+                 Reason: Upgrade failed and was not rolled back.\n\
+                 Error code: ELB.8902\n"
+            ),
+            "{d}"
+        );
+        assert!(d.contains("Sub-jobs: 1 of 2 sub-jobs done"), "{d}");
+        assert!(d.contains("6e5d4c3b-2a19-4087-9e6d-5c4b3a291807"), "{d}");
+        assert!(d.contains("no capacity in AZ cn-north-4a."), "{d}");
+        assert!(d.contains("ELB.8903"), "{d}");
+    }
 
     #[test]
     fn parses_documented_example() {

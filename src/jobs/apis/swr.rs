@@ -67,7 +67,66 @@ fn parse(service: Service, v: &Value) -> Result<Job, JobError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::jobs::{fixtures, parse, svc, JobError, Phase};
+    use crate::jobs::{fixtures, parse, report, svc, Job, JobError, Phase};
+
+    /// A body generated with the official SDK's `ShowInstanceJobResponse`
+    /// (`scripts/fixtures/cce_swr_elb.py`).
+    fn sdk_fixture(body: &str) -> Job {
+        parse(svc("swr"), body.as_bytes()).unwrap()
+    }
+
+    const INSTANCE: &str = "36ce7f50-b2d5-11eb-b044-0255ac101219";
+
+    #[test]
+    fn sdk_success_maps_every_field() {
+        let job = sdk_fixture(include_str!("fixtures/swr/success.json"));
+        assert_eq!(job.service, svc("swr"));
+        assert_eq!(job.id, "36db69c5-b2d5-11eb-b044-0255ac101219");
+        assert_eq!((job.status.as_str(), job.phase), ("Success", Phase::Done));
+        assert!(job.status_recognised());
+        assert_eq!((job.reason.as_str(), job.error_code.as_str()), ("", ""));
+        assert_eq!(job.job_type, "CreateInstance");
+        assert_eq!(job.resource_id, INSTANCE);
+        assert_eq!(job.resource_name, "registry-prod");
+        assert_eq!(job.created_at, "2024-05-12T03:50:38.305978Z");
+        assert_eq!(job.updated_at, "2024-05-12T03:58:12.004411Z");
+        assert_eq!(job.progress, "");
+        assert!(job.details.is_empty() && job.sub_jobs.is_empty());
+    }
+
+    #[test]
+    fn sdk_initializing_is_pending() {
+        let job = sdk_fixture(include_str!("fixtures/swr/running.json"));
+        assert_eq!(job.status, "Initializing");
+        assert_eq!(job.phase, Phase::Pending);
+        assert!(job.status_recognised());
+        assert_eq!(job.resource_id, INSTANCE);
+        assert_eq!(job.updated_at, "2024-05-12T03:51:02.731560Z");
+    }
+
+    #[test]
+    fn sdk_failure_reports_its_reason() {
+        let job = sdk_fixture(include_str!("fixtures/swr/failed.json"));
+        assert_eq!(job.id, "8f0e2c61-0d3a-11ef-b044-0255ac101219");
+        assert_eq!((job.status.as_str(), job.phase), ("Failed", Phase::Failed));
+        assert_eq!(job.reason, "failed to select cce cluster");
+        assert_eq!(job.error_code, "");
+        assert_eq!(job.resource_id, "8ef4a7b2-0d3a-11ef-b044-0255ac101219");
+        assert_eq!(job.resource_name, "registry-staging");
+        assert_eq!(job.created_at, "2024-05-13T09:12:00.118201Z");
+        assert_eq!(job.updated_at, "2024-05-13T09:12:05.640075Z");
+        assert_eq!(
+            report::failure_summary(&job),
+            "SWR job 8f0e2c61-0d3a-11ef-b044-0255ac101219 failed: failed to select cce cluster"
+        );
+        assert_eq!(
+            report::failure_detail(&job),
+            "Status: \"Failed\"\n\
+             Reason: failed to select cce cluster\n\
+             Job type: CreateInstance\n\
+             Resource: 8ef4a7b2-0d3a-11ef-b044-0255ac101219 (registry-staging)"
+        );
+    }
 
     #[test]
     fn parses_documented_failure() {
