@@ -386,6 +386,8 @@ pub(crate) fn array_at<'a>(value: &'a Value, path: &[&str]) -> &'a [Value] {
 }
 
 #[cfg(test)]
+pub(crate) mod arbitrary;
+#[cfg(test)]
 pub(crate) mod fixtures;
 
 #[cfg(test)]
@@ -651,64 +653,27 @@ mod tests {
         })
     }
 
-    /// What a field may hold on a bad day: any JSON type, including the
-    /// statuses of every service and numbers of every kind.
+    /// The statuses of the services these shapes come from.
+    const STATUSES: &[&str] = &[
+        "Success",
+        "Failed",
+        "Running",
+        "Initializing",
+        "Creating",
+        "COMPLETE",
+        "SUCCESS",
+        "FAIL",
+        "ROLLBACK_FAIL",
+        "CANCEL",
+        "INIT",
+        "RUNNING",
+    ];
+
     fn arb_field() -> proptest::strategy::BoxedStrategy<Value> {
-        use proptest::prelude::*;
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>().prop_map(Value::from),
-            any::<String>().prop_map(Value::from),
-            proptest::sample::select(vec![
-                "Success",
-                "Failed",
-                "Running",
-                "Initializing",
-                "Creating",
-                "COMPLETE",
-                "SUCCESS",
-                "FAIL",
-                "ROLLBACK_FAIL",
-                "CANCEL",
-                "INIT",
-                "RUNNING",
-                "",
-                " ",
-            ])
-            .prop_map(Value::from),
-        ];
-        leaf.prop_recursive(2, 8, 3, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-                proptest::collection::btree_map("[a-z]{1,3}", inner, 0..3)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-        .boxed()
+        arbitrary::field(STATUSES)
     }
 
-    /// An object with each of `keys` present (with a value from `value`) or missing.
-    fn some_of(
-        keys: &'static [&'static str],
-        value: proptest::strategy::BoxedStrategy<Value>,
-    ) -> proptest::strategy::BoxedStrategy<Value> {
-        use proptest::prelude::*;
-        keys.iter()
-            .map(|k| proptest::option::of(value.clone()).prop_map(move |v| (*k, v)))
-            .collect::<Vec<_>>()
-            .prop_map(|pairs| {
-                Value::Object(
-                    pairs
-                        .into_iter()
-                        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
-                        .collect(),
-                )
-            })
-            .boxed()
-    }
+    use arbitrary::some_of;
 
     /// A CCE job shape: the right keys in the right places, any types in
     /// them, sub-jobs nesting a few levels.

@@ -192,22 +192,7 @@ mod tests {
 
     /// Any JSON a field might hold, DCS's and its neighbours' statuses included.
     fn any_field() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<f64>().prop_map(Value::from),
-            any::<String>().prop_map(Value::from),
-            prop::sample::select(vec!["SUCCESS", "FAIL", "INIT", "RUNNING", "Success", ""])
-                .prop_map(Value::from),
-        ];
-        leaf.prop_recursive(2, 8, 3, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-                prop::collection::btree_map("[a-z_]{1,6}", inner, 0..3)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
+        crate::jobs::arbitrary::field(&["SUCCESS", "FAIL", "INIT", "RUNNING", "Success"])
     }
 
     /// A DCS body: each documented key present with any value, or missing;

@@ -454,50 +454,19 @@ mod tests {
 
     /// What a field may hold on a bad day, including the family's statuses.
     fn arb_field() -> proptest::strategy::BoxedStrategy<Value> {
-        use proptest::prelude::*;
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<f64>().prop_map(Value::from),
-            "[ -~]{0,12}".prop_map(Value::from),
-            proptest::sample::select(vec![
-                "SUCCESS",
-                "FAIL",
-                "INIT",
-                "RUNNING",
-                "PENDING_PAYMENT",
-                "Success",
-                "",
-                " ",
-            ])
-            .prop_map(Value::from),
-        ];
-        leaf.prop_recursive(2, 6, 3, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-                proptest::collection::btree_map("[a-z_]{1,4}", inner, 0..3)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-        .boxed()
+        crate::jobs::arbitrary::field(&[
+            "SUCCESS",
+            "FAIL",
+            "INIT",
+            "RUNNING",
+            "PENDING_PAYMENT",
+            "Success",
+        ])
     }
 
     /// An object with each of `keys` present (any value) or missing.
     fn some_of(keys: &'static [&'static str]) -> proptest::strategy::BoxedStrategy<Value> {
-        use proptest::prelude::*;
-        keys.iter()
-            .map(|k| proptest::option::of(arb_field()).prop_map(move |v| (*k, v)))
-            .collect::<Vec<_>>()
-            .prop_map(|pairs| {
-                Value::Object(
-                    pairs
-                        .into_iter()
-                        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
-                        .collect(),
-                )
-            })
-            .boxed()
+        crate::jobs::arbitrary::some_of(keys, arb_field())
     }
 
     const JOB_KEYS: &[&str] = &[

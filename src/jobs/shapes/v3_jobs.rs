@@ -388,30 +388,15 @@ mod tests {
     }
 
     fn arb_field() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<f64>().prop_map(Value::from),
-            "[ -~]{0,12}".prop_map(Value::from),
-            prop_oneof![
-                Just("Completed"),
-                Just("Failed"),
-                Just("Running"),
-                Just("Pending"),
-                Just("Canceled"),
-                Just("Unauthorized"),
-                Just("60%"),
-            ]
-            .prop_map(Value::from),
-        ];
-        leaf.prop_recursive(2, 8, 3, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-                proptest::collection::btree_map("[a-z_]{1,6}", inner, 0..3)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
+        crate::jobs::arbitrary::field(&[
+            "Completed",
+            "Failed",
+            "Running",
+            "Pending",
+            "Canceled",
+            "Unauthorized",
+            "60%",
+        ])
     }
 
     const TASK_KEYS: &[&str] = &[
