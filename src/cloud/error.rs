@@ -448,6 +448,9 @@ impl CloudError {
     /// gateways answer 200 with `{"error_code": ..., "error_msg": ...}` or
     /// `{"error": {"code": ..., "message": ...}}`): that error, with its
     /// code, message and request id. `None` when the body is not one.
+    /// (The provider reads each body once and calls
+    /// [`CloudError::from_error_value`]; this form serves the tests.)
+    #[cfg(test)]
     pub fn from_error_body(
         status: u16,
         header_request_id: Option<&str>,
@@ -455,6 +458,17 @@ impl CloudError {
         sanitiser: &Sanitiser,
     ) -> Option<CloudError> {
         let value = json::parse(body).ok()?;
+        CloudError::from_error_value(status, header_request_id, &value, sanitiser)
+    }
+
+    /// [`CloudError::from_error_body`] for a body already read as JSON, so
+    /// a poll never reads its body twice.
+    pub fn from_error_value(
+        status: u16,
+        header_request_id: Option<&str>,
+        value: &Value,
+        sanitiser: &Sanitiser,
+    ) -> Option<CloudError> {
         let obj = value.as_object()?;
         let fields = std::iter::once(obj)
             .chain(

@@ -258,27 +258,30 @@ pub fn parse(service: Service, body: &[u8]) -> Result<Job, JobError> {
 /// cleaned by `sanitiser`. Nesting beyond the JSON reader's bound is
 /// refused as too deep; bytes that are not UTF-8 are read lossily.
 pub fn parse_with(service: Service, body: &[u8], sanitiser: &Sanitiser) -> Result<Job, JobError> {
-    parse_json_with(service, json::parse(body), sanitiser)
+    parse_json_with(service, &json::parse(body), sanitiser)
 }
 
 /// [`parse_with`] for a body the HTTP client has already read as JSON, so
 /// a poll reads its body once.
 pub fn parse_json_with(
     service: Service,
-    read: Result<Value, JsonError>,
+    read: &Result<Value, JsonError>,
     sanitiser: &Sanitiser,
 ) -> Result<Job, JobError> {
-    let value = read.map_err(|e| match e {
-        JsonError::TooDeep { limit } => JobError::TooDeep { service, limit },
+    let value = read.as_ref().map_err(|e| match e {
+        JsonError::TooDeep { limit } => JobError::TooDeep {
+            service,
+            limit: *limit,
+        },
         JsonError::Invalid(detail) => JobError::NotJson {
             service,
-            detail: sanitiser.line(&detail, limits::MESSAGE),
+            detail: sanitiser.line(detail, limits::MESSAGE),
         },
     })?;
     if !value.is_object() {
         return Err(JobError::NotObject { service });
     }
-    let mut job = (service.api().parse)(service, &value)?;
+    let mut job = (service.api().parse)(service, value)?;
     clean(&mut job, sanitiser);
     Ok(job)
 }

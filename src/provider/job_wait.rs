@@ -299,15 +299,13 @@ async fn run(
     // A project id belongs to one region, so the provider's project id only
     // applies when the wait uses the provider's region.
     let same_region = configured.region.as_deref() == Some(region.as_str());
-    let project_from = match (&args.project_id, same_region, &configured.project_id) {
-        (Some(_), _, _) => ProjectFrom::Block,
-        (None, true, Some(_)) => ProjectFrom::Provider,
-        _ => ProjectFrom::Discovered,
-    };
-    let project_id = match (&args.project_id, same_region, &configured.project_id) {
-        (Some(p), _, _) => p.clone(),
-        (None, true, Some(p)) => p.clone(),
-        _ => discover_project(configured, &region, args, cancel).await?,
+    let (project_id, project_from) = match (&args.project_id, same_region, &configured.project_id) {
+        (Some(p), _, _) => (p.clone(), ProjectFrom::Block),
+        (None, true, Some(p)) => (p.clone(), ProjectFrom::Provider),
+        _ => (
+            discover_project(configured, &region, args, cancel).await?,
+            ProjectFrom::Discovered,
+        ),
     };
 
     let service = args.service;
@@ -340,21 +338,27 @@ async fn run(
                 )
                 .await
                 .map_err(|e| grace(e.into()))?;
-            let job = match crate::jobs::parse_json_with(service, response.json, client.sanitiser())
-            {
-                Ok(job) => job,
-                // No status: if the body is an API error, say that error.
-                Err(e @ JobError::MissingStatus { .. }) => {
-                    return Err(CloudError::from_error_body(
-                        response.status,
-                        response.request_id.as_deref(),
-                        &response.body,
-                        client.sanitiser(),
-                    )
-                    .map_or(PollError::Job(e), PollError::Cloud))
-                }
-                Err(e) => return Err(grace(e.into())),
-            };
+            let job =
+                match crate::jobs::parse_json_with(service, &response.json, client.sanitiser()) {
+                    Ok(job) => job,
+                    // No status: if the body is an API error, say that error.
+                    Err(e @ JobError::MissingStatus { .. }) => {
+                        return Err(response
+                            .json
+                            .as_ref()
+                            .ok()
+                            .and_then(|value| {
+                                CloudError::from_error_value(
+                                    response.status,
+                                    response.request_id.as_deref(),
+                                    value,
+                                    client.sanitiser(),
+                                )
+                            })
+                            .map_or(PollError::Job(e), PollError::Cloud))
+                    }
+                    Err(e) => return Err(grace(e.into())),
+                };
             Ok::<Polled, PollError>(Polled {
                 job,
                 status: response.status,
