@@ -431,103 +431,51 @@ pub fn encode(value: &Value) -> Vec<u8> {
 }
 
 fn write_value(out: &mut Vec<u8>, value: &Value) {
+    // rmp's errors are its writer's, and writing into a Vec cannot fail.
+    let _ = try_write_value(out, value);
+}
+
+/// Each value in the smallest msgpack form `rmp` picks for it.
+fn try_write_value(out: &mut Vec<u8>, value: &Value) -> std::io::Result<()> {
+    use rmp::encode;
     match value {
-        Value::Null => out.push(0xc0),
+        Value::Null => encode::write_nil(out)?,
         // fixext1, type 0, one zero byte: `d4 00 00`, cty's plain unknown.
-        Value::Unknown => out.extend_from_slice(&[0xd4, UNKNOWN_EXT as u8, 0x00]),
-        Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
-        Value::Number(Number::Int(i)) => write_int(out, *i),
-        Value::Number(Number::UInt(u)) => write_uint(out, *u),
-        Value::Number(Number::Float(f)) => {
-            out.push(0xcb);
-            out.extend_from_slice(&f.to_be_bytes());
+        Value::Unknown => {
+            encode::write_ext_meta(out, 1, UNKNOWN_EXT)?;
+            out.push(0x00);
         }
+        Value::Bool(b) => encode::write_bool(out, *b)?,
+        Value::Number(Number::Int(i)) => {
+            encode::write_sint(out, *i)?;
+        }
+        Value::Number(Number::UInt(u)) => {
+            encode::write_uint(out, *u)?;
+        }
+        Value::Number(Number::Float(f)) => encode::write_f64(out, *f)?,
         // cty reads a msgpack string where a number is due as decimal text.
-        Value::Number(Number::Text(t)) => write_str(out, t),
-        Value::String(s) => write_str(out, s),
+        Value::Number(Number::Text(t)) => encode::write_str(out, t)?,
+        Value::String(s) => encode::write_str(out, s)?,
         Value::List(items) => {
-            write_len(out, items.len(), 0x90, 0xdc);
+            encode::write_array_len(out, len32(items.len()))?;
             for item in items {
-                write_value(out, item);
+                try_write_value(out, item)?;
             }
         }
         Value::Map(map) => {
-            write_len(out, map.len(), 0x80, 0xde);
+            encode::write_map_len(out, len32(map.len()))?;
             for (k, v) in map {
-                write_str(out, k);
-                write_value(out, v);
+                encode::write_str(out, k)?;
+                try_write_value(out, v)?;
             }
         }
     }
+    Ok(())
 }
 
-fn write_uint(out: &mut Vec<u8>, u: u64) {
-    if u < 0x80 {
-        out.push(u as u8);
-    } else if let Ok(b) = u8::try_from(u) {
-        out.extend_from_slice(&[0xcc, b]);
-    } else if let Ok(h) = u16::try_from(u) {
-        out.push(0xcd);
-        out.extend_from_slice(&h.to_be_bytes());
-    } else if let Ok(w) = u32::try_from(u) {
-        out.push(0xce);
-        out.extend_from_slice(&w.to_be_bytes());
-    } else {
-        out.push(0xcf);
-        out.extend_from_slice(&u.to_be_bytes());
-    }
-}
-
-fn write_int(out: &mut Vec<u8>, i: i64) {
-    if let Ok(u) = u64::try_from(i) {
-        return write_uint(out, u);
-    }
-    if i >= -32 {
-        out.push(i as u8);
-    } else if let Ok(b) = i8::try_from(i) {
-        out.push(0xd0);
-        out.extend_from_slice(&b.to_be_bytes());
-    } else if let Ok(h) = i16::try_from(i) {
-        out.push(0xd1);
-        out.extend_from_slice(&h.to_be_bytes());
-    } else if let Ok(w) = i32::try_from(i) {
-        out.push(0xd2);
-        out.extend_from_slice(&w.to_be_bytes());
-    } else {
-        out.push(0xd3);
-        out.extend_from_slice(&i.to_be_bytes());
-    }
-}
-
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    let n = s.len();
-    if n < 32 {
-        out.push(0xa0 | n as u8);
-    } else if let Ok(b) = u8::try_from(n) {
-        out.extend_from_slice(&[0xd9, b]);
-    } else if let Ok(h) = u16::try_from(n) {
-        out.push(0xda);
-        out.extend_from_slice(&h.to_be_bytes());
-    } else {
-        // A Terraform value is far below 4 GiB; saturate rather than wrap.
-        out.push(0xdb);
-        out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes());
-    }
-    out.extend_from_slice(s.as_bytes());
-}
-
-/// An array or map header: `fix` for fewer than 16 elements, else the
-/// 16-bit form `wide` or the 32-bit one after it.
-fn write_len(out: &mut Vec<u8>, n: usize, fix: u8, wide: u8) {
-    if n < 16 {
-        out.push(fix | n as u8);
-    } else if let Ok(h) = u16::try_from(n) {
-        out.push(wide);
-        out.extend_from_slice(&h.to_be_bytes());
-    } else {
-        out.push(wide + 1);
-        out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes());
-    }
+/// A Terraform value is far below 4 Gi elements; saturate rather than wrap.
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Decodes a `DynamicValue` from Terraform. Terraform sends msgpack; the
