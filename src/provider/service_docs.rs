@@ -60,6 +60,7 @@ fn services() -> String {
             "failed",
             "still running",
             "default `poll_interval`",
+            "typical jobs",
         ],
         apis::ALL.iter().map(|a: &&JobApi| {
             vec![
@@ -70,6 +71,7 @@ fn services() -> String {
                 codes(a.statuses.failed),
                 codes(a.statuses.pending),
                 format!("`{}`", crate::duration::format_compact(a.poll_interval)),
+                a.typical_jobs.to_string(),
             ]
         }),
     )
@@ -146,6 +148,7 @@ mod tests {
             assert!(services.contains(&name), "{}", a.name);
             assert!(fields.contains(&name), "{}", a.name);
             assert!(services.contains(&a.request.display()), "{}", a.name);
+            assert!(services.contains(a.typical_jobs), "{}", a.name);
         }
         let endpoints = render("endpoints").unwrap();
         for (key, label) in apis::endpoint_keys() {
