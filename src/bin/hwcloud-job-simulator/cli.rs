@@ -92,7 +92,8 @@ x-security-token signed when sent, X-Sdk-Date within 15 minutes) or
 APIGW.0301 (APIGW.0303 for the date). A database request without an id in
 its query is HTTP 400 DBS.200001.
 Temporary keys (from IAM or the metadata route) are accepted while they
-live, signed with their X-Security-Token; afterwards HTTP 401 APIGW.0301
+live (secret keys start TmpSecret, security tokens gQpjbi1ub3J0aC00, subject
+tokens MIIsim, so a test can search logs for them), signed with their X-Security-Token; afterwards HTTP 401 APIGW.0301
 \"Incorrect IAM authentication information: token expires, expires_at: ...\".
 A temporary key without its X-Security-Token is \"ak ... not exist\". IAM's
 own refusals are {\"error_msg\", \"error_code\": \"IAM.00xx\"}: 400 for a bad

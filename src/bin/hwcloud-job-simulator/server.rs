@@ -77,6 +77,9 @@ pub struct Stats {
     pub expired_credential_rejections: u64,
     /// Non-2xx answers from the IAM credential and OIDC routes.
     pub iam_refusals: u64,
+    /// Requests let through because they were signed with live temporary
+    /// keys: proof that a client really used the keys it was given.
+    pub requests_with_temporary_keys: u64,
 }
 
 struct JobRecord {
@@ -350,6 +353,10 @@ fn refusal(
         &request,
         SystemTime::now(),
     ) {
+        Ok(auth::AuthMethod::Temporary) => {
+            lock(&state.stats).requests_with_temporary_keys += 1;
+            None
+        }
         Ok(_) => None,
         Err(err) => {
             let mut stats = lock(&state.stats);

@@ -126,6 +126,14 @@ fn random_from(alphabet: &[u8], len: usize) -> String {
         .collect()
 }
 
+/// The start of every temporary secret key the simulator issues.
+pub const SECRET_MARKER: &str = "TmpSecret";
+/// The start of every security token (as on the real cloud, where it is the
+/// base64 of a region prefix).
+pub const SECURITY_TOKEN_MARKER: &str = "gQpjbi1ub3J0aC00";
+/// The start of every subject token (real ones start `MII`).
+pub const SUBJECT_TOKEN_MARKER: &str = "MIIsim";
+
 const UPPER_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const TOKEN_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -141,10 +149,15 @@ impl Store {
             serial % 100_000,
             random_from(UPPER_DIGITS, 12)
         );
-        let secret = random_from(ALNUM, 40);
+        // Real secrets are 40 random characters; these start with a marker,
+        // so a test can search a log for any of them, renewals included.
+        let secret = format!(
+            "{SECRET_MARKER}{}",
+            random_from(ALNUM, 40 - SECRET_MARKER.len())
+        );
         // Real security tokens start with this base64 of a region prefix
         // and run to a few hundred characters.
-        let securitytoken = format!("gQpjbi1ub3J0aC00{}", random_from(TOKEN_CHARS, 240));
+        let securitytoken = format!("{SECURITY_TOKEN_MARKER}{}", random_from(TOKEN_CHARS, 240));
         let (expires_text, expires_at) = iam_time(now + lifetime);
         let key = TemporaryKey {
             secret: secret.clone(),
@@ -174,7 +187,7 @@ impl Store {
     /// Issues a subject token (what `X-Subject-Token` carries) valid for
     /// `lifetime`.
     pub fn issue_subject_token(&self, now: SystemTime, lifetime: Duration) -> SubjectToken {
-        let id = format!("MIIsim{}", random_from(TOKEN_CHARS, 200));
+        let id = format!("{SUBJECT_TOKEN_MARKER}{}", random_from(TOKEN_CHARS, 200));
         let (issued_at, _) = iam_time(now);
         let (expires_text, expires_at) = iam_time(now + lifetime);
         let mut inner = lock(&self.inner);
@@ -246,6 +259,8 @@ mod tests {
         assert!(b.access.starts_with("TMP00002"), "{}", b.access);
         assert_eq!(a.access.len(), 20);
         assert_eq!(a.secret.len(), 40);
+        assert!(a.secret.starts_with(SECRET_MARKER));
+        assert!(a.securitytoken.starts_with(SECURITY_TOKEN_MARKER));
         let key = store.lookup(&a.access);
         let Some(key) = key else {
             panic!("issued key not found");

@@ -521,6 +521,7 @@ mod tests {
             )
         );
         let stats = sim.state.stats();
+        assert_eq!(stats.requests_with_temporary_keys, 1);
         assert_eq!(stats.sts_assume_role_requests, 1);
         assert_eq!(stats.temporary_credentials_issued, 1);
         assert_eq!(stats.expired_credential_rejections, 1);
