@@ -558,6 +558,152 @@ mod tests {
         }
     }
 
+    /// Bodies built with the official SDK's models by
+    /// `scripts/fixtures/iam_sts_simulator.py`.
+    fn sdk(case: &str) -> &'static str {
+        match case {
+            "assume_role_by_domain_name" => {
+                include_str!("fixtures/iam/assume_role_by_domain_name.json")
+            }
+            "assume_role_by_domain_id" => {
+                include_str!("fixtures/iam/assume_role_by_domain_id.json")
+            }
+            "token_exchange" => include_str!("fixtures/iam/token_exchange.json"),
+            "id_token" => include_str!("fixtures/iam/id_token.json"),
+            "id_token_project_scope" => include_str!("fixtures/iam/id_token_project_scope.json"),
+            "credential_response" => include_str!("fixtures/iam/credential_response.json"),
+            "scoped_token_response" => include_str!("fixtures/iam/scoped_token_response.json"),
+            _ => "",
+        }
+    }
+
+    #[test]
+    fn reads_the_requests_the_sdk_sends() {
+        assert_eq!(
+            parse_securitytokens(sdk("assume_role_by_domain_name").as_bytes()),
+            Ok(StsRequest::AssumeRole(AssumeRole {
+                agency_name: "deployer".into(),
+                domain_id: None,
+                domain_name: Some("partner-account".into()),
+                duration_seconds: Some(3600),
+            }))
+        );
+        assert_eq!(
+            parse_securitytokens(sdk("assume_role_by_domain_id").as_bytes()),
+            Ok(StsRequest::AssumeRole(AssumeRole {
+                agency_name: "deployer".into(),
+                domain_id: Some("0b1e5f9d2c3a4b5c6d7e8f9a0b1c2d3e".into()),
+                domain_name: None,
+                duration_seconds: None,
+            }))
+        );
+        let token = parse_securitytokens(sdk("token_exchange").as_bytes());
+        assert_eq!(
+            token,
+            Ok(StsRequest::Token(TokenExchange {
+                id: Some("MIIsdk-fixture-subject-token".into()),
+                duration_seconds: Some(900),
+            }))
+        );
+        let plain = parse_id_token(sdk("id_token").as_bytes());
+        assert_eq!(
+            plain.map(|r| (r.id_token, r.scope)),
+            Ok((
+                "eyJhbGciOiJSUzI1NiJ9.sdk-fixture.sig".to_owned(),
+                Scope::None
+            ))
+        );
+        let scoped = parse_id_token(sdk("id_token_project_scope").as_bytes());
+        assert_eq!(
+            scoped.map(|r| r.scope),
+            Ok(Scope::Project {
+                id: None,
+                name: Some("cn-north-4".into())
+            })
+        );
+    }
+
+    /// Every key path of `ours` exists in `theirs` (array items compared
+    /// with the SDK's first item), so no answer uses a name the SDK's
+    /// models do not have.
+    fn unknown_paths(ours: &Value, theirs: &Value, at: &str, out: &mut Vec<String>) {
+        match (ours, theirs) {
+            (Value::Object(o), Value::Object(t)) => {
+                for (k, v) in o {
+                    let path = format!("{at}.{k}");
+                    match t.get(k) {
+                        Some(tv) => unknown_paths(v, tv, &path, out),
+                        None => out.push(path),
+                    }
+                }
+            }
+            (Value::Array(o), Value::Array(t)) => {
+                if let Some(first) = t.first() {
+                    for v in o {
+                        unknown_paths(v, first, &format!("{at}[]"), out);
+                    }
+                }
+            }
+            (Value::Object(_) | Value::Array(_), _) => out.push(format!("{at} (shape)")),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn answers_use_only_the_sdk_models_names() {
+        let c = Credential {
+            access: "TMP1".into(),
+            secret: "S".into(),
+            securitytoken: "T".into(),
+            expires_at: "2026-12-01T07:21:03.123000Z".into(),
+        };
+        let ours = body(&credential_reply(201, &c));
+        let theirs: Value = serde_json::from_str(sdk("credential_response")).unwrap_or(Value::Null);
+        // The credential has exactly the SDK's four fields.
+        assert_eq!(
+            ours["credential"].as_object().map(|o| o.len()),
+            theirs["credential"].as_object().map(|o| o.len())
+        );
+        let mut unknown = Vec::new();
+        unknown_paths(&ours, &theirs, "", &mut unknown);
+
+        let t = SubjectToken {
+            id: "MIIx".into(),
+            issued_at: "2026-12-01T07:00:00.000000Z".into(),
+            expires_at: "2026-12-01T08:00:00.000000Z".into(),
+        };
+        let who = Federation {
+            idp_id: "github-actions",
+            domain_id: "d1",
+            domain_name: "acct",
+            project_id: "p1",
+            region: "cn-north-4",
+        };
+        let theirs: Value =
+            serde_json::from_str(sdk("scoped_token_response")).unwrap_or(Value::Null);
+        assert!(theirs["token"]["user"]["OS-FEDERATION"].is_object());
+        for scope in [
+            Scope::None,
+            Scope::Project {
+                id: None,
+                name: Some("cn-north-4".into()),
+            },
+        ] {
+            let ours = body(&token_reply(&t, &who, &scope));
+            unknown_paths(&ours, &theirs, "", &mut unknown);
+        }
+        assert!(unknown.is_empty(), "not in the SDK's models: {unknown:?}");
+        // And the check itself catches a misspelt name.
+        let mut caught = Vec::new();
+        unknown_paths(
+            &json!({"credential": {"acess": "x"}}),
+            &json!({"credential": {"access": "x"}}),
+            "",
+            &mut caught,
+        );
+        assert_eq!(caught, [".credential.acess"]);
+    }
+
     #[test]
     fn bodies_use_the_sdk_field_names() {
         let c = Credential {
