@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use hwjobs::cloud::signer::SigningAlgorithm;
 use thiserror::Error;
 
-use crate::responses::{APIGW_AUTH_FAILED, APIGW_DATE_SKEW};
+use crate::responses::{APIGW_AUTH_FAILED, APIGW_DATE_SKEW, APIGW_TOKEN_EXPIRED};
 
 /// The signing algorithms the gateway accepts, as the provider can be
 /// configured to use either.
@@ -119,9 +119,10 @@ pub enum AuthError {
     BadUrl,
     #[error("the signature does not match")]
     SignatureMismatch,
-    /// The gateway's words for a token past its `expires_at` (APIG FAQ,
-    /// "token expires, expires_at: …"); a security token is an IAM token.
-    #[error("token expires, expires_at: {0}")]
+    /// A security token past its `expires_at`. The gateway's table has
+    /// `APIGW.0307` "The token must be updated." for an expired token (a
+    /// security token is an IAM token); the time is added to help tests.
+    #[error("The token must be updated: the security token expired at {0}")]
     SecurityTokenExpired(String),
     /// A temporary access key sent without its security token: the
     /// gateway then looks for a permanent key of that name and finds none.
@@ -138,7 +139,17 @@ impl AuthError {
     pub fn code(&self) -> &'static str {
         match self {
             AuthError::BadDate | AuthError::DateSkew => APIGW_DATE_SKEW,
+            AuthError::SecurityTokenExpired(_) => APIGW_TOKEN_EXPIRED,
             _ => APIGW_AUTH_FAILED,
+        }
+    }
+
+    /// The gateway's `error_msg`: "Incorrect IAM authentication
+    /// information: …" for a refused identity, its own words for expiry.
+    pub fn message(&self) -> String {
+        match self {
+            AuthError::SecurityTokenExpired(_) => self.to_string(),
+            _ => format!("Incorrect IAM authentication information: {self}"),
         }
     }
 }
@@ -766,10 +777,10 @@ mod tests {
                 "2024-01-02T03:05:05.000000Z".to_owned()
             ))
         );
-        let text = err.err().map(|e| e.to_string()).unwrap_or_default();
+        let text = err.err().map(|e| e.message()).unwrap_or_default();
         assert_eq!(
             text,
-            "token expires, expires_at: 2024-01-02T03:05:05.000000Z"
+            "The token must be updated: the security token expired at 2024-01-02T03:05:05.000000Z"
         );
         assert!(!text.contains(TMP_TOKEN) && !text.contains(TMP_SK));
         // The base keys still work beside them.
@@ -815,7 +826,11 @@ mod tests {
         );
         assert_eq!(
             AuthError::SecurityTokenExpired(String::new()).code(),
-            "APIGW.0301"
+            "APIGW.0307"
+        );
+        assert_eq!(
+            AuthError::SecurityTokenInvalid.message(),
+            "Incorrect IAM authentication information: decrypt token fail"
         );
     }
 

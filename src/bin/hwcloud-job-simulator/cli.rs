@@ -93,8 +93,9 @@ APIGW.0301 (APIGW.0303 for the date). A database request without an id in
 its query is HTTP 400 DBS.200001.
 Temporary keys (from IAM or the metadata route) are accepted while they
 live (secret keys start TmpSecret, security tokens gQpjbi1ub3J0aC00, subject
-tokens MIIsim, so a test can search logs for them), signed with their X-Security-Token; afterwards HTTP 401 APIGW.0301
-\"Incorrect IAM authentication information: token expires, expires_at: ...\".
+tokens MIIsim, so a test can search logs for them), signed with their
+X-Security-Token; afterwards HTTP 401 APIGW.0307 \"The token must be
+updated: the security token expired at ...\".
 A temporary key without its X-Security-Token is \"ak ... not exist\". IAM's
 own refusals are {\"error_msg\", \"error_code\": \"IAM.00xx\"}: 400 for a bad
 body or duration_seconds outside 900..86400, 401 for a bad token or id

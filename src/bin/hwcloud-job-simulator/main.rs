@@ -55,8 +55,8 @@
 //! the date). A project id other than `--project-id` in a job path is a 404
 //! in that service's error shape. Temporary keys the simulator issued are
 //! accepted too, signed with their `X-Security-Token`, until their
-//! `expires_at` (capped by `--credential-lifetime`); then 401 `APIGW.0301`
-//! "token expires, expires_at: …". A database request without a non-empty
+//! `expires_at` (capped by `--credential-lifetime`); then 401 `APIGW.0307`
+//! "The token must be updated: …". A database request without a non-empty
 //! `id` in its query is a 400 `DBS.200001` (the real list calls would list
 //! every task instead; the provider never sends one).
 //!

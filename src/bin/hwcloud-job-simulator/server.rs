@@ -365,7 +365,7 @@ fn refusal(
                 stats.expired_credential_rejections += 1;
             }
             drop(stats);
-            let message = format!("Incorrect IAM authentication information: {err}");
+            let message = err.message();
             let reply = responses::gateway_error(401, err.code(), &message, request_id);
             Some(into_response(reply, format!("auth failed: {err}")))
         }

@@ -513,12 +513,10 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(1100)).await;
         let (status, body) = sim.signed("GET", JOB, "", &keys).await;
         assert_eq!(status, 401, "{body}");
-        assert_eq!(body["error_code"], "APIGW.0301");
+        assert_eq!(body["error_code"], "APIGW.0307");
         assert_eq!(
             body["error_msg"],
-            format!(
-                "Incorrect IAM authentication information: token expires, expires_at: {expires_at}"
-            )
+            format!("The token must be updated: the security token expired at {expires_at}")
         );
         let stats = sim.state.stats();
         assert_eq!(stats.requests_with_temporary_keys, 1);
