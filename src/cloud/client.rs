@@ -11,6 +11,7 @@ use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
+use super::auth::refresh::{CredentialCache, Snapshot};
 use super::budget::{RequestBudget, DEFAULT_MAX_REQUESTS_PER_SECOND};
 use super::credentials::Credentials;
 use super::endpoints::EndpointConfig;
@@ -56,7 +57,9 @@ pub struct ApiResponse {
 #[derive(Clone, Debug)]
 pub struct CloudClient {
     http: reqwest::Client,
-    credentials: Arc<Credentials>,
+    /// The credentials to sign with now; temporary ones are refreshed
+    /// before they expire, once for every clone.
+    credentials: Arc<CredentialCache>,
     endpoints: EndpointConfig,
     max_body_bytes: usize,
     default_timeout: Duration,
@@ -76,8 +79,19 @@ pub struct CloudClient {
 /// host the user never configured), and certificate checks are off only on
 /// explicit request. Responses may be gzip-compressed: we ask for it and
 /// reqwest decodes it, within the same body-size cap.
+#[cfg(test)]
 fn http_builder(insecure: bool) -> reqwest::ClientBuilder {
+    http_builder_trusting(insecure, &[])
+}
+
+/// [`http_builder`] that also trusts `extra_roots` (the user's
+/// `cacert_file`), in addition to the system's roots, never instead.
+fn http_builder_trusting(
+    insecure: bool,
+    extra_roots: &[reqwest::Certificate],
+) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
+        .tls_certs_merge(extra_roots.iter().cloned())
         .user_agent(USER_AGENT)
         .gzip(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -91,12 +105,28 @@ fn http_builder(insecure: bool) -> reqwest::ClientBuilder {
 /// Build the process's HTTP client. System proxy settings are honoured, as
 /// users of corporate networks expect.
 pub fn build_http_client(insecure: bool) -> Result<reqwest::Client, CloudError> {
-    http_builder(insecure)
-        .build()
-        .map_err(|e| CloudError::InvalidInput {
-            what: "HTTP client configuration".to_string(),
-            reason: e.to_string(),
-        })
+    build_http_client_trusting(insecure, &[], true)
+}
+
+/// [`build_http_client`] trusting `extra_roots` too; `proxy: false` for the
+/// link-local metadata service, which no proxy can reach.
+pub fn build_http_client_trusting(
+    insecure: bool,
+    extra_roots: &[reqwest::Certificate],
+    proxy: bool,
+) -> Result<reqwest::Client, CloudError> {
+    let builder = http_builder_trusting(insecure, extra_roots);
+    let builder = if proxy { builder } else { builder.no_proxy() };
+    builder.build().map_err(|e| CloudError::InvalidInput {
+        what: "HTTP client configuration".to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A client for this crate's tests: loopback only, so no proxy.
+#[cfg(test)]
+pub(crate) fn test_http_client() -> reqwest::Client {
+    http_builder(false).no_proxy().build().unwrap()
 }
 
 impl CloudClient {
@@ -123,7 +153,33 @@ impl CloudClient {
         CloudClient {
             http,
             sanitiser,
-            credentials: Arc::new(credentials),
+            credentials: Arc::new(CredentialCache::fixed(credentials)),
+            endpoints,
+            max_body_bytes: MAX_BODY_BYTES,
+            default_timeout: DEFAULT_REQUEST_TIMEOUT,
+            budget: Arc::new(RequestBudget::new(DEFAULT_MAX_REQUESTS_PER_SECOND)),
+            signing_algorithm: SigningAlgorithm::default(),
+        }
+    }
+
+    /// A client whose credentials come from `cache` (see
+    /// [`crate::cloud::auth`]). `sanitiser` must be the one the cache's
+    /// exchanges teach every secret they obtain, and know the fixed ones.
+    pub fn with_credential_cache_and_sanitiser(
+        http: reqwest::Client,
+        cache: Arc<CredentialCache>,
+        endpoints: EndpointConfig,
+        sanitiser: Sanitiser,
+    ) -> CloudClient {
+        if let Some(c) = cache.peek() {
+            for secret in c.secrets() {
+                sanitiser.add(secret);
+            }
+        }
+        CloudClient {
+            http,
+            sanitiser,
+            credentials: cache,
             endpoints,
             max_body_bytes: MAX_BODY_BYTES,
             default_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -166,8 +222,34 @@ impl CloudClient {
         self.default_timeout
     }
 
-    pub fn credentials(&self) -> &Credentials {
+    /// The credentials held now (`None` before temporary ones are first
+    /// obtained). Requests use [`CloudClient::current_credentials`].
+    pub fn credentials(&self) -> Option<Arc<Credentials>> {
+        self.credentials.peek()
+    }
+
+    /// Sign with credentials from `cache` (temporary ones, refreshed before
+    /// they expire) instead of the fixed ones given at construction.
+    pub fn with_credential_cache(mut self, cache: Arc<CredentialCache>) -> CloudClient {
+        self.credentials = cache;
+        self
+    }
+
+    pub fn credential_cache(&self) -> &Arc<CredentialCache> {
         &self.credentials
+    }
+
+    /// The credentials to sign a request with now, refreshed first if due.
+    pub async fn current_credentials(&self) -> Result<Snapshot, CloudError> {
+        self.credentials
+            .current()
+            .await
+            .map_err(CloudError::from_auth)
+    }
+
+    /// The HTTP client, for the IAM exchanges that obtain credentials.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Cleans server text and redacts this client's secrets. Add any
@@ -264,30 +346,29 @@ impl CloudClient {
                 "waited for the endpoint's request budget"
             );
         }
-        // Signed after the queue, so X-Sdk-Date is fresh whatever the wait.
-        let signed_at = SystemTime::now();
-        let headers = self.request_headers(&url, &host, project_id, signed_at)?;
-
-        // Names only: the values include the signature or the token.
-        tracing::trace!(
-            method = "GET",
-            url = %url,
-            headers = %headers.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(","),
-            timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-            "cloud request sent"
-        );
         let started = Instant::now();
-        let outcome = tokio::time::timeout(
-            timeout,
-            self.exchange(&url, &host, headers, timeout, signed_at),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(CloudError::Timeout {
-                host: host.clone(),
-                after: timeout,
-            })
-        });
+        let mut credentials = self.current_credentials().await?;
+        let mut outcome = self
+            .signed_get(&url, &host, project_id, &credentials, timeout)
+            .await;
+        // Temporary keys the gateway calls expired (revoked early, or this
+        // clock is off): one refresh, shared with every request refused
+        // alike, and one retry.
+        if outcome
+            .as_ref()
+            .is_err_and(CloudError::is_expired_credentials)
+            && self.credentials.refreshable()
+        {
+            tracing::debug!(url = %url, "credentials refused as expired; refreshing them and retrying once");
+            credentials = self
+                .credentials
+                .force_refresh(credentials.generation)
+                .await
+                .map_err(CloudError::from_auth)?;
+            outcome = self
+                .signed_get(&url, &host, project_id, &credentials, timeout)
+                .await;
+        }
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Err(e) = &outcome {
             if e.is_throttled() {
@@ -318,11 +399,46 @@ impl CloudClient {
         outcome
     }
 
+    /// One GET signed with `credentials`, bounded by `timeout`.
+    async fn signed_get(
+        &self,
+        url: &Url,
+        host: &str,
+        project_id: Option<&str>,
+        credentials: &Snapshot,
+        timeout: Duration,
+    ) -> Result<ApiResponse, CloudError> {
+        // Signed after the queue, so X-Sdk-Date is fresh whatever the wait.
+        let signed_at = SystemTime::now();
+        let headers =
+            self.request_headers(&credentials.credentials, url, host, project_id, signed_at)?;
+        // Names only: the values include the signature or the token.
+        tracing::trace!(
+            method = "GET",
+            url = %url,
+            headers = %headers.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(","),
+            timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            "cloud request sent"
+        );
+        tokio::time::timeout(
+            timeout,
+            self.exchange(url, host, headers, timeout, signed_at),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(CloudError::Timeout {
+                host: host.to_string(),
+                after: timeout,
+            })
+        })
+    }
+
     /// Headers for one request, signed when using AK/SK. Secret-bearing
     /// values are marked sensitive so HTTP/2 never indexes them and their
     /// `Debug` is redacted.
     fn request_headers(
         &self,
+        credentials: &Credentials,
         url: &Url,
         host: &str,
         project_id: Option<&str>,
@@ -334,7 +450,7 @@ impl CloudClient {
         if let Some(p) = project_id {
             put(&mut map, "x-project-id", p, false)?;
         }
-        match self.credentials.as_ref() {
+        match credentials {
             Credentials::Token { token } => {
                 put(&mut map, "x-auth-token", token.expose(), true)?;
             }
@@ -474,7 +590,7 @@ impl CloudClient {
 }
 
 /// Read the body chunk by chunk, refusing it as soon as it passes `limit`.
-async fn read_capped(
+pub(crate) async fn read_capped(
     response: &mut reqwest::Response,
     host: &str,
     limit: usize,
@@ -521,7 +637,7 @@ fn put(
 
 /// What the HTTP stack sends as `Host`: the host, plus the port when it is
 /// not the scheme's default (`Url::port` is `None` in that case).
-fn authority(url: &Url) -> Result<String, CloudError> {
+pub(crate) fn authority(url: &Url) -> Result<String, CloudError> {
     let host = url.host_str().ok_or_else(|| CloudError::InvalidInput {
         what: "URL".to_string(),
         reason: format!("{url} has no host"),

@@ -17,6 +17,8 @@ pub struct Captured {
     /// Path and query exactly as received.
     pub target: String,
     pub headers: Vec<(String, String)>,
+    /// The body, as far as `Content-Length` says (empty without one).
+    pub body: Vec<u8>,
 }
 
 impl Captured {
@@ -165,7 +167,11 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    let text = String::from_utf8_lossy(&buf).to_string();
+    let head_end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(buf.len(), |p| p + 4);
+    let text = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let mut lines = text.split("\r\n");
     let first = lines.next().unwrap_or_default();
     let mut parts = first.split(' ');
@@ -177,7 +183,23 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             .filter_map(|l| l.split_once(':'))
             .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
             .collect(),
+        body: Vec::new(),
     };
+    let mut captured = captured;
+    let length: usize = captured
+        .header("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0)
+        .min(1 << 20);
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < length {
+        match sock.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    body.truncate(length);
+    captured.body = body;
     reqs.lock().unwrap().push(captured.clone());
     let filler = vec![b'x'; 8192];
     match handler(&captured) {
