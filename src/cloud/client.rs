@@ -1719,4 +1719,135 @@ mod tests {
             "invalid region must make no request"
         );
     }
+
+    /// A client whose keys come from an agency assumed at `iam`.
+    fn temporary_client(iam: &TestServer) -> CloudClient {
+        let clock = crate::cloud::auth::refresh::tests::TokioClock::new();
+        let ex = crate::cloud::auth::iam::tests::exchange(iam.base());
+        let sanitiser = ex.sanitiser.clone();
+        let cache = Arc::new(CredentialCache::new(
+            crate::cloud::auth::refresh::tests::agency_source(),
+            ex,
+            clock,
+        ));
+        CloudClient::with_credential_cache_and_sanitiser(
+            test_http_client(),
+            cache,
+            EndpointConfig::default(),
+            sanitiser,
+        )
+    }
+
+    fn expired() -> Vec<u8> {
+        response(
+            "401 Unauthorized",
+            &[],
+            br#"{"error_code":"APIGW.0307","error_msg":"The token must be updated."}"#,
+        )
+    }
+
+    #[tokio::test]
+    async fn keys_refused_as_expired_are_refreshed_and_the_request_retried_once() {
+        let clock = crate::cloud::auth::refresh::tests::TokioClock::new();
+        let (iam, iam_calls) =
+            crate::cloud::auth::refresh::tests::counting_iam(clock, Duration::from_secs(3600))
+                .await;
+        let polls = Arc::new(AtomicUsize::new(0));
+        let seen = polls.clone();
+        let server = TestServer::start(move |_| {
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                Reply::Raw(expired())
+            } else {
+                Reply::Raw(response("200 OK", &[], b"{}"))
+            }
+        })
+        .await;
+        let c = temporary_client(&iam);
+        let r = c
+            .get_json(&server.base(), &["jobs", "j1"], &[], None, T)
+            .await;
+        assert!(r.is_ok(), "{r:?}");
+        let reqs = server.requests();
+        assert_eq!(reqs.len(), 2);
+        let access = |i: usize| {
+            signer::parse_authorization(reqs[i].header("authorization").unwrap())
+                .unwrap()
+                .access_key
+                .to_string()
+        };
+        assert_eq!(access(0), "TEMPAK1");
+        assert_eq!(access(1), "TEMPAK2");
+        assert_eq!(
+            reqs[1].header("x-security-token"),
+            Some("tempSecurityToken2xxxxxxxx")
+        );
+        assert_eq!(iam_calls.load(Ordering::SeqCst), 2);
+
+        // Refused again after the refresh: no third try, and the error is the 401.
+        let always = TestServer::start(|_| Reply::Raw(expired())).await;
+        let e = c
+            .get_json(&always.base(), &["jobs", "j1"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(401));
+        assert!(e.is_expired_credentials());
+        assert_eq!(always.requests().len(), 2);
+        assert_eq!(iam_calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn fixed_keys_refused_as_expired_are_not_retried() {
+        let server = TestServer::start(|_| Reply::Raw(expired())).await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(401));
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_401_that_is_not_about_expiry_is_not_retried() {
+        let clock = crate::cloud::auth::refresh::tests::TokioClock::new();
+        let (iam, iam_calls) =
+            crate::cloud::auth::refresh::tests::counting_iam(clock, Duration::from_secs(3600))
+                .await;
+        let server = TestServer::fixed(
+            "401 Unauthorized",
+            &[],
+            r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"}"#,
+        )
+        .await;
+        let c = temporary_client(&iam);
+        let e = c
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(401));
+        assert_eq!(server.requests().len(), 1);
+        assert_eq!(iam_calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_temporary_secret_echoed_by_a_server_is_redacted() {
+        let clock = crate::cloud::auth::refresh::tests::TokioClock::new();
+        let (iam, _) =
+            crate::cloud::auth::refresh::tests::counting_iam(clock, Duration::from_secs(3600))
+                .await;
+        let server = TestServer::fixed(
+            "400 Bad Request",
+            &[],
+            r#"{"error_code":"X.1","error_msg":"got token tempSecurityToken1xxxxxxxx and tempSecretNumber1xxxxxxxx"}"#,
+        )
+        .await;
+        let c = temporary_client(&iam);
+        let e = c
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains("tempSecurityToken1"), "{text}");
+        assert!(!text.contains("tempSecretNumber1"), "{text}");
+        assert!(text.contains("got token"), "{text}");
+    }
 }

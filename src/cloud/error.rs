@@ -165,7 +165,7 @@ impl TlsProblem {
     fn advice(&self) -> &'static str {
         match self {
             TlsProblem::NotTls => "if the endpoint serves plain HTTP (a local test server or simulator), write it with http://; otherwise check its port",
-            TlsProblem::UntrustedCertificate | TlsProblem::BadCertificate => "if you trust this endpoint and it uses a self-signed or private certificate, set the provider argument `insecure = true` (for testing only)",
+            TlsProblem::UntrustedCertificate | TlsProblem::BadCertificate => "if this endpoint's certificate comes from a private certificate authority, give that authority's PEM certificate in `cacert_file` (or OS_CACERT); only as a last resort, and for testing only, turn verification off with `insecure = true`",
             TlsProblem::ExpiredCertificate => "check this machine's clock; if it is right, the server's certificate must be renewed",
             TlsProblem::CertificateNotYetValid => "check this machine's clock",
             TlsProblem::WrongHostName => "check the host in `endpoints`, and `region` and `cloud`",

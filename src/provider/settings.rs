@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
+#[cfg(test)]
+use std::time::Duration;
 
 use crate::cloud::auth::refresh::{CredentialCache, SystemClock};
 use crate::cloud::auth::{Exchange, DEFAULT_METADATA_ENDPOINT};
@@ -885,5 +887,230 @@ mod tests {
         assert!(diags
             .iter()
             .any(|d| d.attribute.as_ref().map(|p| p.to_string()) == Some("endpoints".into())));
+    }
+
+    fn all_text(diags: &Diagnostics) -> String {
+        diags
+            .iter()
+            .map(|d| format!("{} {}\n", d.summary, d.detail))
+            .collect()
+    }
+
+    fn endpoints_at(url: &str) -> Value {
+        Value::object([
+            ("cce", Value::String(url.into())),
+            ("iam", Value::String(url.into())),
+        ])
+    }
+
+    #[tokio::test]
+    async fn cacert_file_adds_a_private_authority_for_every_endpoint() {
+        use crate::cloud::test_server::{response, Reply, TestServer};
+        let (server, ca_pem) = TestServer::start_tls_private_ca(|_| {
+            Reply::Raw(response("200 OK", &[], br#"{"ok":true}"#))
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("ca.pem");
+        std::fs::write(&bundle, &ca_pem).unwrap();
+        let url = server.base().to_string();
+        let get = |c: &Configured| {
+            let client = c.client.clone();
+            let base = server.base();
+            async move {
+                client
+                    .get_json(
+                        &base,
+                        &["v3", "p", "jobs", "j"],
+                        &[],
+                        None,
+                        Duration::from_secs(10),
+                    )
+                    .await
+            }
+        };
+        // Without it, the error says to give the authority, and `insecure`
+        // comes only as the last resort.
+        let (c, diags) = configure_with(&[("endpoints", endpoints_at(&url))], None);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let e = get(&c.unwrap()).await.unwrap_err().to_string();
+        assert!(e.contains("`cacert_file`"), "{e}");
+        assert!(
+            e.find("cacert_file").unwrap() < e.find("insecure").unwrap(),
+            "{e}"
+        );
+        // With it, from the block or from OS_CACERT, or as PEM text.
+        let path = bundle.to_str().unwrap();
+        for (block, extra) in [
+            (
+                vec![
+                    ("endpoints", endpoints_at(&url)),
+                    ("cacert_file", Value::String(path.into())),
+                ],
+                None,
+            ),
+            (
+                vec![("endpoints", endpoints_at(&url))],
+                Some(("OS_CACERT", path)),
+            ),
+        ] {
+            let (c, diags) = configure_with(&block, extra);
+            assert!(!diags.has_errors(), "{diags:?}");
+            get(&c.unwrap()).await.expect("trusted through cacert_file");
+        }
+        let block = [
+            ("endpoints", endpoints_at(&url)),
+            ("cacert_file", Value::String(ca_pem.clone())),
+        ];
+        let (c, _) = configure_with(&block, None);
+        get(&c.unwrap()).await.expect("trusted through PEM text");
+    }
+
+    #[test]
+    fn a_bad_cacert_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("notpem.txt");
+        std::fs::write(&not_pem, "hello, this is not a certificate").unwrap();
+        let missing = dir.path().join("missing.pem");
+        for (file, words) in [
+            (not_pem.to_str().unwrap(), "holds no certificate"),
+            (missing.to_str().unwrap(), "could not be read"),
+        ] {
+            let (c, diags) = configure_with(&[("cacert_file", Value::String(file.into()))], None);
+            assert!(c.is_none());
+            let d = diags.iter().next().unwrap();
+            assert!(d.detail.contains(words), "{}", d.detail);
+            assert!(!d.detail.contains("hello"), "{}", d.detail);
+            assert_eq!(
+                d.attribute.as_ref().map(|p| p.to_string()),
+                Some("cacert_file".into())
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_iam_refusal_is_a_provider_diagnostic_with_iams_words() {
+        use crate::cloud::test_server::{response, Reply, TestServer};
+        let server = TestServer::start(|_| {
+            Reply::Raw(response(
+                "403 Forbidden",
+                &[("X-Request-Id", "iam-req-77")],
+                br#"{"error":{"code":403,"message":"This user is not allowed to assume the agency.","title":"Forbidden"}}"#,
+            ))
+        })
+        .await;
+        let url = server.base().to_string();
+        let (c, diags) = configure_with(
+            &[("endpoints", endpoints_at(&url))],
+            Some(("HW_ASSUME_ROLE_AGENCY_NAME", "deployer")),
+        );
+        // The account is missing: named before any request.
+        assert!(c.is_none());
+        assert!(all_text(&diags).contains("HW_ASSUME_ROLE_DOMAIN_NAME"));
+        let block = [
+            ("endpoints", endpoints_at(&url)),
+            (
+                "assume_role",
+                Value::List(vec![obj(&[
+                    ("agency_name", Value::String("deployer".into())),
+                    ("domain_name", Value::String("target".into())),
+                ])]),
+            ),
+        ];
+        let (c, diags) = configure_with(&block, None);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let c = c.unwrap();
+        let diags = resolve(&c, &tokio_util::sync::CancellationToken::new()).await;
+        let text = all_text(&diags);
+        assert!(text.contains("Cannot obtain credentials"), "{text}");
+        assert!(text.contains("403"), "{text}");
+        assert!(text.contains("not allowed to assume the agency"), "{text}");
+        assert!(text.contains("iam-req-77"), "{text}");
+        assert!(
+            text.contains("agency `deployer` in account `target`"),
+            "{text}"
+        );
+        assert!(text.contains("HW_ACCESS_KEY"), "{text}");
+        assert!(!text.contains("\"SK\""), "{text}");
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_a_configure_that_is_fetching() {
+        // A metadata service that accepts and never answers, far slower than
+        // its own bound would allow if the stop were ignored... the stop
+        // comes first.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let keep = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                held.push(sock);
+            }
+        });
+        let endpoint = format!("http://{addr}");
+        let env = move |k: &str| match k {
+            "HW_REGION_NAME" => Some("cn-north-4".to_string()),
+            "HW_METADATA_ENDPOINT" => Some(endpoint.clone()),
+            _ => None,
+        };
+        let (c, _) = configure(&obj(&[]), &env);
+        let c = c.unwrap();
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let stopper = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            stopper.cancel();
+        });
+        let started = std::time::Instant::now();
+        let diags = resolve(&c, &cancel).await;
+        keep.abort();
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            all_text(&diags).contains("cancelled"),
+            "{}",
+            all_text(&diags)
+        );
+    }
+
+    #[test]
+    fn the_profile_fills_region_and_project_left_unset() {
+        let file = format!(
+            "{}/src/cloud/auth/fixtures/koocli_config.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let vars: Vec<(String, String)> = vec![("HW_SHARED_CONFIG_FILE".into(), file)];
+        let env = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let (c, diags) = configure(&obj(&[]), &env);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let c = c.unwrap();
+        assert_eq!(c.region.as_deref(), Some("cn-north-4"));
+        assert_eq!(
+            c.project_id.as_deref(),
+            Some("0a1b2c3d4e5f60718293a4b5c6d7e8f9")
+        );
+        let origin = c.credentials_origin.describe();
+        assert!(
+            origin.starts_with("keys from profile `default`"),
+            "{origin}"
+        );
+        // The block wins over the profile.
+        let (c, _) = configure(
+            &obj(&[("region", Value::String("ap-southeast-1".into()))]),
+            &env,
+        );
+        assert_eq!(c.unwrap().region.as_deref(), Some("ap-southeast-1"));
+        // The profile's secret is redacted.
+        let (c, _) = configure(&obj(&[]), &env);
+        let clean = c
+            .unwrap()
+            .client
+            .sanitiser()
+            .line("profileSKdefault0123456789abcdefABCDEFGH", 100);
+        assert!(!clean.contains("profileSKdefault"), "{clean}");
     }
 }
