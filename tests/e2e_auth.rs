@@ -96,15 +96,17 @@ fn stat(sim: &Simulator, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no counter {name}"))
 }
 
-/// The simulator saw the job polled with temporary keys only: every job
-/// request authenticated by them, none refused.
-fn assert_polled_with_temporary_keys(sim: &Simulator, job: &str) {
+/// The simulator saw the job polled with temporary keys from `origin`
+/// (`agency`, `token` for OIDC, `metadata`): every job request signed with
+/// them, none refused.
+fn assert_polled_with_temporary_keys(sim: &Simulator, job: &str, origin: &str) {
     let stats = sim.stats();
     let polls = stats["jobs"][job].as_u64().unwrap_or(0);
     assert!(polls >= 1, "{job} never polled: {stats}");
+    let by_origin = &stats["temporary_key_requests_by_origin"];
     assert!(
-        stats["requests_with_temporary_keys"].as_u64().unwrap_or(0) >= polls,
-        "the job was not polled with temporary keys: {stats}"
+        by_origin[origin].as_u64().unwrap_or(0) >= polls,
+        "the job was not polled with {origin} keys: {stats}"
     );
     assert_eq!(stats["auth_failures"], 0, "{stats}");
 }
@@ -126,7 +128,7 @@ fn assume_role_through_the_block(tf: Terraform) {
     assert!(run.success(), "{}", run.diagnostics());
     assert_eq!(wd.outputs()["job"]["value"], "SUCCESS");
     assert!(stat(&sim, "sts_assume_role_requests") >= 1);
-    assert_polled_with_temporary_keys(&sim, "ecs/run1-e2e-ar-block");
+    assert_polled_with_temporary_keys(&sim, "ecs/run1-e2e-ar-block", "agency");
     assert_no_secrets(&log, &run.diagnostics(), &[]);
 }
 
@@ -145,7 +147,7 @@ fn assume_role_through_env_vars_alone(tf: Terraform) {
     assert!(run.success(), "{}", run.diagnostics());
     assert_eq!(wd.outputs()["job"]["value"], "Completed");
     assert!(stat(&sim, "sts_assume_role_requests") >= 1);
-    assert_polled_with_temporary_keys(&sim, "rds/run1-e2e-ar-env");
+    assert_polled_with_temporary_keys(&sim, "rds/run1-e2e-ar-env", "agency");
     assert_no_secrets(&log, &run.diagnostics(), &[]);
 }
 
@@ -179,7 +181,7 @@ fn oidc_with_a_rotating_id_token_file(tf: Terraform) {
     assert!(first.success(), "{}", first.diagnostics());
     assert!(stat(&sim, "id_token_requests") >= 1);
     assert!(stat(&sim, "sts_token_requests") >= 1);
-    assert_polled_with_temporary_keys(&sim, "cce/done-e2e-oidc-1");
+    assert_polled_with_temporary_keys(&sim, "cce/done-e2e-oidc-1", "token");
 
     // The CI system rotates the token between runs: the next run must read
     // the new one (the simulator refuses the old one with a 401).
@@ -215,9 +217,50 @@ fn oidc_with_a_rotating_id_token_file(tf: Terraform) {
         sim.stats()
     );
     assert_eq!(stat(&sim, "expired_credential_rejections"), 0);
-    assert_polled_with_temporary_keys(&sim, "cce/run6-e2e-oidc-2");
+    assert_polled_with_temporary_keys(&sim, "cce/run6-e2e-oidc-2", "token");
     let diagnostics = format!("{}{}", first.diagnostics(), second.diagnostics());
     assert_no_secrets(&log, &diagnostics, &tokens);
+}
+
+/// OIDC keys used to assume an agency of another account: the federated
+/// caller's temporary keys sign the `assume_role` call, and the agency's
+/// keys sign the polls.
+fn oidc_then_an_agency(tf: Terraform) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token_file = dir.path().join("id-token");
+    let id_token = "eyJhbGciOiJSUzI1NiJ9.agency-e2e-id-token.sig";
+    write_token(&token_file, id_token);
+    let file_arg = token_file.display().to_string();
+    let sim = Simulator::start_with(&["--id-token-file", &file_arg]);
+    let hcl = format!(
+        "{}{}",
+        provider_with(&format!(
+            "  assume_role_with_oidc {{\n    idp_id        = \"{IDP_ID}\"\n    id_token_file = \"{file_arg}\"\n    agency_name   = \"{AGENCY}\"\n    domain_id     = \"{AGENCY_DOMAIN_ID}\"\n  }}\n"
+        )),
+        wait_block("job", "ims", "run1-e2e-oidc-agency")
+    );
+    let mut wd = bare_workdir(&tf, &sim, &hcl);
+    let log = trace(&mut wd);
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    assert_eq!(wd.outputs()["job"]["value"], "SUCCESS");
+    let stats = sim.stats();
+    for flow in [
+        "id_token_requests",
+        "sts_token_requests",
+        "sts_assume_role_requests",
+    ] {
+        assert!(stats[flow].as_u64().unwrap_or(0) >= 1, "no {flow}: {stats}");
+    }
+    assert_eq!(stats["iam_refusals"], 0, "{stats}");
+    // The agency's keys polled; the federated caller's own keys signed the
+    // assume_role calls and nothing else.
+    assert_polled_with_temporary_keys(&sim, "ims/run1-e2e-oidc-agency", "agency");
+    assert_eq!(
+        stats["temporary_key_requests_by_origin"]["token"], stats["sts_assume_role_requests"],
+        "{stats}"
+    );
+    assert_no_secrets(&log, &run.diagnostics(), &[id_token]);
 }
 
 fn koocli_file(dir: &Path) -> PathBuf {
@@ -274,7 +317,7 @@ fn profile_selection(tf: Terraform) {
     // Once per configuration: `terraform apply` configures the provider for
     // its plan and again for its apply.
     assert!(stat(&sim, "sts_assume_role_requests") >= 1);
-    assert_polled_with_temporary_keys(&sim, "swr/run1-e2e-profile");
+    assert_polled_with_temporary_keys(&sim, "swr/run1-e2e-profile", "agency");
     assert_no_secrets(&log, &run.diagnostics(), &[]);
 
     // A profile that does not exist names the ones that do.
@@ -310,7 +353,7 @@ fn metadata_through_hw_metadata_endpoint(tf: Terraform) {
     assert!(run.success(), "{}", run.diagnostics());
     assert_eq!(wd.outputs()["job"]["value"], "SUCCESS");
     assert!(stat(&sim, "metadata_requests") >= 1);
-    assert_polled_with_temporary_keys(&sim, "evs/run1-e2e-metadata");
+    assert_polled_with_temporary_keys(&sim, "evs/run1-e2e-metadata", "metadata");
     assert_no_secrets(&log, &run.diagnostics(), &[]);
 }
 
@@ -513,6 +556,7 @@ on_terraform_1_15!(
     assume_role_through_the_block,
     assume_role_through_env_vars_alone,
     oidc_with_a_rotating_id_token_file,
+    oidc_then_an_agency,
     profile_selection,
     metadata_through_hw_metadata_endpoint,
     metadata_that_never_answers_fails_fast,

@@ -62,8 +62,9 @@ impl SignedRequest<'_> {
 pub enum AuthMethod {
     Token,
     Signature,
-    /// Signed with temporary keys and their `X-Security-Token`.
-    Temporary,
+    /// Signed with temporary keys and their `X-Security-Token`; which flow
+    /// issued them.
+    Temporary(&'static str),
 }
 
 /// One temporary key the gateway knows: what it needs to check a request
@@ -75,6 +76,9 @@ pub struct TemporaryKey {
     pub expires_at: SystemTime,
     /// `expires_at` as IAM wrote it, for the expiry message.
     pub expires_text: String,
+    /// Which flow issued the key (`agency`, `token`, `metadata`), so a test
+    /// can tell whose keys signed a request.
+    pub origin: &'static str,
 }
 
 /// Where the verifier looks up access keys other than the base one.
@@ -380,7 +384,7 @@ fn verify_signature(
         Some(key) if now >= key.expires_at => {
             Err(AuthError::SecurityTokenExpired(key.expires_text))
         }
-        Some(_) => Ok(AuthMethod::Temporary),
+        Some(key) => Ok(AuthMethod::Temporary(key.origin)),
     }
 }
 
@@ -740,6 +744,7 @@ mod tests {
             security_token: TMP_TOKEN.to_owned(),
             expires_at: at_date() + expires_in,
             expires_text: "2024-01-02T03:05:05.000000Z".to_owned(),
+            origin: "agency",
         })
     }
 
@@ -767,7 +772,7 @@ mod tests {
         let req = request(&headers, PATH);
         assert_eq!(
             verify_with(&creds(), &keys, &req, at_date()),
-            Ok(AuthMethod::Temporary)
+            Ok(AuthMethod::Temporary("agency"))
         );
         let later = at_date() + Duration::from_secs(60);
         let err = verify_with(&creds(), &keys, &req, later);

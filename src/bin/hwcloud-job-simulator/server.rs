@@ -80,6 +80,9 @@ pub struct Stats {
     /// Requests let through because they were signed with live temporary
     /// keys: proof that a client really used the keys it was given.
     pub requests_with_temporary_keys: u64,
+    /// The same, by the flow that issued the keys: `agency` (assume_role),
+    /// `token` (the OIDC token exchange), `metadata`.
+    pub temporary_key_requests_by_origin: BTreeMap<String, u64>,
 }
 
 struct JobRecord {
@@ -353,8 +356,13 @@ fn refusal(
         &request,
         SystemTime::now(),
     ) {
-        Ok(auth::AuthMethod::Temporary) => {
-            lock(&state.stats).requests_with_temporary_keys += 1;
+        Ok(auth::AuthMethod::Temporary(origin)) => {
+            let mut stats = lock(&state.stats);
+            stats.requests_with_temporary_keys += 1;
+            *stats
+                .temporary_key_requests_by_origin
+                .entry(origin.to_owned())
+                .or_insert(0) += 1;
             None
         }
         Ok(_) => None,

@@ -142,7 +142,7 @@ impl Store {
     /// Issues temporary keys valid for `lifetime` from `now`. The access
     /// key carries a serial number (`TMP00001…`), so that a test can tell
     /// issuances apart in logs; the secret and token are random.
-    pub fn issue(&self, now: SystemTime, lifetime: Duration) -> Credential {
+    pub fn issue(&self, now: SystemTime, lifetime: Duration, origin: &'static str) -> Credential {
         let serial = self.issued.fetch_add(1, Ordering::Relaxed) + 1;
         let access = format!(
             "TMP{:05}{}",
@@ -164,6 +164,7 @@ impl Store {
             security_token: securitytoken.clone(),
             expires_at,
             expires_text: expires_text.clone(),
+            origin,
         };
         {
             let mut inner = lock(&self.inner);
@@ -250,8 +251,8 @@ mod tests {
     #[test]
     fn each_issuance_has_its_own_keys_and_expiry() {
         let store = Store::default();
-        let a = store.issue(at(0), Duration::from_secs(3));
-        let b = store.issue(at(0), Duration::from_secs(900));
+        let a = store.issue(at(0), Duration::from_secs(3), "agency");
+        let b = store.issue(at(0), Duration::from_secs(900), "metadata");
         assert_ne!(a.access, b.access);
         assert_ne!(a.secret, b.secret);
         assert_ne!(a.securitytoken, b.securitytoken);
@@ -269,12 +270,13 @@ mod tests {
         assert_eq!(key.security_token, a.securitytoken);
         assert_eq!(key.expires_at, at(3));
         assert_eq!(key.expires_text, a.expires_at);
+        assert_eq!(key.origin, "agency");
         assert!(store.lookup("TMP99999NOSUCHKEY000").is_none());
     }
 
     #[test]
     fn debug_never_shows_the_secret_or_token() {
-        let c = Store::default().issue(at(0), Duration::from_secs(60));
+        let c = Store::default().issue(at(0), Duration::from_secs(60), "token");
         let shown = format!("{c:?}");
         assert!(shown.contains(&c.access));
         assert!(!shown.contains(&c.secret));

@@ -116,7 +116,7 @@ fn assume_role(
         return refused(&err);
     }
     let lifetime = iam_sts::lifetime(req.duration_seconds, auth.credential_lifetime);
-    let credential = state.sts.issue(SystemTime::now(), lifetime);
+    let credential = state.sts.issue(SystemTime::now(), lifetime, "agency");
     issued(state);
     into_response(
         iam_sts::credential_reply(201, &credential),
@@ -173,7 +173,7 @@ fn token_exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Respons
         }
     }
     let lifetime = iam_sts::lifetime(req.duration_seconds, state.config.auth.credential_lifetime);
-    let credential = state.sts.issue(now, lifetime);
+    let credential = state.sts.issue(now, lifetime, "token");
     issued(state);
     into_response(
         iam_sts::credential_reply(201, &credential),
@@ -271,7 +271,7 @@ async fn securitykey(State(state): State<Arc<AppState>>) -> Response {
         return into_response(reply, "metadata is off (no --metadata)".to_owned());
     }
     let lifetime = state.config.auth.credential_lifetime;
-    let credential = state.sts.issue(SystemTime::now(), lifetime);
+    let credential = state.sts.issue(SystemTime::now(), lifetime, "metadata");
     issued(&state);
     into_response(
         iam_sts::credential_reply(200, &credential),
@@ -520,6 +520,10 @@ mod tests {
         );
         let stats = sim.state.stats();
         assert_eq!(stats.requests_with_temporary_keys, 1);
+        assert_eq!(
+            stats.temporary_key_requests_by_origin.get("agency"),
+            Some(&1)
+        );
         assert_eq!(stats.sts_assume_role_requests, 1);
         assert_eq!(stats.temporary_credentials_issued, 1);
         assert_eq!(stats.expired_credential_rejections, 1);
