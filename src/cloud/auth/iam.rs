@@ -606,7 +606,7 @@ pub(crate) mod tests {
             // The gateway's.
             json!({"error_code": "IAM.0001", "error_msg": "The agency does not exist.", "request_id": "body-req"}),
         ];
-        for body in bodies {
+        for (body, code) in bodies.into_iter().zip(["403", "IAM.0001"]) {
             let page = response(
                 "403 Forbidden",
                 &[("X-Request-Id", "iam-req-403")],
@@ -627,6 +627,7 @@ pub(crate) mod tests {
             );
             assert!(text.contains("403"), "{text}");
             assert!(text.contains("iam-req-403"), "{text}");
+            assert!(text.contains(code), "{code}: {text}");
             assert!(text.contains("agency"), "{text}");
             assert!(!text.contains(SK), "{text}");
         }
