@@ -11,7 +11,8 @@ use crate::auth_options::{self, AuthOptionError, AuthOptions};
 pub const USAGE: &str = "\
 hwcloud-job-simulator: a loopback simulator of the Huawei Cloud job APIs
 (CCE, CCE Autopilot, SWR, ELB, ECS, EVS, IMS, BMS, RDS, DDS, TaurusDB,
-GaussDB, GeminiDB, DCS, CBR) and the IAM project lookup, for tests.
+GaussDB, GeminiDB, DCS, CBR), the IAM project lookup, IAM's temporary keys
+(agencies, OIDC) and the ECS metadata service, for tests.
 
 USAGE:
     hwcloud-job-simulator --access-key AK --secret-key SK --project-id PID

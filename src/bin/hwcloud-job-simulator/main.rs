@@ -1,6 +1,7 @@
 //! `hwcloud-job-simulator`: a loopback simulator of the Huawei Cloud job APIs
 //! (CCE, CCE Autopilot, SWR, ELB, ECS, EVS, IMS, BMS, RDS, DDS, TaurusDB,
-//! GaussDB, GeminiDB, DCS, CBR) and the IAM project lookup.
+//! GaussDB, GeminiDB, DCS, CBR), the IAM project lookup, IAM's temporary
+//! keys (agencies, OIDC) and the ECS metadata service.
 //!
 //! The end-to-end tests run real Terraform against the provider, and the
 //! quickstart shows a wait completing; neither may touch a real cloud, so
