@@ -225,8 +225,10 @@ async fn id_token_answer(state: &AppState, headers: &HeaderMap, body: &[u8]) -> 
                 "the id token is not valid (the identity provider's current token cannot be read)",
             )),
         };
+    // The file is trimmed (CI systems end it with a newline); the token
+    // sent is not, since IAM would not accept one with whitespace around it.
     let current = current.trim();
-    if current.is_empty() || !constant_time_eq(req.id_token.trim().as_bytes(), current.as_bytes()) {
+    if current.is_empty() || !constant_time_eq(req.id_token.as_bytes(), current.as_bytes()) {
         return refused(&IamError::unauthenticated(
             "the id token is not valid (expired, rotated or not issued by the identity provider)",
         ));
@@ -666,6 +668,9 @@ mod tests {
         );
         let ((status, _), subject2) = sim.oidc("github-actions", "eyJsecond.token.sig").await;
         assert_eq!(status, 201);
+        // Whitespace around the token sent is not trimmed for the client.
+        let ((status, _), _) = sim.oidc("github-actions", "eyJsecond.token.sig\n").await;
+        assert_eq!(status, 401);
         assert!(subject2.is_some_and(|s| s != subject));
         let ((status, body), _) = sim.oidc("gitlab", "eyJsecond.token.sig").await;
         assert_eq!(
@@ -682,11 +687,11 @@ mod tests {
         assert_eq!(status, 201, "--token is a valid subject token too");
 
         let stats = sim.state.stats();
-        assert_eq!(stats.id_token_requests, 4);
+        assert_eq!(stats.id_token_requests, 5);
         assert_eq!(stats.sts_token_requests, 4);
         assert_eq!(stats.sts_assume_role_requests, 1);
         assert_eq!(stats.temporary_credentials_issued, 3);
-        assert_eq!(stats.iam_refusals, 4);
+        assert_eq!(stats.iam_refusals, 5);
     }
 
     #[tokio::test]
