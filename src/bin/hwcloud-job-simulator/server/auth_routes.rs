@@ -218,13 +218,11 @@ async fn id_token_answer(state: &AppState, headers: &HeaderMap, body: &[u8]) -> 
             "the id token is not valid (the simulator has no --id-token-file)",
         ));
     };
-    let current =
-        match tokio::fs::read_to_string(path).await {
-            Ok(text) => text,
-            Err(_) => return refused(&IamError::unauthenticated(
-                "the id token is not valid (the identity provider's current token cannot be read)",
-            )),
-        };
+    let Ok(current) = tokio::fs::read_to_string(path).await else {
+        return refused(&IamError::unauthenticated(
+            "the id token is not valid (the provider's current token cannot be read)",
+        ));
+    };
     // The file is trimmed (CI systems end it with a newline); the token
     // sent is not, since IAM would not accept one with whitespace around it.
     let current = current.trim();
