@@ -220,7 +220,7 @@ async fn id_token_answer(state: &AppState, headers: &HeaderMap, body: &[u8]) -> 
     };
     let Ok(current) = tokio::fs::read_to_string(path).await else {
         return refused(&IamError::unauthenticated(
-            "the id token is not valid (the provider's current token cannot be read)",
+            "the id token is not valid (the identity provider's token file cannot be read)",
         ));
     };
     // The file is trimmed (CI systems end it with a newline); the token
