@@ -462,6 +462,36 @@ fn a_wait_outlives_its_temporary_keys(tf: Terraform) {
     );
 }
 
+/// Keys the gateway refuses as expired before their announced `expires_at`
+/// (revoked early, or a clock that is off): the refusal (401 `APIGW.0307`)
+/// makes the provider renew once and retry, and the wait still succeeds.
+fn an_expiry_refusal_is_renewed_and_retried(tf: Terraform) {
+    // 4-second keys refused after 2: the provider's own renewal comes later
+    // (a fifth of the life before expiry), so polls meet the refusal.
+    let sim = Simulator::start_with(&["--credential-lifetime", "4", "--expire-early", "2"]);
+    let hcl = format!(
+        "{SIMULATOR_PROVIDER}{}",
+        wait_block("job", "cce", "run5-e2e-early")
+    );
+    let mut wd = Workdir::new(&tf, &sim, &hcl);
+    wd.set_env("HW_ASSUME_ROLE_AGENCY_NAME", AGENCY);
+    wd.set_env("HW_ASSUME_ROLE_DOMAIN_NAME", AGENCY_DOMAIN_NAME);
+    let log = trace(&mut wd);
+    let run = wd.apply();
+    assert!(run.success(), "{}", run.diagnostics());
+    assert_eq!(wd.outputs()["job"]["value"], "Success");
+    let stats = sim.stats();
+    let rejected = stats["expired_credential_rejections"].as_u64().unwrap_or(0);
+    assert!(rejected >= 1, "no poll met an expired key: {stats}");
+    // Every refusal was an expiry, each followed by a renewal.
+    assert_eq!(stats["auth_failures"], rejected, "{stats}");
+    assert!(
+        stats["temporary_credentials_issued"].as_u64().unwrap_or(0) > rejected,
+        "{stats}"
+    );
+    assert_no_secrets(&log, &run.diagnostics(), &[]);
+}
+
 fn cacert_file_against_https(tf: Terraform) {
     let dir = tempfile::tempdir().expect("temp dir");
     let tls_dir = dir.path().join("tls");
@@ -561,6 +591,7 @@ on_terraform_1_15!(
     metadata_through_hw_metadata_endpoint,
     metadata_that_never_answers_fails_fast,
     a_wait_outlives_its_temporary_keys,
+    an_expiry_refusal_is_renewed_and_retried,
     cacert_file_against_https,
     iam_refusal_of_an_unknown_agency,
 );

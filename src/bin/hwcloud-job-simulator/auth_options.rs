@@ -32,6 +32,10 @@ pub struct AuthOptions {
     pub credential_lifetime: Duration,
     /// Serve HTTPS from a private CA whose certificate goes in `DIR/ca.pem`.
     pub tls_dir: Option<PathBuf>,
+    /// The gateway treats temporary keys as expired this long before the
+    /// `expires_at` their holder was told (keys revoked early, or a clock
+    /// that is off), so a test can make a client meet an expiry refusal.
+    pub expire_early: Duration,
 }
 
 impl Default for AuthOptions {
@@ -45,6 +49,7 @@ impl Default for AuthOptions {
             metadata: false,
             credential_lifetime: DEFAULT_CREDENTIAL_LIFETIME,
             tls_dir: None,
+            expire_early: Duration::ZERO,
         }
     }
 }
@@ -61,11 +66,13 @@ pub enum AuthOptionError {
     FlagWithValue,
     #[error("--credential-lifetime must be a whole number of seconds from 1 to 86400")]
     BadLifetime,
+    #[error("--expire-early must be a whole number of seconds from 0 to 86400")]
+    BadExpireEarly,
     #[error("{0} may contain only letters, digits, '-', '_' and '.'")]
     BadName(&'static str),
 }
 
-const VALUED: [&str; 7] = [
+const VALUED: [&str; 8] = [
     "--agency",
     "--agency-domain-name",
     "--agency-domain-id",
@@ -73,13 +80,14 @@ const VALUED: [&str; 7] = [
     "--id-token-file",
     "--credential-lifetime",
     "--tls-dir",
+    "--expire-early",
 ];
 
 /// Collects the options as they come; `build` checks them.
 #[derive(Debug, Default)]
 pub struct Builder {
     agencies: Vec<String>,
-    single: [Option<String>; 6],
+    single: [Option<String>; 7],
     metadata: bool,
 }
 
@@ -133,7 +141,7 @@ impl Builder {
 
     pub fn build(self) -> Result<AuthOptions, AuthOptionError> {
         let defaults = AuthOptions::default();
-        let [domain_name, domain_id, idp_id, id_token_file, lifetime, tls_dir] = self.single;
+        let [domain_name, domain_id, idp_id, id_token_file, lifetime, tls_dir, early] = self.single;
         let name_ok = |s: &str| {
             s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
@@ -155,6 +163,13 @@ impl Builder {
                 _ => return Err(AuthOptionError::BadLifetime),
             },
         };
+        let expire_early = match early {
+            None => Duration::ZERO,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if n <= 86_400 => Duration::from_secs(n),
+                _ => return Err(AuthOptionError::BadExpireEarly),
+            },
+        };
         Ok(AuthOptions {
             agencies: if self.agencies.is_empty() {
                 defaults.agencies
@@ -172,6 +187,7 @@ impl Builder {
             metadata: self.metadata,
             credential_lifetime,
             tls_dir: tls_dir.map(PathBuf::from),
+            expire_early,
         })
     }
 }
@@ -224,6 +240,7 @@ mod tests {
             "3",
             "--tls-dir",
             "/tmp/tls",
+            "--expire-early=2",
         ]);
         let Ok(o) = o else {
             panic!("{o:?}");
@@ -236,6 +253,7 @@ mod tests {
         assert!(o.metadata);
         assert_eq!(o.credential_lifetime, Duration::from_secs(3));
         assert_eq!(o.tls_dir, Some(PathBuf::from("/tmp/tls")));
+        assert_eq!(o.expire_early, Duration::from_secs(2));
     }
 
     #[test]
@@ -251,6 +269,13 @@ mod tests {
             parse(&["--metadata=yes"]),
             Err(AuthOptionError::FlagWithValue)
         );
+        for bad in ["-1", "86401", "soon"] {
+            assert_eq!(
+                parse(&["--expire-early", bad]),
+                Err(AuthOptionError::BadExpireEarly),
+                "{bad}"
+            );
+        }
         assert_eq!(
             parse(&["--metadata", "--metadata"]),
             Err(AuthOptionError::Repeated("--metadata"))

@@ -20,6 +20,7 @@ USAGE:
                           [--rate-limit N] [--agency NAME]... [--agency-domain-name NAME]
                           [--agency-domain-id ID] [--idp-id ID] [--id-token-file PATH]
                           [--metadata] [--credential-lifetime SECS] [--tls-dir DIR]
+                          [--expire-early SECS]
 
 OPTIONS:
     --listen ADDR       loopback address to listen on (default 127.0.0.1:0)
@@ -53,6 +54,9 @@ OPTIONS:
                         certificate is written to DIR/ca.pem before the
                         banner, and the server certificate covers 127.0.0.1
                         and localhost
+    --expire-early SECS refuse temporary keys as expired SECS before the
+                        expires_at they were issued with (keys revoked
+                        early, a clock that is off), default 0
     -h, --help          print this help
 
 The first stdout line is `listening on http://HOST:PORT` (`https://` with

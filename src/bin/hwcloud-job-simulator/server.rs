@@ -115,6 +115,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl AppState {
     pub fn new(config: Config) -> Arc<AppState> {
+        let expire_early = config.auth.expire_early;
         Arc::new(AppState {
             config,
             stats: Mutex::new(Stats::default()),
@@ -124,7 +125,7 @@ impl AppState {
                 started: Instant::now(),
                 seen: 0,
             }),
-            sts: crate::sts::Store::default(),
+            sts: crate::sts::Store::expiring_early(expire_early),
         })
     }
 

@@ -70,6 +70,9 @@ struct Inner {
 pub struct Store {
     inner: Mutex<Inner>,
     issued: AtomicU64,
+    /// How long before the announced `expires_at` the gateway refuses a
+    /// key (`--expire-early`).
+    early: Duration,
 }
 
 fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
@@ -139,6 +142,15 @@ const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 const TOKEN_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 impl Store {
+    /// A store whose keys the gateway refuses `early` before the
+    /// `expires_at` it announces.
+    pub fn expiring_early(early: Duration) -> Store {
+        Store {
+            early,
+            ..Store::default()
+        }
+    }
+
     /// Issues temporary keys valid for `lifetime` from `now`. The access
     /// key carries a serial number (`TMP00001…`), so that a test can tell
     /// issuances apart in logs; the secret and token are random.
@@ -223,7 +235,15 @@ impl Store {
 
 impl TemporaryKeys for Store {
     fn lookup(&self, access: &str) -> Option<TemporaryKey> {
-        lock(&self.inner).keys.get(access).map(|r| r.value.clone())
+        let mut key = lock(&self.inner)
+            .keys
+            .get(access)
+            .map(|r| r.value.clone())?;
+        key.expires_at = key
+            .expires_at
+            .checked_sub(self.early)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        Some(key)
     }
 }
 
@@ -272,6 +292,15 @@ mod tests {
         assert_eq!(key.expires_text, a.expires_at);
         assert_eq!(key.origin, "agency");
         assert!(store.lookup("TMP99999NOSUCHKEY000").is_none());
+    }
+
+    #[test]
+    fn an_early_store_enforces_an_earlier_expiry_than_it_announces() {
+        let store = Store::expiring_early(Duration::from_secs(2));
+        let c = store.issue(at(0), Duration::from_secs(5), "agency");
+        let key = store.lookup(&c.access);
+        assert_eq!(key.as_ref().map(|k| k.expires_at), Some(at(3)));
+        assert_eq!(key.map(|k| k.expires_text), Some(c.expires_at));
     }
 
     #[test]
