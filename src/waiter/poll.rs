@@ -267,9 +267,28 @@ struct Tally<E> {
 /// `probe` receives the time left before the deadline, so it can bound its own
 /// request timeout; the waiter also drops the probe's future at the deadline.
 pub async fn wait_for_job<F, Fut, O, E>(
+    probe: F,
+    cfg: &WaitConfig,
+    cancel: &CancellationToken,
+) -> Result<Waited, WaitError<E>>
+where
+    F: FnMut(Duration) -> Fut + Send,
+    Fut: Future<Output = Result<O, E>> + Send,
+    O: Observation,
+    E: RetryableError + fmt::Display + Send,
+{
+    wait_for_job_observed(probe, cfg, cancel, &mut |_| {}).await
+}
+
+/// [`wait_for_job`], telling `on_poll` of every job a poll returned, the
+/// last one included, before the loop acts on it. Whoever shows progress
+/// (the action's stream) decides what is worth a message; the waiter knows
+/// nothing of how it is shown.
+pub async fn wait_for_job_observed<F, Fut, O, E>(
     mut probe: F,
     cfg: &WaitConfig,
     cancel: &CancellationToken,
+    on_poll: &mut (dyn FnMut(&Job) + Send),
 ) -> Result<Waited, WaitError<E>>
 where
     F: FnMut(Duration) -> Fut + Send,
@@ -332,6 +351,7 @@ where
             "poll"
         );
         let job = seen.into_job();
+        on_poll(&job);
 
         match (job.phase, next) {
             (Phase::Done, _) => {
