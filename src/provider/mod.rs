@@ -9,6 +9,7 @@
 pub mod config;
 pub mod credentials_origin;
 pub mod job_wait;
+pub mod job_wait_action;
 pub mod job_wait_resource;
 pub mod projects;
 pub mod schema;
@@ -25,9 +26,10 @@ use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::tfplugin6::provider_server::Provider;
 use crate::protocol::tfplugin6::{
     apply_resource_change, configure_provider, get_metadata, get_provider_schema,
-    get_resource_identity_schemas, import_resource_state, plan_resource_change, read_data_source,
-    read_resource, stop_provider, upgrade_resource_state, validate_data_resource_config,
-    validate_provider_config, validate_resource_config, DynamicValue, ServerCapabilities,
+    get_resource_identity_schemas, import_resource_state, invoke_action, plan_action,
+    plan_resource_change, read_data_source, read_resource, stop_provider, upgrade_resource_state,
+    validate_action_config, validate_data_resource_config, validate_provider_config,
+    validate_resource_config, ActionSchema, DynamicValue, ServerCapabilities,
 };
 use crate::protocol::value::{self, Value};
 
@@ -105,6 +107,29 @@ fn check_resource_type_name(name: &str) -> Result<(), Status> {
     }
 }
 
+fn check_action_type_name(name: &str) -> Result<(), Status> {
+    if name == schema::JOB_WAIT {
+        Ok(())
+    } else {
+        Err(Status::not_found(format!(
+            "this provider has no action {name:?}; it serves {}",
+            schema::JOB_WAIT
+        )))
+    }
+}
+
+/// An action event as the protocol carries it.
+fn action_event(event: job_wait_action::Event) -> invoke_action::Event {
+    use invoke_action::event::{Completed, Progress, Type};
+    let kind = match event {
+        job_wait_action::Event::Progress(message) => Type::Progress(Progress { message }),
+        job_wait_action::Event::Completed(diags) => Type::Completed(Completed {
+            diagnostics: diags.into_proto(),
+        }),
+    };
+    invoke_action::Event { r#type: Some(kind) }
+}
+
 fn default_timeout() -> String {
     crate::duration::format_compact(crate::waiter::DEFAULT_READ_TIMEOUT)
 }
@@ -146,6 +171,11 @@ impl Provider for JobWaitProvider {
             resources: vec![get_metadata::ResourceMetadata {
                 type_name: schema::JOB_WAIT.to_string(),
             }],
+            // Terraform before 1.14 does not read this field, so older
+            // versions see the same provider as before.
+            actions: vec![get_metadata::ActionMetadata {
+                type_name: schema::JOB_WAIT.to_string(),
+            }],
             ..Default::default()
         }))
     }
@@ -165,6 +195,12 @@ impl Provider for JobWaitProvider {
         response
             .resource_schemas
             .insert(schema::JOB_WAIT.to_string(), job_wait_resource_schema());
+        response.action_schemas.insert(
+            schema::JOB_WAIT.to_string(),
+            ActionSchema {
+                schema: Some(schema::job_wait_action_schema(&default_timeout())),
+            },
+        );
         Ok(Response::new(response))
     }
 
@@ -375,6 +411,52 @@ impl Provider for JobWaitProvider {
         Ok(Response::new(response))
     }
 
+    async fn validate_action_config(
+        &self,
+        request: Request<validate_action_config::Request>,
+    ) -> Result<Response<validate_action_config::Response>, Status> {
+        let req = request.get_ref();
+        check_action_type_name(&req.type_name)?;
+        let config = decode(req.config.as_ref())?;
+        Ok(Response::new(validate_action_config::Response {
+            diagnostics: errors(job_wait_action::validate(&config)),
+        }))
+    }
+
+    /// Planning an action asks nothing of the cloud: the job may not even
+    /// exist before the apply that starts it.
+    async fn plan_action(
+        &self,
+        request: Request<plan_action::Request>,
+    ) -> Result<Response<plan_action::Response>, Status> {
+        let req = request.get_ref();
+        check_action_type_name(&req.action_type)?;
+        let config = decode(req.config.as_ref())?;
+        Ok(Response::new(plan_action::Response {
+            diagnostics: errors(job_wait_action::validate(&config)),
+            deferred: None,
+        }))
+    }
+
+    async fn invoke_action(
+        &self,
+        request: Request<invoke_action::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<invoke_action::Event>>, Status> {
+        use futures::StreamExt as _;
+        let req = request.into_inner();
+        check_action_type_name(&req.action_type)?;
+        let config = decode(req.config.as_ref())?;
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(job_wait_action::invoke(
+            self.configured(),
+            config,
+            self.current_stop(),
+            tx,
+        ));
+        let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|e| Ok(action_event(e)));
+        Ok(Response::new(Box::pin(events)))
+    }
+
     async fn stop_provider(
         &self,
         _request: Request<stop_provider::Request>,
@@ -445,6 +527,61 @@ mod tests {
         let r = &s.resource_schemas[schema::JOB_WAIT];
         assert_eq!(r.version, schema::JOB_WAIT_RESOURCE_SCHEMA_VERSION);
         assert!(s.data_source_schemas.contains_key(schema::JOB_WAIT));
+        assert_eq!(meta.actions.len(), 1);
+        assert_eq!(meta.actions[0].type_name, schema::JOB_WAIT);
+        let action = s.action_schemas[schema::JOB_WAIT]
+            .schema
+            .as_ref()
+            .and_then(|s| s.block.as_ref())
+            .expect("action block");
+        let mut names: Vec<&str> = action.attributes.iter().map(|a| a.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "job_id",
+                "poll_interval",
+                "project_id",
+                "region",
+                "service",
+                "timeout"
+            ]
+        );
+        // An action keeps no state: nothing in it is computed.
+        assert!(action.attributes.iter().all(|a| !a.computed));
+        assert!(action.block_types.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unconfigured_invocation_streams_one_completion() {
+        use futures::StreamExt as _;
+        let p = unconfigured();
+        let cfg = Value::object([("service", text("cce")), ("job_id", text("j-1"))]);
+        let stream = p
+            .invoke_action(Request::new(invoke_action::Request {
+                action_type: schema::JOB_WAIT.into(),
+                config: dv(&cfg),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        let events: Vec<_> = stream.collect().await;
+        assert_eq!(events.len(), 1);
+        let Some(invoke_action::event::Type::Completed(done)) =
+            events[0].as_ref().expect("event").r#type.clone()
+        else {
+            panic!("{events:?}")
+        };
+        assert_eq!(done.diagnostics[0].summary, "Provider is not configured");
+        let e = p
+            .plan_action(Request::new(plan_action::Request {
+                action_type: "huaweicloud_other".into(),
+                ..Default::default()
+            }))
+            .await
+            .expect_err("not found");
+        assert!(e.message().contains("no action"));
     }
 
     #[tokio::test]
