@@ -246,6 +246,51 @@ fn ctrl_c_during_an_action_ends_it_promptly(tf: Terraform) {
     assert_eq!(polls_of(&sim, job), after, "polling went on after Ctrl-C");
 }
 
+/// `examples/action` as shipped, against the simulator: its action runs
+/// after the resource standing for the job's start is created.
+#[test]
+fn the_action_example_runs_after_its_trigger() {
+    let tf = Terraform::v1_15();
+    let sim = Simulator::start();
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/action/main.tf"),
+    )
+    .expect("example");
+    let mut wd = Workdir::verbatim(&tf, &sim, &example);
+    let endpoints = format!(
+        r#"{{cce="{0}/cce",iam="{0}"}}"#,
+        sim.base_url.trim_end_matches('/')
+    );
+    wd.set_env("TF_VAR_endpoints", &endpoints);
+    wd.set_env("TF_VAR_upgrade_job_id", "run2-e2e-example");
+    wd.set_env("TF_VAR_poll_interval", "1s");
+    let run = wd.apply();
+    let out = run.stdout();
+    assert!(run.success(), "{}", run.diagnostics());
+    let by = "Action action.huaweicloud_job_wait.upgrade (triggered by terraform_data.upgrade_started): ";
+    assert!(
+        out.contains(&format!(
+            "{by}Waiting for CCE job run2-e2e-example: polling at most every 1s for up to 2h"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{by}CCE job run2-e2e-example: Success; 3 of 3 sub-jobs done;"
+        )),
+        "{out}"
+    );
+    // Another apply with the same job id invokes nothing.
+    let again = wd.apply();
+    assert!(again.success(), "{}", again.diagnostics());
+    assert!(
+        !again.stdout().contains("Action started"),
+        "{}",
+        again.stdout()
+    );
+    assert_eq!(polls_of(&sim, "run2-e2e-example"), 3);
+}
+
 /// Terraform 1.0.3 knows nothing of actions: a configuration written for it
 /// (a data source and a resource) plans and applies with this build as it
 /// did before, and a second plan has nothing to do.

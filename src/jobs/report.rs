@@ -377,7 +377,8 @@ pub fn progress_line(job: &Job, job_id: &str, elapsed: Duration) -> String {
         line.push_str("; no sub-jobs reported");
     } else {
         let _ = write!(line, "; {}", job.sub_job_progress());
-        if let Some(running) = running_sub_job(job) {
+        // A finished job's leftover pending steps are not running.
+        if let Some(running) = running_sub_job(job).filter(|_| job.phase == Phase::Pending) {
             let _ = write!(line, "; running {running}");
         }
     }

@@ -248,10 +248,14 @@ mod tests {
             report::progress_line(&plain, "j", Duration::from_secs(3)),
             "ELB job j: RUNNING; no sub-jobs reported; progress 40%; 3s elapsed"
         );
-        let failed = cce("Failed", vec![sub("Success", "A"), sub("Failed", "B")]);
+        // A failed job's steps that never ran are not "running".
+        let failed = cce(
+            "Failed",
+            vec![sub("Success", "A"), sub("Failed", "B"), sub("Init", "C")],
+        );
         assert_eq!(
             report::progress_line(&failed, "j", Duration::ZERO),
-            "CCE job j: Failed; 1 of 2 sub-jobs done, 1 failed; 0s elapsed"
+            "CCE job j: Failed; 1 of 3 sub-jobs done, 1 failed; 0s elapsed"
         );
         let cadence = Cadence::new(&args(), Instant::now());
         assert_eq!(
