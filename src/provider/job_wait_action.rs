@@ -353,6 +353,53 @@ mod tests {
             .any(|d| d.summary == "Provider is not configured"));
     }
 
+    /// Terraform dropping the stream (its own cancellation) ends the wait:
+    /// no poll goes on for a caller that has gone.
+    #[tokio::test]
+    async fn a_dropped_stream_cancels_the_wait() {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", silent.local_addr().expect("addr"));
+        let text = |s: &str| Value::String(s.to_string());
+        let block = Value::object([
+            ("region", text("cn-north-4")),
+            ("access_key", text("AKUNITTEST0000000001")),
+            ("secret_key", text("SKunit-test-secret")),
+            ("project_id", text("0123456789abcdef0123456789abcdef")),
+            ("endpoints", Value::object([("cce", text(&url))])),
+        ]);
+        let (configured, diags) = super::super::settings::configure(&block, &|_| None);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let cfg = Value::object([
+            ("service", text("cce")),
+            ("job_id", text("stall-unit")),
+            ("poll_interval", text("1s")),
+        ]);
+        let (tx, mut rx) = mpsc::channel(8);
+        let never_stopped = CancellationToken::new();
+        let running = tokio::spawn(invoke(
+            configured.map(Arc::new),
+            cfg,
+            never_stopped.clone(),
+            tx,
+        ));
+        let (_held_open, _) = tokio::time::timeout(Duration::from_secs(10), silent.accept())
+            .await
+            .expect("the invocation polls")
+            .expect("accept");
+        assert!(matches!(rx.recv().await, Some(Event::Progress(_))));
+        drop(rx);
+        tokio::time::timeout(Duration::from_secs(10), running)
+            .await
+            .expect("the wait ends once nobody listens")
+            .expect("task");
+        assert!(
+            !never_stopped.is_cancelled(),
+            "only the invocation's own token"
+        );
+    }
+
     #[test]
     fn the_action_validates_like_the_data_source_with_a_plain_timeout() {
         let cfg = |timeout: &str| {

@@ -700,6 +700,80 @@ mod tests {
         assert!(e.message().contains("managed resource"));
     }
 
+    /// An invocation polls an endpoint that never answers; `StopProvider`
+    /// ends it at once, the start line first and the cancellation last.
+    #[tokio::test]
+    async fn stop_provider_ends_an_invocation_in_flight() {
+        use futures::StreamExt as _;
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", silent.local_addr().expect("addr"));
+        let p = Arc::new(unconfigured());
+        let provider_block = Value::object([
+            ("region", text("cn-north-4")),
+            ("access_key", text("AKUNITTEST0000000001")),
+            ("secret_key", text("SKunit-test-secret")),
+            ("project_id", text("0123456789abcdef0123456789abcdef")),
+            ("endpoints", Value::object([("cce", text(&url))])),
+        ]);
+        let r = p
+            .configure_provider(Request::new(configure_provider::Request {
+                config: dv(&provider_block),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        let cfg = Value::object([
+            ("service", text("cce")),
+            ("job_id", text("stall-unit")),
+            ("poll_interval", text("1s")),
+        ]);
+        let stream = p
+            .invoke_action(Request::new(invoke_action::Request {
+                action_type: schema::JOB_WAIT.into(),
+                config: dv(&cfg),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        let collected = tokio::spawn(stream.collect::<Vec<_>>());
+        let (_held_open, _) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), silent.accept())
+                .await
+                .expect("the invocation polls the endpoint")
+                .expect("accept");
+        p.stop_provider(Request::new(Default::default()))
+            .await
+            .expect("ok");
+        let events = tokio::time::timeout(std::time::Duration::from_secs(10), collected)
+            .await
+            .expect("StopProvider ends the invocation promptly")
+            .expect("task");
+        let kinds: Vec<_> = events
+            .into_iter()
+            .map(|e| e.expect("event").r#type.expect("type"))
+            .collect();
+        use invoke_action::event::Type;
+        assert!(
+            matches!(&kinds[0], Type::Progress(p) if p.message.starts_with("Waiting for CCE job stall-unit")),
+            "{kinds:?}"
+        );
+        let Some(Type::Completed(done)) = kinds.last() else {
+            panic!("{kinds:?}")
+        };
+        assert!(
+            done.diagnostics
+                .iter()
+                .any(|d| d.summary.contains("was cancelled")),
+            "{:?}",
+            done.diagnostics
+        );
+    }
+
     /// A create polls an endpoint that never answers; `StopProvider` must
     /// end it at once, with no state stored.
     #[tokio::test]
