@@ -90,16 +90,19 @@ fn invoked_ad_hoc_with_progress_lines(tf: Terraform) {
     assert_eq!(polls_of(&sim, job), 4, "three running answers, then done");
 }
 
-/// `action_trigger` after a create runs the action once the resource exists;
-/// a failed job fails the apply with the data source's report, the nested
-/// CCE sub-job's reason included.
+/// `action_trigger` after a create runs the action once the resource exists,
+/// with a job id that only that resource knows; a failed job fails the
+/// apply with the data source's report, the nested CCE sub-job's reason
+/// included.
 fn triggered_after_create_and_failing_with_the_nested_reason(tf: Terraform) {
     let sim = Simulator::start();
     let ok = "run1-e2e-trigger";
     let failing = "fail2-e2e-trigger";
     let hcl = format!(
         r#"{PROVIDER}{}{}
+# The job id is known only once this resource exists, as when it started the job.
 resource "terraform_data" "ok" {{
+  input = "{ok}"
   lifecycle {{
     action_trigger {{
       events  = [after_create]
@@ -117,7 +120,7 @@ resource "terraform_data" "failing" {{
   }}
 }}
 "#,
-        action_block("ok", ok, ""),
+        action_block("ok", "${terraform_data.ok.output}", ""),
         action_block("failing", failing, ""),
     );
     let wd = Workdir::new(&tf, &sim, &hcl);
@@ -125,6 +128,12 @@ resource "terraform_data" "failing" {{
     assert!(plan.success(), "{}", plan.diagnostics());
     assert!(
         plan.stdout().contains("Actions: 2 to invoke."),
+        "{}",
+        plan.stdout()
+    );
+    assert!(
+        plan.stdout()
+            .contains("job_id        = (known after apply)"),
         "{}",
         plan.stdout()
     );
