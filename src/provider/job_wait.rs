@@ -28,8 +28,8 @@ pub struct WaitArgs {
     pub project_id: Option<String>,
     pub poll_interval: Duration,
     pub timeout: Duration,
-    /// The data source or the resource: it decides which `timeouts`
-    /// attribute holds the limit, and how messages name it.
+    /// The data source, the resource or the action: it decides which
+    /// setting holds the limit, and how messages name it.
     pub kind: JobWaitKind,
 }
 

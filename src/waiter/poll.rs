@@ -630,6 +630,34 @@ mod tests {
         }
     }
 
+    /// The observer sees each polled job once, in order, the final one
+    /// included, and a transient error shows it nothing.
+    #[tokio::test(start_paused = true)]
+    async fn the_observer_sees_every_polled_job_in_order() {
+        let script = Script::new(vec![
+            cce("Running"),
+            transient("HTTP 503"),
+            cce("Running"),
+            cce("Success"),
+        ]);
+        let mut seen = Vec::new();
+        let w = wait_for_job_observed(
+            script.probe(),
+            &cfg(1800, 5, 5),
+            &CancellationToken::new(),
+            &mut |job: &Job| seen.push((job.status.clone(), Instant::now())),
+        )
+        .await
+        .expect("done");
+        assert_eq!(w.polls, 4);
+        let statuses: Vec<&str> = seen.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(statuses, ["Running", "Running", "Success"]);
+        // Told as each answer came, not at the end.
+        let calls = script.calls();
+        assert_eq!(seen[0].1, calls[0].0);
+        assert_eq!(seen[2].1, calls[3].0);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn finished_job_takes_one_poll() {
         let script = Script::new(vec![cce("Success")]);
