@@ -111,6 +111,7 @@ fn shown(value: &str) -> String {
 /// one written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallPath {
+    text: String,
     segments: Vec<String>,
 }
 
@@ -143,6 +144,7 @@ impl CallPath {
         }
         if text == "/" {
             return Ok(CallPath {
+                text: text.to_string(),
                 segments: Vec::new(),
             });
         }
@@ -161,7 +163,15 @@ impl CallPath {
                 );
             }
         }
-        Ok(CallPath { segments })
+        Ok(CallPath {
+            text: text.to_string(),
+            segments,
+        })
+    }
+
+    /// The path as written, `{project_id}` and all.
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     pub fn uses_project_id(&self) -> bool {
