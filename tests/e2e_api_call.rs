@@ -276,3 +276,38 @@ fn secrets_never_reach_the_trace_log_but_the_call_does() {
         "a signature value is in the log"
     );
 }
+
+/// The shipped example runs as written against the simulator.
+#[test]
+fn the_start_and_wait_example_runs_on_the_simulator() {
+    let tf = Terraform::v1_15();
+    let sim = Simulator::start();
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/start-and-wait/main.tf"),
+    )
+    .expect("example");
+    let wd = Workdir::verbatim(&tf, &sim, &example);
+    let endpoints = format!("endpoints={{cce=\"{0}/cce\",iam=\"{0}\"}}", sim.base_url);
+    let run = wd.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        &endpoints,
+        "-var",
+        "cluster_id=c1",
+        "-var",
+        "node_name=run1-worker",
+    ]);
+    assert!(run.success(), "apply failed:\n{}", run.diagnostics());
+    let out = wd.outputs();
+    let job = out["node_job_id"]["value"].as_str().unwrap_or_default();
+    assert!(job.starts_with("run1-worker-node-"), "{out}");
+    assert_eq!(
+        out["node_uid"]["value"].as_str().map(str::len),
+        Some(36),
+        "{out}"
+    );
+    assert_eq!(start_count(&sim, &nodes_path()), 1);
+}

@@ -71,7 +71,7 @@ pub fn api_call_schema() -> Schema {
         vec![
             attribute("method", string(), &format!("HTTP method of {what}: `{methods}`.")).required(),
             attribute("path", string(),
-                &format!("Path of {what}, starting with `/`, as the API reference writes it, e.g. `/v3/{{project_id}}/elb/loadbalancers/{{id}}/upgrade` with the id filled in. `{{project_id}}` is replaced with the effective project id. No scheme or host (they come from the service's endpoint), no `?` or `#` (use `query`), no `.` or `..` or empty segments, no `%`: write characters as they are, each segment is percent-encoded as the signature requires.")).required(),
+                &format!("Path of {what}, starting with `/`, as the API reference writes it with every placeholder but `{{project_id}}` filled in, e.g. `/v3/{{project_id}}/elb/loadbalancers/${{var.lb_id}}/upgrade`. `{{project_id}}` is replaced with the effective project id; any other `{{...}}` is refused. No scheme or host (they come from the service's endpoint), no `?` or `#` (use `query`), no `.` or `..` or empty segments, no `%`: write characters as they are, each segment is percent-encoded as the signature requires.")).required(),
             attribute("query", Type::map(string()),
                 &format!("Query parameters of {what}; encoded and signed.")).optional(),
             attribute("body", string(),
