@@ -311,3 +311,37 @@ fn the_start_and_wait_example_runs_on_the_simulator() {
     );
     assert_eq!(start_count(&sim, &nodes_path()), 1);
 }
+
+/// Headers the provider owns and a path that leaves its endpoint are refused
+/// at plan, before any request.
+#[test]
+fn bad_headers_and_paths_are_refused_at_plan() {
+    let tf = Terraform::v1_15();
+    let sim = Simulator::start();
+    let hcl = format!(
+        r#"{PROVIDER}
+resource "huaweicloud_api_call" "bad" {{
+  service = "nosuch"
+  method  = "POST"
+  path    = "/v3/{{project_id}}/../iam"
+  headers = {{ "x-AUTH-token" = "mine" }}
+}}
+"#
+    );
+    let wd = Workdir::new(&tf, &sim, &hcl);
+    let run = wd.plan();
+    assert!(!run.success());
+    let text = run.diagnostics();
+    assert!(text.contains("is not an endpoints key"), "{text}");
+    assert!(text.contains("`cce`") && text.contains("`iam`"), "{text}");
+    assert!(text.contains("a `.` or `..` segment"), "{text}");
+    assert!(text.contains("is set by the provider"), "{text}");
+    // Our message names the header, not its value (Terraform quotes the line).
+    assert!(
+        !text.contains(
+            "is set by the provider, which signs every request with its own credentials. mine"
+        ),
+        "{text}"
+    );
+    assert_eq!(sim.stats()["total_requests"], 0);
+}
