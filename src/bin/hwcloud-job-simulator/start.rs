@@ -399,6 +399,19 @@ mod tests {
         assert!(node_request_problem(&json!([1])).is_some());
     }
 
+    /// Bodies built with the official SDK's models
+    /// (scripts/fixtures/start_calls.py) are accepted.
+    #[test]
+    fn bodies_built_by_the_sdk_are_accepted() {
+        let node: Value = serde_json::from_str(include_str!("fixtures/create_node_request.json"))
+            .unwrap_or_default();
+        assert_eq!(node_request_problem(&node), None, "{node}");
+        let upgrade: Value =
+            serde_json::from_str(include_str!("fixtures/upgrade_loadbalancer_request.json"))
+                .unwrap_or_default();
+        assert_eq!(upgrade_request_problem(&upgrade), None, "{upgrade}");
+    }
+
     #[test]
     fn upgrade_requests_follow_the_action_rules() {
         assert_eq!(

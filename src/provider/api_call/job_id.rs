@@ -155,6 +155,27 @@ mod tests {
         assert_eq!(path("byNumber.0").extract(&body).unwrap(), "zero-key");
     }
 
+    /// The paths the docs give, on answers built with the official SDK's
+    /// models (scripts/fixtures/start_calls.py).
+    #[test]
+    fn the_documented_paths_find_the_job_in_the_sdks_answers() {
+        let node: Json =
+            serde_json::from_str(include_str!("fixtures/create_node_response.json")).unwrap();
+        assert_eq!(
+            path("status.jobID").extract(&node).unwrap(),
+            "5ed7acd7-87db-11ec-b5e5-0255ac101514"
+        );
+        let upgrade: Json =
+            serde_json::from_str(include_str!("fixtures/upgrade_loadbalancer_response.json"))
+                .unwrap();
+        assert_eq!(
+            path("job_id").extract(&upgrade).unwrap(),
+            "ff8080828a2e2b54018a3ff0f2a42c2e"
+        );
+        // Not the request id, which sits beside it.
+        assert!(path("status.job_id").extract(&node).is_err());
+    }
+
     #[test]
     fn a_missing_or_wrong_value_says_what_was_found() {
         let body = json!({"status": {"jobID": null, "obj": {}, "bad": "a b"}, "jobs": []});
