@@ -3,6 +3,7 @@
 //! can treat every call as an opaque, classifiable probe.
 
 pub mod budget;
+pub mod call;
 pub mod client;
 pub mod credentials;
 pub mod endpoints;

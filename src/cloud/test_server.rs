@@ -17,6 +17,8 @@ pub struct Captured {
     /// Path and query exactly as received.
     pub target: String,
     pub headers: Vec<(String, String)>,
+    /// The body, as far as `Content-Length` announced it.
+    pub body: Vec<u8>,
 }
 
 impl Captured {
@@ -165,18 +167,40 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
+    let head_end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(buf.len(), |i| i + 4);
+    let mut body = buf.split_off(head_end);
     let text = String::from_utf8_lossy(&buf).to_string();
     let mut lines = text.split("\r\n");
     let first = lines.next().unwrap_or_default();
     let mut parts = first.split(' ');
+    let method = parts.next().unwrap_or_default().to_string();
+    let target = parts.next().unwrap_or_default().to_string();
+    let headers: Vec<(String, String)> = lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(1 << 20);
+    while body.len() < length {
+        match sock.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    body.truncate(length);
     let captured = Captured {
-        method: parts.next().unwrap_or_default().to_string(),
-        target: parts.next().unwrap_or_default().to_string(),
-        headers: lines
-            .take_while(|l| !l.is_empty())
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect(),
+        method,
+        target,
+        headers,
+        body,
     };
     reqs.lock().unwrap().push(captured.clone());
     let filler = vec![b'x'; 8192];

@@ -6,6 +6,7 @@
 //! protocol misuse (an unknown data source or resource type name, an
 //! undecodable value).
 
+pub mod api_call;
 pub mod config;
 pub mod credentials_origin;
 pub mod job_wait;
@@ -58,6 +59,42 @@ impl JobWaitProvider {
 
     fn current_stop(&self) -> CancellationToken {
         self.stop.token()
+    }
+
+    /// Create sends the call, destroy `on_destroy`'s request; there is no
+    /// update, since every argument replaces.
+    async fn apply_api_call(
+        &self,
+        req: &apply_resource_change::Request,
+    ) -> Result<Response<apply_resource_change::Response>, Status> {
+        let prior = decode(req.prior_state.as_ref())?;
+        let planned = decode(req.planned_state.as_ref())?;
+        let config = decode(req.config.as_ref())?;
+        let cancel = self.current_stop();
+        let configured = self.configured();
+        let result = if planned.is_null() {
+            api_call::destroy(configured.as_ref(), &prior, &cancel)
+                .await
+                .map(|()| Value::Null)
+        } else {
+            match &configured {
+                None => Err(not_configured()),
+                Some(c) => api_call::create(c, &config, &cancel).await,
+            }
+        };
+        Ok(Response::new(match result {
+            Ok(state) => apply_resource_change::Response {
+                new_state: Some(value::to_dynamic(&state)),
+                private: req.planned_private.clone(),
+                ..Default::default()
+            },
+            // Nothing stored for a failed create; a failed destroy keeps it.
+            Err(diags) => apply_resource_change::Response {
+                new_state: Some(value::to_dynamic(&prior)),
+                diagnostics: errors(diags),
+                ..Default::default()
+            },
+        }))
     }
 
     fn configured(&self) -> Option<Arc<settings::Configured>> {
@@ -168,9 +205,14 @@ impl Provider for JobWaitProvider {
             data_sources: vec![get_metadata::DataSourceMetadata {
                 type_name: schema::JOB_WAIT.to_string(),
             }],
-            resources: vec![get_metadata::ResourceMetadata {
-                type_name: schema::JOB_WAIT.to_string(),
-            }],
+            resources: vec![
+                get_metadata::ResourceMetadata {
+                    type_name: schema::JOB_WAIT.to_string(),
+                },
+                get_metadata::ResourceMetadata {
+                    type_name: api_call::API_CALL.to_string(),
+                },
+            ],
             // Terraform before 1.14 does not read this field, so older
             // versions see the same provider as before.
             actions: vec![get_metadata::ActionMetadata {
@@ -201,6 +243,9 @@ impl Provider for JobWaitProvider {
                 schema: Some(schema::job_wait_action_schema(&default_timeout())),
             },
         );
+        response
+            .resource_schemas
+            .insert(api_call::API_CALL.to_string(), api_call::api_call_schema());
         Ok(Response::new(response))
     }
 
@@ -283,6 +328,12 @@ impl Provider for JobWaitProvider {
         request: Request<validate_resource_config::Request>,
     ) -> Result<Response<validate_resource_config::Response>, Status> {
         let req = request.get_ref();
+        if req.type_name == api_call::API_CALL {
+            let config = decode(req.config.as_ref())?;
+            return Ok(Response::new(validate_resource_config::Response {
+                diagnostics: errors(api_call::validate(&config)),
+            }));
+        }
         check_resource_type_name(&req.type_name)?;
         let config = decode(req.config.as_ref())?;
         Ok(Response::new(validate_resource_config::Response {
@@ -295,8 +346,13 @@ impl Provider for JobWaitProvider {
         request: Request<upgrade_resource_state::Request>,
     ) -> Result<Response<upgrade_resource_state::Response>, Status> {
         let req = request.get_ref();
-        check_resource_type_name(&req.type_name)?;
-        let response = match job_wait_resource::upgrade(req.version, req.raw_state.as_ref()) {
+        let upgrade = if req.type_name == api_call::API_CALL {
+            api_call::upgrade
+        } else {
+            check_resource_type_name(&req.type_name)?;
+            job_wait_resource::upgrade
+        };
+        let response = match upgrade(req.version, req.raw_state.as_ref()) {
             Ok(state) => upgrade_resource_state::Response {
                 upgraded_state: Some(value::to_dynamic(&state)),
                 diagnostics: Vec::new(),
@@ -316,7 +372,10 @@ impl Provider for JobWaitProvider {
         request: Request<read_resource::Request>,
     ) -> Result<Response<read_resource::Response>, Status> {
         let req = request.into_inner();
-        check_resource_type_name(&req.type_name)?;
+        // An api_call's answer was kept at create; refresh sends nothing either.
+        if req.type_name != api_call::API_CALL {
+            check_resource_type_name(&req.type_name)?;
+        }
         Ok(Response::new(read_resource::Response {
             new_state: req.current_state,
             private: req.private,
@@ -329,6 +388,19 @@ impl Provider for JobWaitProvider {
         request: Request<plan_resource_change::Request>,
     ) -> Result<Response<plan_resource_change::Response>, Status> {
         let req = request.get_ref();
+        if req.type_name == api_call::API_CALL {
+            let prior = decode(req.prior_state.as_ref())?;
+            let proposed = decode(req.proposed_new_state.as_ref())?;
+            let config = decode(req.config.as_ref())?;
+            let plan = api_call::plan(&prior, &proposed, &config);
+            return Ok(Response::new(plan_resource_change::Response {
+                planned_state: Some(value::to_dynamic(&plan.planned)),
+                requires_replace: plan.requires_replace.iter().map(|p| p.to_proto()).collect(),
+                planned_private: req.prior_private.clone(),
+                diagnostics: errors(plan.diagnostics),
+                ..Default::default()
+            }));
+        }
         check_resource_type_name(&req.type_name)?;
         let prior = decode(req.prior_state.as_ref())?;
         let proposed = decode(req.proposed_new_state.as_ref())?;
@@ -348,6 +420,9 @@ impl Provider for JobWaitProvider {
     ) -> Result<Response<apply_resource_change::Response>, Status> {
         use job_wait_resource::Change;
         let req = request.get_ref();
+        if req.type_name == api_call::API_CALL {
+            return self.apply_api_call(req).await;
+        }
         check_resource_type_name(&req.type_name)?;
         let prior = decode(req.prior_state.as_ref())?;
         let planned = decode(req.planned_state.as_ref())?;
@@ -386,6 +461,12 @@ impl Provider for JobWaitProvider {
         request: Request<import_resource_state::Request>,
     ) -> Result<Response<import_resource_state::Response>, Status> {
         let req = request.get_ref();
+        if req.type_name == api_call::API_CALL {
+            return Ok(Response::new(import_resource_state::Response {
+                diagnostics: errors(api_call::import_refused()),
+                ..Default::default()
+            }));
+        }
         check_resource_type_name(&req.type_name)?;
         let Some(configured) = self.configured() else {
             return Ok(Response::new(import_resource_state::Response {
@@ -517,8 +598,12 @@ mod tests {
             .await
             .expect("ok")
             .into_inner();
-        assert_eq!(meta.resources.len(), 1);
-        assert_eq!(meta.resources[0].type_name, schema::JOB_WAIT);
+        let names: Vec<&str> = meta
+            .resources
+            .iter()
+            .map(|r| r.type_name.as_str())
+            .collect();
+        assert_eq!(names, [schema::JOB_WAIT, api_call::API_CALL]);
         let s = p
             .get_provider_schema(Request::new(Default::default()))
             .await
@@ -527,6 +612,7 @@ mod tests {
         let r = &s.resource_schemas[schema::JOB_WAIT];
         assert_eq!(r.version, schema::JOB_WAIT_RESOURCE_SCHEMA_VERSION);
         assert!(s.data_source_schemas.contains_key(schema::JOB_WAIT));
+        assert!(s.resource_schemas.contains_key(api_call::API_CALL));
         assert_eq!(meta.actions.len(), 1);
         assert_eq!(meta.actions[0].type_name, schema::JOB_WAIT);
         let action = s.action_schemas[schema::JOB_WAIT]

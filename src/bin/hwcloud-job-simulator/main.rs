@@ -41,6 +41,7 @@
 //! | `GET /api/v3/…`, `/autopilot/v3/…`, `/v2/…`, `/v3/{project_id}/elb/…` | CCE, Autopilot, SWR, ELB at the root too, as before the prefixes |
 //! | `GET /v3/projects?name={region}` | IAM (unknown region → empty list) |
 //! | `GET /_sim/stats` | counters, unauthenticated |
+//! | `POST /cce/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes`, `DELETE …/nodes/{node_id}`, `POST /elb/v3/{project_id}/elb/loadbalancers/{id}/upgrade` (and at the root) | job-starting calls: see `start` |
 //!
 //! Every response carries a unique `X-Request-Id`. API requests must carry a
 //! valid `Authorization: SDK-HMAC-SHA256 …` (signing at least `host` and
@@ -99,6 +100,7 @@ mod responses;
 mod scenario;
 mod server;
 mod service;
+mod start;
 
 use std::io::Write;
 use std::process::ExitCode;
