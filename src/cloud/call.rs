@@ -16,6 +16,7 @@ use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
+use super::auth::refresh::Snapshot;
 use super::client::{authority, read_capped};
 use super::error::ErrorResponse;
 use super::{CloudClient, CloudError};
@@ -460,7 +461,35 @@ pub fn may_retry(method: Method, failure: Failure) -> bool {
 impl CloudClient {
     /// Sends one call, once. The request waits for its endpoint's budget
     /// like a poll does, and a 429 slows every wait on that endpoint.
+    ///
+    /// Keys the gateway calls expired are refreshed (once for every request
+    /// refused alike) and the call is sent once more: the gateway refused it
+    /// before the service saw it, so even a POST is safe to repeat.
     pub async fn call(&self, req: &CallRequest<'_>) -> Result<CallResponse, CallError> {
+        let not_sent = |error: CloudError| CallError::new(error, Reach::NotSent);
+        let credentials = self.current_credentials().await.map_err(not_sent)?;
+        let outcome = self.call_signed_with(req, &credentials).await;
+        match outcome {
+            Err(e) if e.error.is_expired_credentials() && self.credential_cache().refreshable() => {
+                tracing::debug!(
+                    "credentials refused as expired; refreshing them and calling once more"
+                );
+                let fresh = self
+                    .credential_cache()
+                    .force_refresh(credentials.generation)
+                    .await
+                    .map_err(|e| not_sent(CloudError::from_auth(e)))?;
+                self.call_signed_with(req, &fresh).await
+            }
+            other => other,
+        }
+    }
+
+    async fn call_signed_with(
+        &self,
+        req: &CallRequest<'_>,
+        credentials: &Snapshot,
+    ) -> Result<CallResponse, CallError> {
         let not_sent = |error: CloudError| CallError::new(error, Reach::NotSent);
         let url = call_url(req.base, req.segments, req.query).map_err(not_sent)?;
         let host = authority(&url).map_err(not_sent)?;
@@ -468,6 +497,7 @@ impl CloudClient {
         let signed_at = SystemTime::now();
         let headers = self
             .request_headers(
+                &credentials.credentials,
                 req.method.as_str(),
                 &url,
                 &host,

@@ -11,6 +11,7 @@ use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
+use super::auth::refresh::{CredentialCache, Snapshot};
 use super::budget::{RequestBudget, DEFAULT_MAX_REQUESTS_PER_SECOND};
 use super::credentials::Credentials;
 use super::endpoints::EndpointConfig;
@@ -56,7 +57,9 @@ pub struct ApiResponse {
 #[derive(Clone, Debug)]
 pub struct CloudClient {
     http: reqwest::Client,
-    credentials: Arc<Credentials>,
+    /// The credentials to sign with now; temporary ones are refreshed
+    /// before they expire, once for every clone.
+    credentials: Arc<CredentialCache>,
     endpoints: EndpointConfig,
     max_body_bytes: usize,
     default_timeout: Duration,
@@ -76,8 +79,19 @@ pub struct CloudClient {
 /// host the user never configured), and certificate checks are off only on
 /// explicit request. Responses may be gzip-compressed: we ask for it and
 /// reqwest decodes it, within the same body-size cap.
+#[cfg(test)]
 fn http_builder(insecure: bool) -> reqwest::ClientBuilder {
+    http_builder_trusting(insecure, &[])
+}
+
+/// [`http_builder`] that also trusts `extra_roots` (the user's
+/// `cacert_file`), in addition to the system's roots, never instead.
+fn http_builder_trusting(
+    insecure: bool,
+    extra_roots: &[reqwest::Certificate],
+) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
+        .tls_certs_merge(extra_roots.iter().cloned())
         .user_agent(USER_AGENT)
         .gzip(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -91,12 +105,28 @@ fn http_builder(insecure: bool) -> reqwest::ClientBuilder {
 /// Build the process's HTTP client. System proxy settings are honoured, as
 /// users of corporate networks expect.
 pub fn build_http_client(insecure: bool) -> Result<reqwest::Client, CloudError> {
-    http_builder(insecure)
-        .build()
-        .map_err(|e| CloudError::InvalidInput {
-            what: "HTTP client configuration".to_string(),
-            reason: e.to_string(),
-        })
+    build_http_client_trusting(insecure, &[], true)
+}
+
+/// [`build_http_client`] trusting `extra_roots` too; `proxy: false` for the
+/// link-local metadata service, which no proxy can reach.
+pub fn build_http_client_trusting(
+    insecure: bool,
+    extra_roots: &[reqwest::Certificate],
+    proxy: bool,
+) -> Result<reqwest::Client, CloudError> {
+    let builder = http_builder_trusting(insecure, extra_roots);
+    let builder = if proxy { builder } else { builder.no_proxy() };
+    builder.build().map_err(|e| CloudError::InvalidInput {
+        what: "HTTP client configuration".to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A client for this crate's tests: loopback only, so no proxy.
+#[cfg(test)]
+pub(crate) fn test_http_client() -> reqwest::Client {
+    http_builder(false).no_proxy().build().unwrap()
 }
 
 impl CloudClient {
@@ -123,7 +153,33 @@ impl CloudClient {
         CloudClient {
             http,
             sanitiser,
-            credentials: Arc::new(credentials),
+            credentials: Arc::new(CredentialCache::fixed(credentials)),
+            endpoints,
+            max_body_bytes: MAX_BODY_BYTES,
+            default_timeout: DEFAULT_REQUEST_TIMEOUT,
+            budget: Arc::new(RequestBudget::new(DEFAULT_MAX_REQUESTS_PER_SECOND)),
+            signing_algorithm: SigningAlgorithm::default(),
+        }
+    }
+
+    /// A client whose credentials come from `cache` (see
+    /// [`crate::cloud::auth`]). `sanitiser` must be the one the cache's
+    /// exchanges teach every secret they obtain, and know the fixed ones.
+    pub fn with_credential_cache_and_sanitiser(
+        http: reqwest::Client,
+        cache: Arc<CredentialCache>,
+        endpoints: EndpointConfig,
+        sanitiser: Sanitiser,
+    ) -> CloudClient {
+        if let Some(c) = cache.peek() {
+            for secret in c.secrets() {
+                sanitiser.add(secret);
+            }
+        }
+        CloudClient {
+            http,
+            sanitiser,
+            credentials: cache,
             endpoints,
             max_body_bytes: MAX_BODY_BYTES,
             default_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -166,8 +222,35 @@ impl CloudClient {
         self.default_timeout
     }
 
-    pub fn credentials(&self) -> &Credentials {
+    /// The credentials held now (`None` before temporary ones are first
+    /// obtained). Requests use [`CloudClient::current_credentials`].
+    pub fn credentials(&self) -> Option<Arc<Credentials>> {
+        self.credentials.peek()
+    }
+
+    /// Sign with credentials from `cache` (temporary ones, refreshed before
+    /// they expire) instead of the fixed ones given at construction.
+    pub fn with_credential_cache(mut self, cache: Arc<CredentialCache>) -> CloudClient {
+        self.credentials = cache;
+        self
+    }
+
+    pub fn credential_cache(&self) -> &Arc<CredentialCache> {
         &self.credentials
+    }
+
+    /// The credentials to sign a request with now, refreshed first if due.
+    pub async fn current_credentials(&self) -> Result<Snapshot, CloudError> {
+        self.credentials
+            .current()
+            .await
+            .map_err(CloudError::from_auth)
+    }
+
+    /// The connection pool: the IAM exchanges that obtain credentials and
+    /// requests of other shapes (`call`) share it.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Cleans server text and redacts this client's secrets. Add any
@@ -178,11 +261,6 @@ impl CloudClient {
 
     pub fn endpoints(&self) -> &EndpointConfig {
         &self.endpoints
-    }
-
-    /// The connection pool, for requests of other shapes (`call`).
-    pub(super) fn http(&self) -> &reqwest::Client {
-        &self.http
     }
 
     pub(super) fn max_body_bytes(&self) -> usize {
@@ -273,30 +351,29 @@ impl CloudClient {
                 "waited for the endpoint's request budget"
             );
         }
-        // Signed after the queue, so X-Sdk-Date is fresh whatever the wait.
-        let signed_at = SystemTime::now();
-        let headers = self.request_headers("GET", &url, &host, project_id, &[], b"", signed_at)?;
-
-        // Names only: the values include the signature or the token.
-        tracing::trace!(
-            method = "GET",
-            url = %url,
-            headers = %headers.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(","),
-            timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-            "cloud request sent"
-        );
         let started = Instant::now();
-        let outcome = tokio::time::timeout(
-            timeout,
-            self.exchange(&url, &host, headers, timeout, signed_at),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(CloudError::Timeout {
-                host: host.clone(),
-                after: timeout,
-            })
-        });
+        let mut credentials = self.current_credentials().await?;
+        let mut outcome = self
+            .signed_get(&url, &host, project_id, &credentials, timeout)
+            .await;
+        // Temporary keys the gateway calls expired (revoked early, or this
+        // clock is off): one refresh, shared with every request refused
+        // alike, and one retry.
+        if outcome
+            .as_ref()
+            .is_err_and(CloudError::is_expired_credentials)
+            && self.credentials.refreshable()
+        {
+            tracing::debug!(url = %url, "credentials refused as expired; refreshing them and retrying once");
+            credentials = self
+                .credentials
+                .force_refresh(credentials.generation)
+                .await
+                .map_err(CloudError::from_auth)?;
+            outcome = self
+                .signed_get(&url, &host, project_id, &credentials, timeout)
+                .await;
+        }
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Err(e) = &outcome {
             if e.is_throttled() {
@@ -327,6 +404,48 @@ impl CloudClient {
         outcome
     }
 
+    /// One GET signed with `credentials`, bounded by `timeout`.
+    async fn signed_get(
+        &self,
+        url: &Url,
+        host: &str,
+        project_id: Option<&str>,
+        credentials: &Snapshot,
+        timeout: Duration,
+    ) -> Result<ApiResponse, CloudError> {
+        // Signed after the queue, so X-Sdk-Date is fresh whatever the wait.
+        let signed_at = SystemTime::now();
+        let headers = self.request_headers(
+            &credentials.credentials,
+            "GET",
+            url,
+            host,
+            project_id,
+            &[],
+            b"",
+            signed_at,
+        )?;
+        // Names only: the values include the signature or the token.
+        tracing::trace!(
+            method = "GET",
+            url = %url,
+            headers = %headers.keys().map(|k| k.as_str()).collect::<Vec<_>>().join(","),
+            timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            "cloud request sent"
+        );
+        tokio::time::timeout(
+            timeout,
+            self.exchange(url, host, headers, timeout, signed_at),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(CloudError::Timeout {
+                host: host.to_string(),
+                after: timeout,
+            })
+        })
+    }
+
     /// Headers for one request, signed when using AK/SK. Secret-bearing
     /// values are marked sensitive so HTTP/2 never indexes them and their
     /// `Debug` is redacted. `extra` headers (already checked by the caller:
@@ -336,6 +455,7 @@ impl CloudClient {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn request_headers(
         &self,
+        credentials: &Credentials,
         method: &str,
         url: &Url,
         host: &str,
@@ -353,7 +473,7 @@ impl CloudClient {
         if let Some(p) = project_id {
             put(&mut map, "x-project-id", p, false)?;
         }
-        match self.credentials.as_ref() {
+        match credentials {
             Credentials::Token { token } => {
                 put(&mut map, "x-auth-token", token.expose(), true)?;
             }
@@ -1621,5 +1741,136 @@ mod tests {
             3,
             "invalid region must make no request"
         );
+    }
+
+    /// A client whose keys come from an agency assumed at `iam`.
+    fn temporary_client(iam: &TestServer) -> CloudClient {
+        let clock = crate::cloud::auth::refresh::tests::TokioClock::new();
+        let ex = crate::cloud::auth::iam::tests::exchange(iam.base());
+        let sanitiser = ex.sanitiser.clone();
+        let cache = Arc::new(CredentialCache::new(
+            crate::cloud::auth::refresh::tests::agency_source(),
+            ex,
+            clock,
+        ));
+        CloudClient::with_credential_cache_and_sanitiser(
+            test_http_client(),
+            cache,
+            EndpointConfig::default(),
+            sanitiser,
+        )
+    }
+
+    fn expired() -> Vec<u8> {
+        response(
+            "401 Unauthorized",
+            &[],
+            br#"{"error_code":"APIGW.0307","error_msg":"The token must be updated."}"#,
+        )
+    }
+
+    #[tokio::test]
+    async fn keys_refused_as_expired_are_refreshed_and_the_request_retried_once() {
+        let clock = crate::cloud::auth::refresh::tests::TokioClock::new();
+        let (iam, iam_calls) =
+            crate::cloud::auth::refresh::tests::counting_iam(clock, Duration::from_secs(3600))
+                .await;
+        let polls = Arc::new(AtomicUsize::new(0));
+        let seen = polls.clone();
+        let server = TestServer::start(move |_| {
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                Reply::Raw(expired())
+            } else {
+                Reply::Raw(response("200 OK", &[], b"{}"))
+            }
+        })
+        .await;
+        let c = temporary_client(&iam);
+        let r = c
+            .get_json(&server.base(), &["jobs", "j1"], &[], None, T)
+            .await;
+        assert!(r.is_ok(), "{r:?}");
+        let reqs = server.requests();
+        assert_eq!(reqs.len(), 2);
+        let access = |i: usize| {
+            signer::parse_authorization(reqs[i].header("authorization").unwrap())
+                .unwrap()
+                .access_key
+                .to_string()
+        };
+        assert_eq!(access(0), "TEMPAK1");
+        assert_eq!(access(1), "TEMPAK2");
+        assert_eq!(
+            reqs[1].header("x-security-token"),
+            Some("tempSecurityToken2xxxxxxxx")
+        );
+        assert_eq!(iam_calls.load(Ordering::SeqCst), 2);
+
+        // Refused again after the refresh: no third try, and the error is the 401.
+        let always = TestServer::start(|_| Reply::Raw(expired())).await;
+        let e = c
+            .get_json(&always.base(), &["jobs", "j1"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(401));
+        assert!(e.is_expired_credentials());
+        assert_eq!(always.requests().len(), 2);
+        assert_eq!(iam_calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn fixed_keys_refused_as_expired_are_not_retried() {
+        let server = TestServer::start(|_| Reply::Raw(expired())).await;
+        let e = aksk()
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(401));
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_401_that_is_not_about_expiry_is_not_retried() {
+        let clock = crate::cloud::auth::refresh::tests::TokioClock::new();
+        let (iam, iam_calls) =
+            crate::cloud::auth::refresh::tests::counting_iam(clock, Duration::from_secs(3600))
+                .await;
+        let server = TestServer::fixed(
+            "401 Unauthorized",
+            &[],
+            r#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"}"#,
+        )
+        .await;
+        let c = temporary_client(&iam);
+        let e = c
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(401));
+        assert_eq!(server.requests().len(), 1);
+        assert_eq!(iam_calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_temporary_secret_echoed_by_a_server_is_redacted() {
+        let clock = crate::cloud::auth::refresh::tests::TokioClock::new();
+        let (iam, _) =
+            crate::cloud::auth::refresh::tests::counting_iam(clock, Duration::from_secs(3600))
+                .await;
+        let server = TestServer::fixed(
+            "400 Bad Request",
+            &[],
+            r#"{"error_code":"X.1","error_msg":"got token tempSecurityToken1xxxxxxxx and tempSecretNumber1xxxxxxxx"}"#,
+        )
+        .await;
+        let c = temporary_client(&iam);
+        let e = c
+            .get_json(&server.base(), &["x"], &[], None, T)
+            .await
+            .unwrap_err();
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains("tempSecurityToken1"), "{text}");
+        assert!(!text.contains("tempSecretNumber1"), "{text}");
+        assert!(text.contains("got token"), "{text}");
     }
 }

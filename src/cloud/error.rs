@@ -92,7 +92,16 @@ pub enum CloudError {
 
     #[error("invalid {what}: {reason}")]
     InvalidInput { what: String, reason: String },
+
+    /// Temporary credentials could not be obtained or refreshed; `detail`
+    /// says from where and why (IAM's status, code, message and request id),
+    /// already sanitised.
+    #[error("could not obtain temporary credentials: {detail}")]
+    Credentials { detail: String, transient: bool },
 }
+
+/// The gateway's code for an expired token or temporary keys.
+pub const EXPIRED_TOKEN_CODE: &str = "APIGW.0307";
 
 const NOT_HTTP_ADVICE: &str =
     "if the endpoint serves HTTPS, write it with https://, and check its port";
@@ -156,7 +165,7 @@ impl TlsProblem {
     fn advice(&self) -> &'static str {
         match self {
             TlsProblem::NotTls => "if the endpoint serves plain HTTP (a local test server or simulator), write it with http://; otherwise check its port",
-            TlsProblem::UntrustedCertificate | TlsProblem::BadCertificate => "if you trust this endpoint and it uses a self-signed or private certificate, set the provider argument `insecure = true` (for testing only)",
+            TlsProblem::UntrustedCertificate | TlsProblem::BadCertificate => "if this endpoint's certificate comes from a private certificate authority, give that authority's PEM certificate in `cacert_file` (or OS_CACERT); only as a last resort, and for testing only, turn verification off with `insecure = true`",
             TlsProblem::ExpiredCertificate => "check this machine's clock; if it is right, the server's certificate must be renewed",
             TlsProblem::CertificateNotYetValid => "check this machine's clock",
             TlsProblem::WrongHostName => "check the host in `endpoints`, and `region` and `cloud`",
@@ -267,6 +276,30 @@ impl CloudError {
             | CloudError::ProjectNotFound { .. }
             | CloudError::InvalidEndpoint { .. }
             | CloudError::InvalidInput { .. } => false,
+            CloudError::Credentials { transient, .. } => *transient,
+        }
+    }
+
+    /// A refusal of the credentials as expired: HTTP 401 with the gateway's
+    /// `APIGW.0307`, or a message that says so. Temporary keys are then
+    /// refreshed and the request retried once.
+    pub fn is_expired_credentials(&self) -> bool {
+        match self {
+            CloudError::Api {
+                status: 401,
+                code,
+                message,
+                ..
+            } => code == EXPIRED_TOKEN_CODE || message.to_ascii_lowercase().contains("expired"),
+            _ => false,
+        }
+    }
+
+    /// A credential source's failure, as met by a request.
+    pub fn from_auth(e: crate::cloud::auth::AuthError) -> CloudError {
+        CloudError::Credentials {
+            transient: e.is_transient(),
+            detail: e.to_string(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! error bodies. It knows nothing of gRPC or of job semantics, so the waiter
 //! can treat every call as an opaque, classifiable probe.
 
+pub mod auth;
 pub mod budget;
 pub mod call;
 pub mod client;

@@ -40,6 +40,33 @@ pub enum CredentialsOrigin {
     Token {
         token: Part,
     },
+    /// Keys from a KooCLI profile.
+    Profile {
+        name: String,
+        /// The file as the user wrote it, e.g. `~/.hcloud/config.json`.
+        file: String,
+        temporary: bool,
+        signing: SigningAlgorithm,
+    },
+    /// Temporary keys of the ECS instance's agency.
+    Metadata {
+        endpoint: String,
+    },
+    /// Temporary keys for an OIDC identity.
+    Oidc {
+        idp_id: String,
+        /// Where the id token is read: "the file /run/token (id_token_file)".
+        id_token: String,
+    },
+    /// Temporary keys for an agency, assumed with `base`.
+    AssumeRole {
+        /// "agency `deployer` in account `target`".
+        agency: String,
+        /// What named the agency: "the `assume_role` block",
+        /// "HW_ASSUME_ROLE_AGENCY_NAME", "profile `ci`".
+        named_by: String,
+        base: Box<CredentialsOrigin>,
+    },
 }
 
 impl CredentialsOrigin {
@@ -75,6 +102,30 @@ impl CredentialsOrigin {
                 "an IAM token from {} (it wins over any access key)",
                 token.name()
             ),
+            CredentialsOrigin::Profile {
+                name,
+                file,
+                temporary,
+                signing,
+            } => format!(
+                "{}keys from profile `{name}` in {file}, requests signed with {}",
+                if *temporary { "temporary " } else { "" },
+                signing.setting_name()
+            ),
+            CredentialsOrigin::Metadata { endpoint } => {
+                format!("temporary keys from the ECS metadata service ({endpoint})")
+            }
+            CredentialsOrigin::Oidc { idp_id, id_token } => format!(
+                "temporary keys for identity provider `{idp_id}`, obtained with the id token from {id_token}"
+            ),
+            CredentialsOrigin::AssumeRole {
+                agency,
+                named_by,
+                base,
+            } => format!(
+                "temporary keys for {agency} (named by {named_by}), assumed with {}",
+                base.describe()
+            ),
         }
     }
 
@@ -82,6 +133,12 @@ impl CredentialsOrigin {
     /// 403 (it did, but this identity may not make the request).
     pub fn advice(&self, status: u16) -> String {
         if status == 403 {
+            if let CredentialsOrigin::AssumeRole { agency, .. } = self {
+                return format!(
+                    "The credentials were accepted but are not allowed this request: check the \
+                     permissions granted to {agency} for this service in this region and project."
+                );
+            }
             return "The credentials were accepted but are not allowed this request: check the \
                     IAM user's or agency's permissions for this service in this region and \
                     project (and that the project is not frozen)."
@@ -116,6 +173,27 @@ impl CredentialsOrigin {
                  change."
                     .to_string()
             }
+            CredentialsOrigin::Profile { name, file, .. } => format!(
+                "Check the keys of profile `{name}` in {file} (`hcloud configure show --cli-profile={name}`): \
+                 that the access key is enabled in IAM, that temporary keys there have not expired, \
+                 and that this machine's clock is right."
+            ),
+            CredentialsOrigin::Metadata { .. } => {
+                "These keys are refreshed before they expire; check that the ECS instance still \
+                 has an agency (ECS console > instance > Management Information > Agency) and \
+                 that this machine's clock is right."
+                    .to_string()
+            }
+            CredentialsOrigin::Oidc { idp_id, .. } => format!(
+                "These keys are refreshed before they expire; check that identity provider \
+                 `{idp_id}` in IAM still maps this CI identity to a user group or agency, and \
+                 that this machine's clock is right."
+            ),
+            CredentialsOrigin::AssumeRole { agency, .. } => format!(
+                "These keys are refreshed before they expire; check that {agency} still exists \
+                 and still trusts the account of the credentials it is assumed with, and that \
+                 this machine's clock is right."
+            ),
         }
     }
 
@@ -178,6 +256,53 @@ mod tests {
         };
         assert!(token.describe().contains("`token`"));
         assert!(token.advice(401).contains("expired"));
+    }
+
+    #[test]
+    fn temporary_sources_are_named_without_values() {
+        let base = CredentialsOrigin::AkSk {
+            access_key: part("access_key", "HW_ACCESS_KEY", true),
+            secret_key: part("secret_key", "HW_SECRET_KEY", true),
+            security_token: None,
+            signing: SigningAlgorithm::HmacSha256,
+        };
+        let assumed = CredentialsOrigin::AssumeRole {
+            agency: "agency `deployer` in account `target`".into(),
+            named_by: "HW_ASSUME_ROLE_AGENCY_NAME".into(),
+            base: Box::new(base),
+        };
+        let text = assumed.describe();
+        assert!(
+            text.starts_with("temporary keys for agency `deployer`"),
+            "{text}"
+        );
+        assert!(text.contains("HW_ACCESS_KEY"), "{text}");
+        assert!(assumed.advice(403).contains("agency `deployer`"));
+        assert!(assumed.advice(401).contains("still trusts"));
+
+        let profile = CredentialsOrigin::Profile {
+            name: "ci".into(),
+            file: "~/.hcloud/config.json".into(),
+            temporary: false,
+            signing: SigningAlgorithm::HmacSha256,
+        };
+        assert!(profile
+            .describe()
+            .starts_with("keys from profile `ci` in ~/.hcloud/config.json"));
+        let metadata = CredentialsOrigin::Metadata {
+            endpoint: "http://169.254.169.254".into(),
+        };
+        assert!(metadata
+            .describe()
+            .contains("temporary keys from the ECS metadata service"));
+        assert!(metadata.advice(401).contains("agency"));
+        let oidc = CredentialsOrigin::Oidc {
+            idp_id: "github".into(),
+            id_token: "the file /run/token (id_token_file)".into(),
+        };
+        assert!(oidc
+            .refusal_paragraph(401)
+            .contains("identity provider `github`"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod api_call;
 pub mod config;
+pub mod credential_sources;
 pub mod credentials_origin;
 pub mod job_wait;
 pub mod job_wait_action;
@@ -272,7 +273,18 @@ impl Provider for JobWaitProvider {
         request: Request<configure_provider::Request>,
     ) -> Result<Response<configure_provider::Response>, Status> {
         let config = decode(request.get_ref().config.as_ref())?;
-        let (configured, diags) = settings::configure(&config, &|k| std::env::var(k).ok());
+        let (configured, mut diags) = settings::configure(&config, &|k| std::env::var(k).ok());
+        // Temporary credentials are obtained now, so that a refusal is an
+        // error on the provider block; a stop ends the attempt at once.
+        let configured = match configured {
+            Some(c) => {
+                let resolved = settings::resolve(&c, &self.current_stop()).await;
+                let failed = resolved.has_errors();
+                diags.extend(resolved);
+                (!failed).then_some(c)
+            }
+            None => None,
+        };
         if let Some(c) = configured {
             *self
                 .configured

@@ -103,7 +103,53 @@ pub fn provider_schema() -> Schema {
         attribute("signing_algorithm", STRING, Optional, false,
             "How AK/SK requests are signed: `HmacSHA256` (SDK-HMAC-SHA256, the default) or `HmacSM3` (SDK-HMAC-SM3: the same signature with the Chinese national SM3 hash). Falls back to `HW_SIGNING_ALGORITHM`. Not used with `token`."),
         attribute("endpoints", Type::map(Type::String), Optional, false, &endpoints_doc()),
+        attribute("shared_config_file", STRING, Optional, false,
+            "KooCLI configuration file to read keys from. Falls back to `HW_SHARED_CONFIG_FILE`; defaults to `~/.hcloud/config.json` when `profile` is set. Read only when this or `profile` is set; its keys are used when neither `token` nor `assume_role_with_oidc` is."),
+        attribute("profile", STRING, Optional, false,
+            "Profile of the KooCLI file to use (modes `AKSK`, `SSO`, `ecsAgency`). Falls back to `HW_PROFILE`; defaults to the file's `current`. Its `region` and `projectId` fill `region` and `project_id` when those are unset; its `agencyName` means that agency is assumed."),
+        attribute("cacert_file", STRING, Optional, false,
+            "PEM bundle of certificate authorities to trust, besides the system's, for every endpoint, IAM and the ECS metadata service included: a file path, or the PEM text itself. Falls back to `OS_CACERT`."),
     ];
+    let assume_role = NestedBlock::new(
+        "assume_role",
+        Nesting::List,
+        block(
+            vec![
+                attribute("agency_name", STRING, Optional, false,
+                    "Agency to assume; its temporary keys sign every request and are refreshed before they expire. Falls back to `HW_ASSUME_ROLE_AGENCY_NAME`, which alone (without this block) also enables assuming it."),
+                attribute("domain_name", STRING, Optional, false,
+                    "Name of the account that owns the agency. Falls back to `HW_ASSUME_ROLE_DOMAIN_NAME`. This or `domain_id` is required."),
+                attribute("domain_id", STRING, Optional, false,
+                    "ID of the account that owns the agency. Falls back to `HW_ASSUME_ROLE_DOMAIN_ID`."),
+                attribute("duration", Type::Number, Optional, false,
+                    "Lifetime of the temporary keys in seconds, 900 to 86400. Falls back to `HW_ASSUME_ROLE_DURATION`; default 43200, as in the official provider."),
+            ],
+            "Act through an IAM agency, with the keys configured otherwise (access keys, a profile, OIDC or the ECS metadata service): `POST {iam}/v3.0/OS-CREDENTIAL/securitytokens`.",
+        ),
+    )
+    .max_items(1);
+    let oidc = NestedBlock::new(
+        "assume_role_with_oidc",
+        Nesting::List,
+        block(
+            vec![
+                attribute("idp_id", STRING, Optional, false,
+                    "IAM identity provider that trusts the id token. Falls back to `HW_ASSUME_ROLE_IDP_ID`, which alone (without this block) also enables this exchange."),
+                attribute("id_token", STRING, Optional, true,
+                    "The id token issued by the CI system. Falls back to `HW_ASSUME_ROLE_ID_TOKEN`. Set this or `id_token_file`."),
+                attribute("id_token_file", STRING, Optional, false,
+                    "File holding the id token, read again at every refresh because CI systems rotate it; trailing whitespace is trimmed. Falls back to `HW_ASSUME_ROLE_ID_TOKEN_FILE`."),
+                attribute("agency_name", STRING, Optional, false,
+                    "Agency to assume with the keys the token gives. Falls back to `HW_ASSUME_ROLE_AGENCY_NAME`."),
+                attribute("domain_id", STRING, Optional, false,
+                    "ID of the account that owns the agency. Falls back to `HW_ASSUME_ROLE_DOMAIN_ID`."),
+                attribute("duration", Type::Number, Optional, false,
+                    "Lifetime of the temporary keys in seconds, 900 to 86400. Falls back to `HW_ASSUME_ROLE_DURATION`."),
+            ],
+            "Exchange a CI system's OIDC id token (GitHub Actions, GitLab) for temporary keys: `POST {iam}/v3.0/OS-AUTH/id-token/tokens`, then `POST {iam}/v3.0/OS-CREDENTIAL/securitytokens`. The keys are refreshed before they expire.",
+        ),
+    )
+    .max_items(1);
     schema(
         0,
         block(
@@ -112,7 +158,9 @@ pub fn provider_schema() -> Schema {
                 "Waits for Huawei Cloud asynchronous jobs ({}) and reports why they failed.",
                 display_names()
             ),
-        ),
+        )
+        .nested(assume_role)
+        .nested(oidc),
     )
 }
 
@@ -504,10 +552,30 @@ mod tests {
     }
 
     #[test]
+    fn credential_blocks_allow_one_each() {
+        let schema = provider_schema();
+        let block = schema.block.expect("block");
+        for name in ["assume_role", "assume_role_with_oidc"] {
+            let nested = block
+                .block_types
+                .iter()
+                .find(|b| b.type_name == name)
+                .unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(nested.max_items, 1, "{name}");
+        }
+        for name in ["shared_config_file", "profile", "cacert_file"] {
+            assert!(block.attributes.iter().any(|a| a.name == name), "{name}");
+        }
+    }
+
+    #[test]
     fn secrets_are_sensitive() {
         let schema = provider_schema();
         for a in all_attributes(&schema) {
-            let secret = matches!(a.name.as_str(), "secret_key" | "security_token" | "token");
+            let secret = matches!(
+                a.name.as_str(),
+                "secret_key" | "security_token" | "token" | "id_token"
+            );
             assert_eq!(a.sensitive, secret, "{}", a.name);
         }
     }

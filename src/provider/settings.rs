@@ -4,9 +4,14 @@
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
+#[cfg(test)]
+use std::time::Duration;
 
+use crate::cloud::auth::refresh::{CredentialCache, SystemClock};
+use crate::cloud::auth::{Exchange, DEFAULT_METADATA_ENDPOINT};
 use crate::cloud::budget::DEFAULT_MAX_REQUESTS_PER_SECOND;
-use crate::cloud::credentials::Credentials;
+use crate::cloud::client::{build_http_client_trusting, DEFAULT_REQUEST_TIMEOUT};
+use crate::cloud::credentials::Secret;
 use crate::cloud::endpoints::{validate_region, EndpointConfig, ServiceEndpoint};
 use crate::cloud::signer::SigningAlgorithm;
 use crate::cloud::CloudClient;
@@ -15,7 +20,8 @@ use crate::protocol::value::Value;
 use crate::waiter::DEFAULT_MAX_RETRIES;
 
 use super::config::{self, Field};
-use super::credentials_origin::{CredentialsOrigin, Part};
+use super::credential_sources::{self, FixedKeys, Setting};
+use super::credentials_origin::CredentialsOrigin;
 use super::projects::ProjectIds;
 
 /// A string argument with its environment fallback. Empty strings count as
@@ -214,6 +220,7 @@ pub fn validate(obj: &Value) -> Diagnostics {
         config::MAX_REQUESTS_PER_SECOND_RANGE,
         &mut diags,
     );
+    credential_sources::validate(obj, &mut diags);
     if let Field::Known(map) = config::string_map(obj, "endpoints", &mut diags) {
         let known: BTreeMap<String, String> = map
             .into_iter()
@@ -252,36 +259,6 @@ impl std::fmt::Debug for Configured {
             .field("max_retries", &self.max_retries)
             .field("credentials_origin", &self.credentials_origin)
             .finish_non_exhaustive()
-    }
-}
-
-/// Names the sources of the credentials `Credentials::from_parts` picked:
-/// an IAM token wins over AK/SK.
-fn credentials_origin(
-    access_key: &Merged,
-    secret_key: &Merged,
-    security_token: &Merged,
-    token: &Merged,
-    signing: SigningAlgorithm,
-) -> CredentialsOrigin {
-    let part = |argument, variable, m: &Merged| Part {
-        argument,
-        variable,
-        from_env: m.from_env,
-    };
-    let set = |m: &Merged| m.value.as_deref().is_some_and(|v| !v.trim().is_empty());
-    if set(token) {
-        CredentialsOrigin::Token {
-            token: part("token", "HW_AUTH_TOKEN", token),
-        }
-    } else {
-        CredentialsOrigin::AkSk {
-            access_key: part("access_key", "HW_ACCESS_KEY", access_key),
-            secret_key: part("secret_key", "HW_SECRET_KEY", secret_key),
-            security_token: set(security_token)
-                .then(|| part("security_token", "HW_SECURITY_TOKEN", security_token)),
-            signing,
-        }
     }
 }
 
@@ -414,31 +391,99 @@ pub fn configure(
             None
         }
     };
-    let credentials = match Credentials::from_parts(
-        access_key.value.as_deref(),
-        secret_key.value.as_deref(),
-        security_token.value.as_deref(),
-        token.value.as_deref(),
-    ) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            diags.push(Diagnostic::error(
-                "Invalid or missing credentials",
-                e.to_string(),
-            ));
-            None
-        }
+    let as_setting = |m: &Merged| Setting {
+        value: m.value.clone(),
+        from_env: m.from_env,
+    };
+    let (access_key_s, secret_key_s, security_token_s, token_s) = (
+        as_setting(&access_key),
+        as_setting(&secret_key),
+        as_setting(&security_token),
+        as_setting(&token),
+    );
+    let metadata_endpoint = env("HW_METADATA_ENDPOINT")
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    let metadata_url = match metadata_endpoint.as_deref() {
+        None => url::Url::parse(DEFAULT_METADATA_ENDPOINT).ok(),
+        Some(v) => match url::Url::parse(v) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(u),
+            _ => {
+                diags.push(Diagnostic::error(
+                    "Invalid HW_METADATA_ENDPOINT",
+                    "environment variable HW_METADATA_ENDPOINT must be an http:// or https:// URL, e.g. http://169.254.169.254",
+                ));
+                None
+            }
+        },
+    };
+    let chosen = credential_sources::choose(
+        obj,
+        env,
+        &FixedKeys {
+            access_key: &access_key_s,
+            secret_key: &secret_key_s,
+            security_token: &security_token_s,
+            token: &token_s,
+        },
+        signing_algorithm,
+        metadata_url
+            .as_ref()
+            .map_or(DEFAULT_METADATA_ENDPOINT, |u| {
+                u.as_str().trim_end_matches('/')
+            }),
+        &mut diags,
+    );
+    let cacert = credential_sources::setting(obj, "cacert_file", "OS_CACERT", env, &mut diags);
+    let extra_roots = match cacert.value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => match read_ca_bundle(v) {
+            Ok(roots) => roots,
+            Err(problem) => {
+                let d = Diagnostic::error("Cannot use cacert_file", problem);
+                diags.push(if cacert.from_env {
+                    d
+                } else {
+                    d.with_attribute(AttributePath::root("cacert_file"))
+                });
+                Vec::new()
+            }
+        },
+        _ => Vec::new(),
     };
     if diags.has_errors() {
         return (None, diags);
     }
-    let (Some(endpoints), Some(credentials)) = (endpoints, credentials) else {
+    let (Some(endpoints), Some(chosen), Some(metadata_url)) = (endpoints, chosen, metadata_url)
+    else {
         return (None, diags);
     };
-    let client = match CloudClient::new(credentials, endpoints, insecure) {
-        Ok(c) => c
-            .with_max_requests_per_second(max_requests_per_second)
-            .with_signing_algorithm(signing_algorithm),
+    // The profile fills what the block and the environment leave unset.
+    let region_value = region.value.clone().or(chosen.profile_region.clone());
+    let project_value = project.value.clone().or(chosen.profile_project_id.clone());
+    if region.value.is_none() {
+        if let Some(Err(e)) = region_value.as_deref().map(validate_region) {
+            diags.push(Diagnostic::error(
+                "Invalid region",
+                format!("the profile's region: {e}"),
+            ));
+        }
+    }
+    if project.value.is_none() {
+        if let Some(Err(e)) = project_value.as_deref().map(crate::validate::project_id) {
+            diags.push(Diagnostic::error(
+                "Invalid project_id",
+                format!("the profile's projectId: {e}"),
+            ));
+        }
+    }
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    let clients = build_http_client_trusting(insecure, &extra_roots, true).and_then(|http| {
+        build_http_client_trusting(insecure, &extra_roots, false).map(|m| (http, m))
+    });
+    let (http, metadata_http) = match clients {
+        Ok(c) => c,
         Err(e) => {
             diags.push(Diagnostic::error(
                 "Cannot create the HTTP client",
@@ -447,14 +492,29 @@ pub fn configure(
             return (None, diags);
         }
     };
-    // The client redacts the secrets it uses; a configured one it does not
-    // use (a secret key beside a token, which wins) is still the user's
-    // secret, and redacted too.
-    for secret in [&secret_key, &security_token, &token] {
-        if let Some(v) = secret.value.as_deref() {
-            client.sanitiser().add(v);
-        }
-    }
+    // Every secret configured is redacted, used or not (a secret key beside
+    // a token, which wins, is still the user's secret); temporary ones are
+    // added as they are issued.
+    let sanitiser =
+        crate::untrusted::Sanitiser::with_secrets(chosen.secrets.iter().map(Secret::expose));
+    let exchange = Exchange {
+        http: http.clone(),
+        metadata_http,
+        iam: region_value.as_deref().and_then(|r| endpoints.iam(r).ok()),
+        metadata: metadata_url,
+        sanitiser: sanitiser.clone(),
+        signing: signing_algorithm,
+        timeout: DEFAULT_REQUEST_TIMEOUT,
+    };
+    let cache = Arc::new(CredentialCache::new(
+        chosen.source,
+        exchange,
+        Arc::new(SystemClock),
+    ));
+    let client =
+        CloudClient::with_credential_cache_and_sanitiser(http, cache, endpoints, sanitiser)
+            .with_max_requests_per_second(max_requests_per_second)
+            .with_signing_algorithm(signing_algorithm);
     tracing::debug!(
         region = region.value.as_deref().unwrap_or(""),
         insecure,
@@ -463,24 +523,81 @@ pub fn configure(
         signing_algorithm = signing_algorithm.setting_name(),
         "provider configured"
     );
-    let credentials_origin = credentials_origin(
-        &access_key,
-        &secret_key,
-        &security_token,
-        &token,
-        signing_algorithm,
-    );
+    let credentials_origin = chosen.origin;
     (
         Some(Configured {
             client: Arc::new(client),
-            region: region.value,
-            project_id: project.value,
+            region: region_value,
+            project_id: project_value,
             max_retries,
             credentials_origin,
             projects: ProjectIds::default(),
         }),
         diags,
     )
+}
+
+/// `cacert_file`: a path to a PEM bundle, or (as the official provider
+/// accepts) the PEM text itself. The error names the problem, never the
+/// file's contents.
+pub fn read_ca_bundle(value: &str) -> Result<Vec<reqwest::Certificate>, String> {
+    let (pem, shown) = if value.starts_with("-----BEGIN") {
+        (value.as_bytes().to_vec(), "the PEM text given".to_string())
+    } else {
+        let path =
+            crate::cloud::auth::profile::expand(value, std::env::var("HOME").ok().as_deref());
+        let bytes = std::fs::read(&path)
+            .map_err(|e| format!("the CA bundle {value} could not be read: {}", e.kind()))?;
+        (bytes, format!("the CA bundle {value}"))
+    };
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|_| format!("{shown} is not a valid PEM bundle"))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "{shown} holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)"
+        ));
+    }
+    Ok(certs)
+}
+
+/// Obtains the first temporary credentials, so that a refusal shows up on
+/// the provider block at configure time rather than in every wait. Ends at
+/// once when `cancel` fires (StopProvider, Ctrl-C). Fixed credentials need
+/// nothing.
+pub async fn resolve(
+    configured: &Configured,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let cache = configured.client.credential_cache();
+    if !cache.refreshable() {
+        return diags;
+    }
+    let outcome = tokio::select! {
+        r = cache.current() => r,
+        () = cancel.cancelled() => {
+            diags.push(Diagnostic::error(
+                "Configuration cancelled",
+                "The provider was stopped while it was obtaining temporary credentials.",
+            ));
+            return diags;
+        }
+    };
+    match outcome {
+        Ok(_) => tracing::debug!(
+            source = %configured.credentials_origin.describe(),
+            "temporary credentials obtained"
+        ),
+        Err(e) => diags.push(Diagnostic::error(
+            "Cannot obtain credentials",
+            format!(
+                "{}\nCredentials configured: {}.",
+                configured.client.sanitiser().lines(&e.to_string(), 4000),
+                configured.credentials_origin.describe()
+            ),
+        )),
+    }
+    diags
 }
 
 #[cfg(test)]
@@ -513,7 +630,7 @@ mod tests {
         let c = c.expect("configured");
         assert_eq!(c.region.as_deref(), Some("ap-southeast-1"));
         assert_eq!(c.max_retries, 7);
-        assert_eq!(c.client.credentials().kind(), "AK/SK");
+        assert_eq!(c.client.credentials().expect("fixed keys").kind(), "AK/SK");
 
         // The block wins over the environment.
         let (c, _) = configure(
@@ -673,15 +790,32 @@ mod tests {
             .any(|d| d.summary.contains("signing_algorithm is not known yet")));
     }
 
-    #[test]
-    fn missing_credentials_and_bad_env_values_are_clear_errors() {
-        let (c, diags) = configure(&obj(&[]), &env_of(&[("HW_REGION_NAME", "cn-north-4")]));
-        assert!(c.is_none());
+    #[tokio::test]
+    async fn missing_credentials_and_bad_env_values_are_clear_errors() {
+        // Nothing configured: the metadata service is the last resort, and
+        // where nothing answers the error lists every way to authenticate.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let env = move |k: &str| match k {
+            "HW_REGION_NAME" => Some("cn-north-4".to_string()),
+            "HW_METADATA_ENDPOINT" => Some(endpoint.clone()),
+            _ => None,
+        };
+        let (c, diags) = configure(&obj(&[]), &env);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let c = c.expect("configured");
+        assert!(c
+            .credentials_origin
+            .describe()
+            .contains("ECS metadata service"));
+        let diags = resolve(&c, &tokio_util::sync::CancellationToken::new()).await;
         let text: String = diags
             .iter()
             .map(|d| format!("{} {}", d.summary, d.detail))
             .collect();
         assert!(text.contains("HW_ACCESS_KEY"), "{text}");
+        assert!(text.contains("HW_ASSUME_ROLE_IDP_ID"), "{text}");
 
         let (c, diags) = configure(
             &obj(&[]),
@@ -753,5 +887,230 @@ mod tests {
         assert!(diags
             .iter()
             .any(|d| d.attribute.as_ref().map(|p| p.to_string()) == Some("endpoints".into())));
+    }
+
+    fn all_text(diags: &Diagnostics) -> String {
+        diags
+            .iter()
+            .map(|d| format!("{} {}\n", d.summary, d.detail))
+            .collect()
+    }
+
+    fn endpoints_at(url: &str) -> Value {
+        Value::object([
+            ("cce", Value::String(url.into())),
+            ("iam", Value::String(url.into())),
+        ])
+    }
+
+    #[tokio::test]
+    async fn cacert_file_adds_a_private_authority_for_every_endpoint() {
+        use crate::cloud::test_server::{response, Reply, TestServer};
+        let (server, ca_pem) = TestServer::start_tls_private_ca(|_| {
+            Reply::Raw(response("200 OK", &[], br#"{"ok":true}"#))
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("ca.pem");
+        std::fs::write(&bundle, &ca_pem).unwrap();
+        let url = server.base().to_string();
+        let get = |c: &Configured| {
+            let client = c.client.clone();
+            let base = server.base();
+            async move {
+                client
+                    .get_json(
+                        &base,
+                        &["v3", "p", "jobs", "j"],
+                        &[],
+                        None,
+                        Duration::from_secs(10),
+                    )
+                    .await
+            }
+        };
+        // Without it, the error says to give the authority, and `insecure`
+        // comes only as the last resort.
+        let (c, diags) = configure_with(&[("endpoints", endpoints_at(&url))], None);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let e = get(&c.unwrap()).await.unwrap_err().to_string();
+        assert!(e.contains("`cacert_file`"), "{e}");
+        assert!(
+            e.find("cacert_file").unwrap() < e.find("insecure").unwrap(),
+            "{e}"
+        );
+        // With it, from the block or from OS_CACERT, or as PEM text.
+        let path = bundle.to_str().unwrap();
+        for (block, extra) in [
+            (
+                vec![
+                    ("endpoints", endpoints_at(&url)),
+                    ("cacert_file", Value::String(path.into())),
+                ],
+                None,
+            ),
+            (
+                vec![("endpoints", endpoints_at(&url))],
+                Some(("OS_CACERT", path)),
+            ),
+        ] {
+            let (c, diags) = configure_with(&block, extra);
+            assert!(!diags.has_errors(), "{diags:?}");
+            get(&c.unwrap()).await.expect("trusted through cacert_file");
+        }
+        let block = [
+            ("endpoints", endpoints_at(&url)),
+            ("cacert_file", Value::String(ca_pem.clone())),
+        ];
+        let (c, _) = configure_with(&block, None);
+        get(&c.unwrap()).await.expect("trusted through PEM text");
+    }
+
+    #[test]
+    fn a_bad_cacert_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("notpem.txt");
+        std::fs::write(&not_pem, "hello, this is not a certificate").unwrap();
+        let missing = dir.path().join("missing.pem");
+        for (file, words) in [
+            (not_pem.to_str().unwrap(), "holds no certificate"),
+            (missing.to_str().unwrap(), "could not be read"),
+        ] {
+            let (c, diags) = configure_with(&[("cacert_file", Value::String(file.into()))], None);
+            assert!(c.is_none());
+            let d = diags.iter().next().unwrap();
+            assert!(d.detail.contains(words), "{}", d.detail);
+            assert!(!d.detail.contains("hello"), "{}", d.detail);
+            assert_eq!(
+                d.attribute.as_ref().map(|p| p.to_string()),
+                Some("cacert_file".into())
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_iam_refusal_is_a_provider_diagnostic_with_iams_words() {
+        use crate::cloud::test_server::{response, Reply, TestServer};
+        let server = TestServer::start(|_| {
+            Reply::Raw(response(
+                "403 Forbidden",
+                &[("X-Request-Id", "iam-req-77")],
+                br#"{"error":{"code":403,"message":"This user is not allowed to assume the agency.","title":"Forbidden"}}"#,
+            ))
+        })
+        .await;
+        let url = server.base().to_string();
+        let (c, diags) = configure_with(
+            &[("endpoints", endpoints_at(&url))],
+            Some(("HW_ASSUME_ROLE_AGENCY_NAME", "deployer")),
+        );
+        // The account is missing: named before any request.
+        assert!(c.is_none());
+        assert!(all_text(&diags).contains("HW_ASSUME_ROLE_DOMAIN_NAME"));
+        let block = [
+            ("endpoints", endpoints_at(&url)),
+            (
+                "assume_role",
+                Value::List(vec![obj(&[
+                    ("agency_name", Value::String("deployer".into())),
+                    ("domain_name", Value::String("target".into())),
+                ])]),
+            ),
+        ];
+        let (c, diags) = configure_with(&block, None);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let c = c.unwrap();
+        let diags = resolve(&c, &tokio_util::sync::CancellationToken::new()).await;
+        let text = all_text(&diags);
+        assert!(text.contains("Cannot obtain credentials"), "{text}");
+        assert!(text.contains("403"), "{text}");
+        assert!(text.contains("not allowed to assume the agency"), "{text}");
+        assert!(text.contains("iam-req-77"), "{text}");
+        assert!(
+            text.contains("agency `deployer` in account `target`"),
+            "{text}"
+        );
+        assert!(text.contains("HW_ACCESS_KEY"), "{text}");
+        assert!(!text.contains("\"SK\""), "{text}");
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_a_configure_that_is_fetching() {
+        // A metadata service that accepts and never answers, far slower than
+        // its own bound would allow if the stop were ignored... the stop
+        // comes first.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let keep = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                held.push(sock);
+            }
+        });
+        let endpoint = format!("http://{addr}");
+        let env = move |k: &str| match k {
+            "HW_REGION_NAME" => Some("cn-north-4".to_string()),
+            "HW_METADATA_ENDPOINT" => Some(endpoint.clone()),
+            _ => None,
+        };
+        let (c, _) = configure(&obj(&[]), &env);
+        let c = c.unwrap();
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let stopper = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            stopper.cancel();
+        });
+        let started = std::time::Instant::now();
+        let diags = resolve(&c, &cancel).await;
+        keep.abort();
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            all_text(&diags).contains("cancelled"),
+            "{}",
+            all_text(&diags)
+        );
+    }
+
+    #[test]
+    fn the_profile_fills_region_and_project_left_unset() {
+        let file = format!(
+            "{}/src/cloud/auth/fixtures/koocli_config.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let vars: Vec<(String, String)> = vec![("HW_SHARED_CONFIG_FILE".into(), file)];
+        let env = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let (c, diags) = configure(&obj(&[]), &env);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let c = c.unwrap();
+        assert_eq!(c.region.as_deref(), Some("cn-north-4"));
+        assert_eq!(
+            c.project_id.as_deref(),
+            Some("0a1b2c3d4e5f60718293a4b5c6d7e8f9")
+        );
+        let origin = c.credentials_origin.describe();
+        assert!(
+            origin.starts_with("keys from profile `default`"),
+            "{origin}"
+        );
+        // The block wins over the profile.
+        let (c, _) = configure(
+            &obj(&[("region", Value::String("ap-southeast-1".into()))]),
+            &env,
+        );
+        assert_eq!(c.unwrap().region.as_deref(), Some("ap-southeast-1"));
+        // The profile's secret is redacted.
+        let (c, _) = configure(&obj(&[]), &env);
+        let clean = c
+            .unwrap()
+            .client
+            .sanitiser()
+            .line("profileSKdefault0123456789abcdefABCDEFGH", 100);
+        assert!(!clean.contains("profileSKdefault"), "{clean}");
     }
 }

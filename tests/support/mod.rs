@@ -19,6 +19,13 @@ pub const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
 pub const REGION: &str = "cn-north-4";
 pub const TOKEN: &str = "MIIE2etestIamTokenValue-never-log-me-91c";
 pub const SOURCE: &str = "registry.terraform.io/jobwait/huaweicloud";
+/// The simulator's default agency, the account it is in, and the identity
+/// provider its OIDC exchange accepts (`--agency`, `--agency-domain-name`,
+/// `--agency-domain-id`, `--idp-id`).
+pub const AGENCY: &str = "deployer";
+pub const AGENCY_DOMAIN_NAME: &str = "partner-account";
+pub const AGENCY_DOMAIN_ID: &str = "0b1e5f9d2c3a4b5c6d7e8f9a0b1c2d3e";
+pub const IDP_ID: &str = "github-actions";
 
 /// The provider block every harness run uses: every endpoint on the
 /// simulator, each job service under its own prefix (`{api}/ecs`), as the
@@ -115,6 +122,9 @@ pub struct Simulator {
     child: Child,
     pub base_url: String,
     addr: String,
+    /// With `--tls-dir DIR`: `DIR/ca.pem`, which the simulator wrote before
+    /// its banner, and which `stats()` trusts.
+    pub ca_pem: Option<PathBuf>,
 }
 
 impl Simulator {
@@ -154,34 +164,94 @@ impl Simulator {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected simulator banner {line:?}"))
             .to_string();
-        let addr = base_url.trim_start_matches("http://").to_string();
+        let addr = base_url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_string();
+        let ca_pem = extra
+            .windows(2)
+            .find(|w| w.first() == Some(&"--tls-dir"))
+            .and_then(|w| w.get(1))
+            .map(|dir| PathBuf::from(dir).join("ca.pem"));
         Self {
             child,
             base_url,
             addr,
+            ca_pem,
         }
+    }
+
+    /// Status and body of an unauthenticated GET (the simulator's own
+    /// routes, the metadata route), over TLS when the simulator serves it.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let stream = TcpStream::connect(&self.addr).expect("connect simulator");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        );
+        let raw = match &self.ca_pem {
+            None => exchange(stream, &request),
+            Some(ca) => {
+                let config = tls_client_config(ca);
+                let conn = rustls::ClientConnection::new(
+                    config,
+                    rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name"),
+                )
+                .expect("TLS client");
+                exchange(rustls::StreamOwned::new(conn, stream), &request)
+            }
+        };
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, body.to_string())
     }
 
     /// The simulator's request counters (`GET /_sim/stats`).
     pub fn stats(&self) -> serde_json::Value {
-        let mut stream = TcpStream::connect(&self.addr).expect("connect simulator");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        write!(
-            stream,
-            "GET /_sim/stats HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        )
-        .expect("send");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read stats");
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b)
-            .unwrap_or_default();
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("stats not JSON ({e}): {response}"))
+        let (status, body) = self.get("/_sim/stats");
+        serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("stats not JSON ({e}): {status} {body}"))
     }
+}
+
+/// Sends `request` and reads until the server closes. A TLS peer that
+/// closes without `close_notify` (hyper does) is an end, not an error.
+fn exchange(mut stream: impl Read + Write, request: &str) -> String {
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(buf.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => break,
+            Err(e) => panic!("reading from the simulator: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+/// A TLS client that trusts `ca` only.
+fn tls_client_config(ca: &Path) -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca).expect("read ca.pem") {
+        roots.add(cert.expect("a certificate")).expect("trusted");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    std::sync::Arc::new(config)
 }
 
 impl Drop for Simulator {

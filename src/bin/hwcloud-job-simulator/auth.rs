@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use hwjobs::cloud::signer::SigningAlgorithm;
 use thiserror::Error;
 
-use crate::responses::{APIGW_AUTH_FAILED, APIGW_DATE_SKEW};
+use crate::responses::{APIGW_AUTH_FAILED, APIGW_DATE_SKEW, APIGW_TOKEN_EXPIRED};
 
 /// The signing algorithms the gateway accepts, as the provider can be
 /// configured to use either.
@@ -62,6 +62,35 @@ impl SignedRequest<'_> {
 pub enum AuthMethod {
     Token,
     Signature,
+    /// Signed with temporary keys and their `X-Security-Token`.
+    Temporary,
+}
+
+/// One temporary key the gateway knows: what it needs to check a request
+/// signed with it.
+#[derive(Clone)]
+pub struct TemporaryKey {
+    pub secret: String,
+    pub security_token: String,
+    pub expires_at: SystemTime,
+    /// `expires_at` as IAM wrote it, for the expiry message.
+    pub expires_text: String,
+}
+
+/// Where the verifier looks up access keys other than the base one.
+pub trait TemporaryKeys {
+    fn lookup(&self, access: &str) -> Option<TemporaryKey>;
+}
+
+/// For callers that know only the base keys.
+#[cfg(test)]
+pub struct NoTemporaryKeys;
+
+#[cfg(test)]
+impl TemporaryKeys for NoTemporaryKeys {
+    fn lookup(&self, _access: &str) -> Option<TemporaryKey> {
+        None
+    }
 }
 
 /// Why a request was refused. Messages name the problem but never a secret
@@ -90,6 +119,19 @@ pub enum AuthError {
     BadUrl,
     #[error("the signature does not match")]
     SignatureMismatch,
+    /// A security token past its `expires_at`. The gateway's table has
+    /// `APIGW.0307` "The token must be updated." for an expired token (a
+    /// security token is an IAM token); the time is added to help tests.
+    #[error("The token must be updated: the security token expired at {0}")]
+    SecurityTokenExpired(String),
+    /// A temporary access key sent without its security token: the
+    /// gateway then looks for a permanent key of that name and finds none.
+    #[error("ak {0} not exist")]
+    SecurityTokenMissing(String),
+    /// An `X-Security-Token` that is not the one issued with this access
+    /// key: the gateway cannot decrypt a temporary secret from it.
+    #[error("decrypt token fail")]
+    SecurityTokenInvalid,
 }
 
 impl AuthError {
@@ -97,7 +139,17 @@ impl AuthError {
     pub fn code(&self) -> &'static str {
         match self {
             AuthError::BadDate | AuthError::DateSkew => APIGW_DATE_SKEW,
+            AuthError::SecurityTokenExpired(_) => APIGW_TOKEN_EXPIRED,
             _ => APIGW_AUTH_FAILED,
+        }
+    }
+
+    /// The gateway's `error_msg`: "Incorrect IAM authentication
+    /// information: …" for a refused identity, its own words for expiry.
+    pub fn message(&self) -> String {
+        match self {
+            AuthError::SecurityTokenExpired(_) => self.to_string(),
+            _ => format!("Incorrect IAM authentication information: {self}"),
         }
     }
 }
@@ -203,14 +255,25 @@ pub fn parse_sdk_date(value: &str) -> Result<SystemTime, AuthError> {
 /// them, or a man in the middle could swap them under a valid signature.
 const MUST_SIGN_IF_SENT: [&str; 2] = ["x-project-id", "x-security-token"];
 
-/// Accept or refuse one request.
+/// Accept or refuse one request, knowing only the base keys.
+#[cfg(test)]
 pub fn verify(
     creds: &Credentials,
     req: &SignedRequest<'_>,
     now: SystemTime,
 ) -> Result<AuthMethod, AuthError> {
+    verify_with(creds, &NoTemporaryKeys, req, now)
+}
+
+/// Accept or refuse one request, knowing the temporary keys issued so far.
+pub fn verify_with(
+    creds: &Credentials,
+    temporary: &dyn TemporaryKeys,
+    req: &SignedRequest<'_>,
+    now: SystemTime,
+) -> Result<AuthMethod, AuthError> {
     if let Some(authorization) = req.header("authorization") {
-        return verify_signature(creds, req, authorization, now).map(|()| AuthMethod::Signature);
+        return verify_signature(creds, temporary, req, authorization, now);
     }
     if let Some(token) = req.header("x-auth-token") {
         return match &creds.token {
@@ -223,16 +286,38 @@ pub fn verify(
     Err(AuthError::Missing)
 }
 
+/// The secret a request's access key signs with, and the temporary key
+/// behind it if it is one.
+fn signing_secret(
+    creds: &Credentials,
+    temporary: &dyn TemporaryKeys,
+    req: &SignedRequest<'_>,
+    access: &str,
+) -> Result<(String, Option<TemporaryKey>), AuthError> {
+    if constant_time_eq(access.as_bytes(), creds.access_key.as_bytes()) {
+        return Ok((creds.secret_key.clone(), None));
+    }
+    let Some(key) = temporary.lookup(access) else {
+        return Err(AuthError::UnknownAccessKey);
+    };
+    let Some(token) = req.header("x-security-token") else {
+        return Err(AuthError::SecurityTokenMissing(access.to_owned()));
+    };
+    if !constant_time_eq(token.trim().as_bytes(), key.security_token.as_bytes()) {
+        return Err(AuthError::SecurityTokenInvalid);
+    }
+    Ok((key.secret.clone(), Some(key)))
+}
+
 fn verify_signature(
     creds: &Credentials,
+    temporary: &dyn TemporaryKeys,
     req: &SignedRequest<'_>,
     authorization: &str,
     now: SystemTime,
-) -> Result<(), AuthError> {
+) -> Result<AuthMethod, AuthError> {
     let auth = parse_authorization(authorization)?;
-    if !constant_time_eq(auth.access.as_bytes(), creds.access_key.as_bytes()) {
-        return Err(AuthError::UnknownAccessKey);
-    }
+    let (secret_key, temporary_key) = signing_secret(creds, temporary, req, auth.access)?;
     let is_signed = |name: &str| auth.signed_headers.iter().any(|h| h == name);
     if !is_signed("host") {
         return Err(AuthError::NotSigned("host"));
@@ -280,14 +365,22 @@ fn verify_signature(
         .canonical_request(req.method, &url, &signed, req.body);
     let expected = auth
         .algorithm
-        .signature(&creds.secret_key, sdk_date.trim(), &canonical);
-    if constant_time_eq(
+        .signature(&secret_key, sdk_date.trim(), &canonical);
+    if !constant_time_eq(
         expected.as_bytes(),
         auth.signature.to_ascii_lowercase().as_bytes(),
     ) {
-        Ok(())
-    } else {
-        Err(AuthError::SignatureMismatch)
+        return Err(AuthError::SignatureMismatch);
+    }
+    // Expiry is judged last, so that "expired" always means a request
+    // that was otherwise right: a test seeing it knows the client signed
+    // correctly and only failed to refresh.
+    match temporary_key {
+        None => Ok(AuthMethod::Signature),
+        Some(key) if now >= key.expires_at => {
+            Err(AuthError::SecurityTokenExpired(key.expires_text))
+        }
+        Some(_) => Ok(AuthMethod::Temporary),
     }
 }
 
@@ -628,6 +721,145 @@ mod tests {
         ] {
             assert_eq!(parse_sdk_date(bad), Err(AuthError::BadDate), "{bad}");
         }
+    }
+
+    struct OneTemporaryKey(TemporaryKey);
+
+    impl TemporaryKeys for OneTemporaryKey {
+        fn lookup(&self, access: &str) -> Option<TemporaryKey> {
+            (access == "TMPAK").then(|| self.0.clone())
+        }
+    }
+
+    const TMP_SK: &str = "temporary-secret";
+    const TMP_TOKEN: &str = "gQpjbi1ub3J0aC00-temporary-token";
+
+    fn temporary(expires_in: Duration) -> OneTemporaryKey {
+        OneTemporaryKey(TemporaryKey {
+            secret: TMP_SK.to_owned(),
+            security_token: TMP_TOKEN.to_owned(),
+            expires_at: at_date() + expires_in,
+            expires_text: "2024-01-02T03:05:05.000000Z".to_owned(),
+        })
+    }
+
+    /// Signed like the provider signs with temporary keys: the token sent
+    /// and signed.
+    fn signed_temporary(sk: &str, token: Option<&str>) -> Vec<(String, String)> {
+        let mut to_sign = vec![h("host", HOST), h("x-sdk-date", DATE)];
+        if let Some(token) = token {
+            to_sign.push(h("x-security-token", token));
+        }
+        let Ok(url) = url::Url::parse(&format!("http://{HOST}{PATH}")) else {
+            return Vec::new();
+        };
+        let authz = SigningAlgorithm::HmacSha256
+            .authorization("TMPAK", sk, DATE, "GET", &url, &to_sign, b"");
+        let mut sent = to_sign;
+        sent.push(h("authorization", &authz));
+        sent
+    }
+
+    #[test]
+    fn temporary_keys_work_with_their_token_until_they_expire() {
+        let keys = temporary(Duration::from_secs(60));
+        let headers = signed_temporary(TMP_SK, Some(TMP_TOKEN));
+        let req = request(&headers, PATH);
+        assert_eq!(
+            verify_with(&creds(), &keys, &req, at_date()),
+            Ok(AuthMethod::Temporary)
+        );
+        let later = at_date() + Duration::from_secs(60);
+        let err = verify_with(&creds(), &keys, &req, later);
+        assert_eq!(
+            err,
+            Err(AuthError::SecurityTokenExpired(
+                "2024-01-02T03:05:05.000000Z".to_owned()
+            ))
+        );
+        let text = err.err().map(|e| e.message()).unwrap_or_default();
+        assert_eq!(
+            text,
+            "The token must be updated: the security token expired at 2024-01-02T03:05:05.000000Z"
+        );
+        assert!(!text.contains(TMP_TOKEN) && !text.contains(TMP_SK));
+        // The base keys still work beside them.
+        let base = signed_headers_with(SK, PATH, &[]);
+        assert_eq!(
+            verify_with(&creds(), &keys, &request(&base, PATH), later),
+            Ok(AuthMethod::Signature)
+        );
+    }
+
+    #[test]
+    fn temporary_keys_need_their_own_signed_token() {
+        let keys = temporary(Duration::from_secs(60));
+        let check = |headers: &[(String, String)]| {
+            verify_with(&creds(), &keys, &request(headers, PATH), at_date())
+        };
+        assert_eq!(
+            check(&signed_temporary(TMP_SK, None)),
+            Err(AuthError::SecurityTokenMissing("TMPAK".to_owned()))
+        );
+        assert_eq!(
+            check(&signed_temporary(TMP_SK, Some("gQpjbi1ub3J0aC00-other"))),
+            Err(AuthError::SecurityTokenInvalid)
+        );
+        assert_eq!(
+            check(&signed_temporary("wrong-secret", Some(TMP_TOKEN))),
+            Err(AuthError::SignatureMismatch)
+        );
+        // Sent but not signed: refused even though the token is right.
+        let mut unsigned = signed_temporary(TMP_SK, None);
+        unsigned.push(h("x-security-token", TMP_TOKEN));
+        assert_eq!(
+            check(&unsigned),
+            Err(AuthError::SentButNotSigned("x-security-token"))
+        );
+        // An expired key with a bad signature is a signature failure: expiry
+        // is only reported for otherwise correct requests.
+        let expired = temporary(Duration::ZERO);
+        let headers = signed_temporary("wrong-secret", Some(TMP_TOKEN));
+        assert_eq!(
+            verify_with(&creds(), &expired, &request(&headers, PATH), at_date()),
+            Err(AuthError::SignatureMismatch)
+        );
+        assert_eq!(
+            AuthError::SecurityTokenExpired(String::new()).code(),
+            "APIGW.0307"
+        );
+        assert_eq!(
+            AuthError::SecurityTokenInvalid.message(),
+            "Incorrect IAM authentication information: decrypt token fail"
+        );
+    }
+
+    #[test]
+    fn the_body_is_part_of_the_signature() {
+        let body = br#"{"auth":{"identity":{"methods":["assume_role"]}}}"#;
+        let Ok(url) = url::Url::parse(&format!("http://{HOST}/v3.0/OS-CREDENTIAL/securitytokens"))
+        else {
+            panic!("url");
+        };
+        let to_sign = vec![h("host", HOST), h("x-sdk-date", DATE)];
+        let authz =
+            SigningAlgorithm::HmacSha256.authorization(AK, SK, DATE, "POST", &url, &to_sign, body);
+        let mut sent = to_sign;
+        sent.push(h("authorization", &authz));
+        let mut req = SignedRequest {
+            method: "POST",
+            host: Some(HOST),
+            path_and_query: "/v3.0/OS-CREDENTIAL/securitytokens",
+            headers: &sent,
+            body,
+        };
+        assert_eq!(verify(&creds(), &req, at_date()), Ok(AuthMethod::Signature));
+        let altered = br#"{"auth":{"identity":{"methods":["assume_role"]}} }"#;
+        req.body = altered;
+        assert_eq!(
+            verify(&creds(), &req, at_date()),
+            Err(AuthError::SignatureMismatch)
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use thiserror::Error;
 
 use crate::auth::Credentials;
+use crate::auth_options::{self, AuthOptionError, AuthOptions};
 
 pub const USAGE: &str = "\
 hwcloud-job-simulator: a loopback simulator of the Huawei Cloud job APIs
@@ -15,7 +16,9 @@ GaussDB, GeminiDB, DCS, CBR) and the IAM project lookup, for tests.
 USAGE:
     hwcloud-job-simulator --access-key AK --secret-key SK --project-id PID
                           [--listen 127.0.0.1:0] [--token TOKEN] [--region cn-north-4]
-                          [--rate-limit N]
+                          [--rate-limit N] [--agency NAME]... [--agency-domain-name NAME]
+                          [--agency-domain-id ID] [--idp-id ID] [--id-token-file PATH]
+                          [--metadata] [--credential-lifetime SECS] [--tls-dir DIR]
 
 OPTIONS:
     --listen ADDR       loopback address to listen on (default 127.0.0.1:0)
@@ -28,10 +31,32 @@ OPTIONS:
                         job requests beyond N in one second get HTTP 429
                         APIGW.0308 with Retry-After: 1, and do not advance
                         the job (default: no limit)
+    --agency NAME       an agency that assume_role may name; repeatable
+                        (default: deployer)
+    --agency-domain-name NAME
+                        the account the agencies are in (default partner-account)
+    --agency-domain-id ID
+                        its domain id (default 0b1e5f9d2c3a4b5c6d7e8f9a0b1c2d3e)
+    --idp-id ID         the identity provider the OIDC exchange accepts in
+                        X-Idp-Id (default github-actions)
+    --id-token-file PATH
+                        the id token the OIDC exchange accepts: the file's
+                        trimmed content, read again at every request, so a
+                        test can rotate it (default: refuse every id token)
+    --metadata          serve the ECS metadata route (else it is a 404)
+    --credential-lifetime SECS
+                        cap on the life of every temporary credential and
+                        subject token, 1 to 86400 (default 3600): 3 makes
+                        keys that expire under a wait
+    --tls-dir DIR       serve HTTPS from a private CA made at start; its
+                        certificate is written to DIR/ca.pem before the
+                        banner, and the server certificate covers 127.0.0.1
+                        and localhost
     -h, --help          print this help
 
-The first stdout line is `listening on http://HOST:PORT`. Requests are
-logged to stderr. SIGINT or SIGTERM stops the simulator.
+The first stdout line is `listening on http://HOST:PORT` (`https://` with
+--tls-dir). Requests are logged to stderr. SIGINT or SIGTERM stops the
+simulator.
 
 ROUTES (one listener): every job API under its endpoints key, at
 /{key}{the API's path}, so point each endpoint at http://HOST:PORT/{key}
@@ -45,6 +70,18 @@ ROUTES (one listener): every job API under its endpoints key, at
                                                              opengauss, geminidb too)
     GET /cbr/v3/{project_id}/operation-logs/{job_id}         CBR
     GET /v3/projects?name={region}                           IAM project lookup
+    POST /v3.0/OS-CREDENTIAL/securitytokens                  IAM temporary keys:
+                        methods [\"assume_role\"] (AK/SK-signed with the base or
+                        temporary keys; agency and domain must match the
+                        options) or [\"token\"] (X-Auth-Token = body token.id =
+                        a subject token the simulator issued, or --token);
+                        201 {\"credential\": {access, secret, securitytoken,
+                        expires_at}}
+    POST /v3.0/OS-AUTH/id-token/tokens                       OIDC exchange: X-Idp-Id
+                        = --idp-id, body auth.id_token.id = the id token file;
+                        201 with the subject token in X-Subject-Token
+    GET /openstack/latest/securitykey                        ECS metadata keys
+                        (with --metadata; no auth)
     GET /_sim/stats                                          counters (no auth)
 CCE, CCE Autopilot, SWR and ELB also answer at the root, without the prefix.
 
@@ -69,6 +106,15 @@ x-security-token signed when sent, X-Sdk-Date within 15 minutes) or
 `X-Auth-Token`. The query string is signed too. Failures are HTTP 401
 APIGW.0301 (APIGW.0303 for the date). A database request without an id in
 its query is HTTP 400 DBS.200001.
+Temporary keys (from IAM or the metadata route) are accepted while they
+live (secret keys start TmpSecret, security tokens gQpjbi1ub3J0aC00, subject
+tokens MIIsim, so a test can search logs for them), signed with their
+X-Security-Token; afterwards HTTP 401 APIGW.0307 \"The token must be
+updated: the security token expired at ...\".
+A temporary key without its X-Security-Token is \"ak ... not exist\". IAM's
+own refusals are {\"error_msg\", \"error_code\": \"IAM.00xx\"}: 400 for a bad
+body or duration_seconds outside 900..86400, 401 for a bad token or id
+token, 403 for an unknown agency or account, 404 for an unknown X-Idp-Id.
 
 SCENARIOS, chosen by the job id; each (service, job id) has its own poll
 counter, advanced by every authenticated request:
@@ -100,6 +146,8 @@ pub struct Config {
     pub region: String,
     /// Job requests allowed per one-second window; `None` is unlimited.
     pub rate_limit: Option<u32>,
+    /// Agencies, OIDC, metadata, credential lifetime and TLS.
+    pub auth: AuthOptions,
 }
 
 impl fmt::Debug for Config {
@@ -110,13 +158,15 @@ impl fmt::Debug for Config {
             .field("project_id", &self.project_id)
             .field("region", &self.region)
             .field("rate_limit", &self.rate_limit)
+            .field("auth", &self.auth)
             .finish()
     }
 }
 
 #[derive(Debug)]
 pub enum Command {
-    Run(Config),
+    /// Boxed: the configuration is large beside `Help`.
+    Run(Box<Config>),
     Help,
 }
 
@@ -143,6 +193,8 @@ pub enum CliError {
     BadProjectId,
     #[error("--rate-limit must be a whole number from 1 to 1000000")]
     BadRateLimit,
+    #[error(transparent)]
+    Auth(#[from] AuthOptionError),
 }
 
 const OPTIONS: [&str; 7] = [
@@ -167,6 +219,7 @@ fn valid_region(region: &str) -> bool {
 /// `--opt=value`.
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, CliError> {
     let mut values: [Option<String>; OPTIONS.len()] = Default::default();
+    let mut auth = auth_options::Builder::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
@@ -177,6 +230,9 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, CliErro
             None => (arg.clone(), None),
         };
         let Some(index) = OPTIONS.iter().position(|o| *o == name) else {
+            if auth.take(&name, inline, &mut args)? {
+                continue;
+            }
             // Only the part before '=' is echoed: the rest may be a secret.
             return Err(CliError::Unknown(name));
         };
@@ -233,7 +289,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, CliErro
         },
     };
 
-    Ok(Command::Run(Config {
+    Ok(Command::Run(Box::new(Config {
         listen,
         credentials: Credentials {
             access_key,
@@ -243,7 +299,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, CliErro
         project_id,
         region,
         rate_limit,
-    }))
+        auth: auth.build()?,
+    })))
 }
 
 #[cfg(test)]
@@ -322,6 +379,16 @@ mod tests {
         ));
         assert!(USAGE.contains("run<N>-*"));
         assert!(USAGE.contains("listening on http://"));
+        for route in [
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            "/v3.0/OS-AUTH/id-token/tokens",
+            "/openstack/latest/securitykey",
+            "--credential-lifetime",
+            "--tls-dir",
+            "--metadata",
+        ] {
+            assert!(USAGE.contains(route), "{route}");
+        }
     }
 
     #[test]
@@ -377,5 +444,37 @@ mod tests {
             "p/x",
         ]);
         assert_eq!(parse(a).err(), Some(CliError::BadProjectId));
+    }
+
+    #[test]
+    fn auth_options_mix_with_the_base_ones() {
+        let mut a = args(&BASE);
+        a.extend(args(&[
+            "--agency",
+            "deployer",
+            "--region",
+            "cn-north-1",
+            "--agency=auditor",
+            "--metadata",
+            "--credential-lifetime",
+            "3",
+        ]));
+        let Ok(Command::Run(c)) = parse(a) else {
+            panic!("expected a configuration");
+        };
+        assert_eq!(c.region, "cn-north-1");
+        assert_eq!(c.auth.agencies, ["deployer", "auditor"]);
+        assert!(c.auth.metadata);
+        assert_eq!(c.auth.credential_lifetime.as_secs(), 3);
+        let mut a = args(&BASE);
+        a.extend(args(&["--credential-lifetime", "0"]));
+        assert_eq!(
+            parse(a).err(),
+            Some(CliError::Auth(AuthOptionError::BadLifetime))
+        );
+        let Ok(Command::Run(c)) = parse(args(&BASE)) else {
+            panic!("expected a configuration");
+        };
+        assert_eq!(c.auth, AuthOptions::default());
     }
 }

@@ -15,7 +15,8 @@
 //!     --project-id PID [--token TOKEN] [--region cn-north-4]
 //! ```
 //!
-//! The first stdout line is exactly `listening on http://127.0.0.1:PORT`;
+//! The first stdout line is exactly `listening on http://127.0.0.1:PORT`
+//! (`https://` with `--tls-dir DIR`, after `DIR/ca.pem` is written);
 //! requests are logged to stderr; SIGINT and SIGTERM stop it with status 0.
 //! It refuses non-loopback addresses.
 //!
@@ -40,6 +41,9 @@
 //! | `GET /cbr/v3/{project_id}/operation-logs/{job_id}` | CBR |
 //! | `GET /api/v3/…`, `/autopilot/v3/…`, `/v2/…`, `/v3/{project_id}/elb/…` | CCE, Autopilot, SWR, ELB at the root too, as before the prefixes |
 //! | `GET /v3/projects?name={region}` | IAM (unknown region → empty list) |
+//! | `POST /v3.0/OS-CREDENTIAL/securitytokens` | IAM temporary keys: `assume_role` (signed; agency and account must match `--agency`, `--agency-domain-name`/`--agency-domain-id`) or `token` (a subject token in `X-Auth-Token` and the body) |
+//! | `POST /v3.0/OS-AUTH/id-token/tokens` | IAM OIDC exchange: `X-Idp-Id` = `--idp-id`, id token = the content of `--id-token-file`, read at each request; subject token in `X-Subject-Token` |
+//! | `GET /openstack/latest/securitykey` | ECS metadata temporary keys (with `--metadata`; no auth) |
 //! | `GET /_sim/stats` | counters, unauthenticated |
 //! | `POST /cce/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes`, `DELETE …/nodes/{node_id}`, `POST /elb/v3/{project_id}/elb/loadbalancers/{id}/upgrade` (and at the root) | job-starting calls: see `start` |
 //!
@@ -50,7 +54,10 @@
 //! database services' `?id=`, is signed too) or `X-Auth-Token` equal to
 //! `--token`; otherwise 401 with gateway code `APIGW.0301` (`APIGW.0303` for
 //! the date). A project id other than `--project-id` in a job path is a 404
-//! in that service's error shape. A database request without a non-empty
+//! in that service's error shape. Temporary keys the simulator issued are
+//! accepted too, signed with their `X-Security-Token`, until their
+//! `expires_at` (capped by `--credential-lifetime`); then 401 `APIGW.0307`
+//! "The token must be updated: …". A database request without a non-empty
 //! `id` in its query is a 400 `DBS.200001` (the real list calls would list
 //! every task instead; the provider never sends one).
 //!
@@ -95,12 +102,16 @@
 //! resource.
 
 mod auth;
+mod auth_options;
 mod cli;
+mod iam_sts;
 mod responses;
 mod scenario;
 mod server;
 mod service;
 mod start;
+mod sts;
+mod tls;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -110,7 +121,7 @@ use cli::{Command, Config};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let config = match cli::parse(std::env::args().skip(1)) {
-        Ok(Command::Run(config)) => config,
+        Ok(Command::Run(config)) => *config,
         Ok(Command::Help) => {
             print!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
@@ -132,22 +143,35 @@ async fn main() -> ExitCode {
 async fn run(config: Config) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
+    // `ca.pem` exists before the banner, so a test can read it the moment
+    // it knows the port.
+    let tls = match &config.auth.tls_dir {
+        Some(dir) => Some(tls::prepare(dir)?),
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     {
         // Tests wait for this exact line to learn the port.
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{addr}")?;
+        writeln!(out, "listening on {scheme}://{addr}")?;
         out.flush()?;
     }
     eprintln!(
-        "hwcloud-job-simulator: serving project {} in {} on http://{addr}",
+        "hwcloud-job-simulator: serving project {} in {} on {scheme}://{addr}",
         config.project_id, config.region
     );
     let state = server::AppState::new(config);
     let app = server::router(state);
+    let served = async move {
+        match tls {
+            Some(tls) => axum::serve(tls::TlsListener::new(listener, tls)?, app).await,
+            None => axum::serve(listener, app).await,
+        }
+    };
     // Shutdown does not wait for in-flight requests: `stall-*` requests
     // never finish, and a test harness must be able to stop us at once.
     tokio::select! {
-        served = axum::serve(listener, app) => served,
+        served = served => served,
         () = shutdown_signal() => {
             eprintln!("hwcloud-job-simulator: shutting down");
             Ok(())

@@ -26,6 +26,8 @@ use crate::responses::{self, JobContext, Reply};
 use crate::scenario::{Scenario, Step};
 use crate::service::Service;
 
+mod auth_routes;
+
 /// How long a `stall-*` request hangs: far beyond any test's timeout.
 const STALL: Duration = Duration::from_secs(3600);
 /// A simulated job started this long before it was first polled, so that
@@ -61,6 +63,26 @@ pub struct Stats {
     /// Job-starting calls (`start`) per path as received, refused ones
     /// included, so a test can prove a call was sent exactly once.
     pub start_requests: BTreeMap<String, u64>,
+    /// `POST /v3.0/OS-CREDENTIAL/securitytokens` with `methods: ["assume_role"]`
+    /// (or an unreadable body), refused or not.
+    pub sts_assume_role_requests: u64,
+    /// The same route with `methods: ["token"]`, refused or not.
+    pub sts_token_requests: u64,
+    /// `POST /v3.0/OS-AUTH/id-token/tokens`, refused or not.
+    pub id_token_requests: u64,
+    /// `GET /openstack/latest/securitykey`, answered or not.
+    pub metadata_requests: u64,
+    /// Temporary credentials handed out, by IAM and the metadata route: a
+    /// wait that outlives its keys shows its refreshes here.
+    pub temporary_credentials_issued: u64,
+    /// Requests refused because their temporary keys had expired (also in
+    /// `auth_failures`).
+    pub expired_credential_rejections: u64,
+    /// Non-2xx answers from the IAM credential and OIDC routes.
+    pub iam_refusals: u64,
+    /// Requests let through because they were signed with live temporary
+    /// keys: proof that a client really used the keys it was given.
+    pub requests_with_temporary_keys: u64,
 }
 
 struct JobRecord {
@@ -75,6 +97,8 @@ pub struct AppState {
     jobs: Mutex<HashMap<(Service, String), JobRecord>>,
     request_counter: AtomicU64,
     window: Mutex<Window>,
+    /// Temporary keys and subject tokens issued so far.
+    sts: crate::sts::Store,
 }
 
 /// A fixed one-second window, the way the gateway counts "N/1(s)" quotas.
@@ -100,6 +124,7 @@ impl AppState {
                 started: Instant::now(),
                 seen: 0,
             }),
+            sts: crate::sts::Store::default(),
         })
     }
 
@@ -249,6 +274,7 @@ fn router_with(state: Arc<AppState>, routes: Vec<(String, JobRoute)>) -> Router 
     for (path, route) in routes {
         router = router.route(&path, get(job).layer(Extension(route)));
     }
+    let router = auth_routes::add(router);
     router
         .merge(crate::start::routes())
         .route("/v3/projects", get(iam_projects))
@@ -341,11 +367,25 @@ pub(crate) fn refusal(
         headers: &header_list,
         body,
     };
-    match auth::verify(&state.config.credentials, &request, SystemTime::now()) {
+    match auth::verify_with(
+        &state.config.credentials,
+        &state.sts,
+        &request,
+        SystemTime::now(),
+    ) {
+        Ok(auth::AuthMethod::Temporary) => {
+            lock(&state.stats).requests_with_temporary_keys += 1;
+            None
+        }
         Ok(_) => None,
         Err(err) => {
-            lock(&state.stats).auth_failures += 1;
-            let message = format!("Incorrect IAM authentication information: {err}");
+            let mut stats = lock(&state.stats);
+            stats.auth_failures += 1;
+            if matches!(err, auth::AuthError::SecurityTokenExpired(_)) {
+                stats.expired_credential_rejections += 1;
+            }
+            drop(stats);
+            let message = err.message();
             let reply = responses::gateway_error(401, err.code(), &message, request_id);
             Some(into_response(reply, format!("auth failed: {err}")))
         }
@@ -550,6 +590,7 @@ mod tests {
             project_id: PID.to_owned(),
             region: "cn-north-4".to_owned(),
             rate_limit,
+            auth: crate::auth_options::AuthOptions::default(),
         };
         let listener = tokio::net::TcpListener::bind(config.listen).await.ok()?;
         let addr = listener.local_addr().ok()?;

@@ -80,6 +80,9 @@ impl JobContext<'_> {
 pub const APIGW_AUTH_FAILED: &str = "APIGW.0301";
 /// The API gateway's code for an `X-Sdk-Date` outside the allowed window.
 pub const APIGW_DATE_SKEW: &str = "APIGW.0303";
+/// The API gateway's code for an expired token ("The token must be
+/// updated.", HTTP 401, in its error-code table).
+pub const APIGW_TOKEN_EXPIRED: &str = "APIGW.0307";
 /// The API gateway's code for throttling.
 pub const APIGW_THROTTLED: &str = "APIGW.0308";
 /// The API gateway's code for an unknown API.
