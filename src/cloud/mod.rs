@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod budget;
+pub mod call;
 pub mod client;
 pub mod credentials;
 pub mod endpoints;

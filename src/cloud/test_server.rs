@@ -17,7 +17,7 @@ pub struct Captured {
     /// Path and query exactly as received.
     pub target: String,
     pub headers: Vec<(String, String)>,
-    /// The body, as far as `Content-Length` says (empty without one).
+    /// The body, as far as `Content-Length` announced it.
     pub body: Vec<u8>,
 }
 
@@ -208,28 +208,25 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let head_end = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .map_or(buf.len(), |p| p + 4);
-    let text = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        .map_or(buf.len(), |i| i + 4);
+    let mut body = buf.split_off(head_end);
+    let text = String::from_utf8_lossy(&buf).to_string();
     let mut lines = text.split("\r\n");
     let first = lines.next().unwrap_or_default();
     let mut parts = first.split(' ');
-    let captured = Captured {
-        method: parts.next().unwrap_or_default().to_string(),
-        target: parts.next().unwrap_or_default().to_string(),
-        headers: lines
-            .take_while(|l| !l.is_empty())
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect(),
-        body: Vec::new(),
-    };
-    let mut captured = captured;
-    let length: usize = captured
-        .header("content-length")
-        .and_then(|l| l.parse().ok())
+    let method = parts.next().unwrap_or_default().to_string();
+    let target = parts.next().unwrap_or_default().to_string();
+    let headers: Vec<(String, String)> = lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
         .unwrap_or(0)
         .min(1 << 20);
-    let mut body = buf[head_end..].to_vec();
     while body.len() < length {
         match sock.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
@@ -237,7 +234,12 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     body.truncate(length);
-    captured.body = body;
+    let captured = Captured {
+        method,
+        target,
+        headers,
+        body,
+    };
     reqs.lock().unwrap().push(captured.clone());
     let filler = vec![b'x'; 8192];
     match handler(&captured) {

@@ -363,6 +363,92 @@ fn trim_trailing_newline(mut s: String) -> String {
     s
 }
 
+/// What a wait in progress shows: the status, how many direct sub-jobs are
+/// done out of how many, and the type of the one running now, e.g. `CCE job
+/// X: Running; 2 of 5 sub-jobs done; running InstallKubelet; 1m30s
+/// elapsed`. Every field was made safe when the job was parsed.
+pub fn progress_line(job: &Job, job_id: &str, elapsed: Duration) -> String {
+    let mut line = format!(
+        "{} job {job_id}: {}",
+        job.service.display_name(),
+        shown_status(&job.status)
+    );
+    if job.sub_jobs.is_empty() {
+        line.push_str("; no sub-jobs reported");
+    } else {
+        let _ = write!(line, "; {}", job.sub_job_progress());
+        // A finished job's leftover pending steps are not running.
+        if let Some(running) = running_sub_job(job).filter(|_| job.phase == Phase::Pending) {
+            let _ = write!(line, "; running {running}");
+        }
+    }
+    if !job.progress.is_empty() {
+        let _ = write!(line, "; progress {}", job.progress);
+    }
+    let _ = write!(line, "; {} elapsed", whole_seconds(elapsed));
+    line
+}
+
+/// The first line a wait shows, before any answer.
+pub fn progress_start(
+    service: Service,
+    job_id: &str,
+    poll_interval: Duration,
+    timeout: Duration,
+) -> String {
+    format!(
+        "Waiting for {} job {job_id}: polling at most every {} for up to {}",
+        service.display_name(),
+        format_compact(poll_interval),
+        format_compact(timeout)
+    )
+}
+
+/// What a wait shows when a minute passed with no answer to report.
+pub fn progress_no_answer(service: Service, job_id: &str, elapsed: Duration) -> String {
+    format!(
+        "{} job {job_id}: no answer yet; {} elapsed",
+        service.display_name(),
+        whole_seconds(elapsed)
+    )
+}
+
+fn shown_status(status: &str) -> &str {
+    if status.is_empty() {
+        "(empty status)"
+    } else {
+        status
+    }
+}
+
+/// The type of the direct sub-job still pending, first in API order, with
+/// its own running child where it has one (`InstallMaster > InstallEtcd`).
+/// Its id stands in for an empty type.
+fn running_sub_job(job: &Job) -> Option<String> {
+    let name = |s: &SubJob| {
+        if s.job_type.is_empty() {
+            s.id.clone()
+        } else {
+            s.job_type.clone()
+        }
+    };
+    let pending = |subs: &[SubJob]| subs.iter().find(|s| s.phase == Phase::Pending).cloned();
+    let mut at = pending(&job.sub_jobs)?;
+    let mut path = vec![name(&at)];
+    // Bounded: the tree's depth was bounded when it was read.
+    while let Some(child) = pending(&at.sub_jobs) {
+        path.push(name(&child));
+        at = child;
+    }
+    path.retain(|p| !p.is_empty());
+    (!path.is_empty()).then(|| path.join(" > "))
+}
+
+/// Elapsed time to the second: progress lines need no more.
+fn whole_seconds(d: Duration) -> String {
+    format_compact(Duration::from_secs(d.as_secs()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{fixtures, parse, svc};

@@ -40,6 +40,17 @@ pub fn render(block: &Block) -> String {
     out
 }
 
+/// The `## Schema` section of an action's page. An action's arguments are
+/// written inside its `config` block, and it has no results to read back,
+/// so the section says so before the usual groups.
+pub fn render_action(block: &Block) -> String {
+    let groups = render(block);
+    let body = groups.strip_prefix("## Schema\n").unwrap_or(&groups);
+    format!(
+        "## Schema\n\nThese arguments go in the action's `config` block. An action keeps no state, so it has no attributes to read back: its outcome is its progress messages and, when it fails, its error.\n{body}"
+    )
+}
+
 /// Which attributes belong to a group such as "Required".
 type AttributeFilter = fn(&Attribute) -> bool;
 
@@ -279,6 +290,34 @@ mod tests {
                 B::new().attribute(A::new("read", &Type::String).optional()),
             ))
             .build()
+    }
+
+    #[test]
+    fn an_action_page_says_its_arguments_go_in_config() {
+        let block = B::new()
+            .attribute(
+                A::new("job_id", &Type::String)
+                    .required()
+                    .description("Which."),
+            )
+            .attribute(A::new("timeout", &Type::String).optional())
+            .build();
+        let md = render_action(&block);
+        assert!(
+            md.starts_with("## Schema\n\nThese arguments go in the action's `config` block."),
+            "{md}"
+        );
+        // The groups follow, once, as on any other page.
+        assert_eq!(md.matches("## Schema").count(), 1, "{md}");
+        assert!(md.ends_with(&render(&block)["## Schema\n".len()..]), "{md}");
+        assert!(
+            md.contains("### Required\n\n- `job_id` (String) Which.\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("### Optional\n\n- `timeout` (String)\n"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -28,8 +28,8 @@ pub struct WaitArgs {
     pub project_id: Option<String>,
     pub poll_interval: Duration,
     pub timeout: Duration,
-    /// The data source or the resource: it decides which `timeouts`
-    /// attribute holds the limit, and how messages name it.
+    /// The data source, the resource or the action: it decides which
+    /// setting holds the limit, and how messages name it.
     pub kind: JobWaitKind,
 }
 
@@ -86,10 +86,84 @@ fn timeout_of(block: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Opti
     }
 }
 
-/// Reads and checks the arguments. `None` when something is invalid or not
-/// yet known (the diagnostics say which).
+/// The arguments as written, each known, not known yet, or unset: read once
+/// from a configuration, or from an import id's parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub service: Field<String>,
+    pub job_id: Field<String>,
+    pub region: Field<String>,
+    pub project_id: Field<String>,
+    pub poll_interval: Field<String>,
+}
+
+impl Written {
+    /// The arguments of a configuration object; a value of the wrong type is
+    /// reported on its attribute and read as unset.
+    pub fn read(obj: &Value, diags: &mut Diagnostics) -> Written {
+        Written {
+            service: config::string(obj, "service", diags),
+            job_id: config::string(obj, "job_id", diags),
+            region: config::string(obj, "region", diags),
+            project_id: config::string(obj, "project_id", diags),
+            poll_interval: config::string(obj, "poll_interval", diags),
+        }
+    }
+
+    fn any_unknown(&self) -> bool {
+        [
+            &self.service,
+            &self.job_id,
+            &self.region,
+            &self.project_id,
+            &self.poll_interval,
+        ]
+        .iter()
+        .any(|f| matches!(f, Field::Unknown))
+    }
+}
+
+/// Reads and checks the arguments of a configuration. `None` when something
+/// is invalid or not yet known (the diagnostics say which).
 fn check(obj: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Option<WaitArgs> {
-    let service = match config::string(obj, "service", diags) {
+    let written = Written::read(obj, diags);
+    let timeout = limit_of(obj, kind, diags);
+    // An unknown argument only postpones the wait; it is never an error.
+    let known = obj.is_wholly_known();
+    let args = checked(written, timeout, kind, diags);
+    known.then_some(args).flatten()
+}
+
+/// The wait's limit: `timeouts { read }` or `{ create }`, or the action's
+/// `timeout`. `Field::Unknown` when not known yet, `Null` when invalid
+/// (reported).
+fn limit_of(obj: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Field<Duration> {
+    let found = if kind == JobWaitKind::Action {
+        match config::string(obj, "timeout", diags) {
+            Field::Known(d) => config::duration(&d, AttributePath::root("timeout"), diags),
+            Field::Unknown => return Field::Unknown,
+            Field::Null => Some(waiter::DEFAULT_READ_TIMEOUT),
+        }
+    } else {
+        match obj.get("timeouts") {
+            None | Some(Value::Null) => Some(waiter::DEFAULT_READ_TIMEOUT),
+            Some(Value::Unknown) => return Field::Unknown,
+            Some(block) => timeout_of(block, kind, diags),
+        }
+    };
+    found.map_or(Field::Null, Field::Known)
+}
+
+/// Checks written arguments and a limit into a wait, with every default
+/// applied. `None` when something is invalid or not known yet.
+pub fn checked(
+    written: Written,
+    timeout: Field<Duration>,
+    kind: JobWaitKind,
+    diags: &mut Diagnostics,
+) -> Option<WaitArgs> {
+    let unknown = written.any_unknown() || timeout == Field::Unknown;
+    let service = match written.service {
         Field::Known(s) => match s.parse::<Service>() {
             Ok(s) => Some(s),
             Err(e) => {
@@ -99,7 +173,7 @@ fn check(obj: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Option<Wait
         },
         _ => None,
     };
-    let job_id = match config::string(obj, "job_id", diags) {
+    let job_id = match written.job_id {
         Field::Known(j) => match crate::validate::job_id(&j) {
             Ok(()) => Some(j),
             Err(e) => {
@@ -109,31 +183,25 @@ fn check(obj: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Option<Wait
         },
         _ => None,
     };
-    let region = config::string(obj, "region", diags).known();
+    let region = written.region.known();
     if let Some(r) = &region {
         if let Err(e) = crate::cloud::endpoints::validate_region(r) {
             config::invalid(diags, "region", "Invalid region", e.to_string());
         }
     }
-    let project_id = config::string(obj, "project_id", diags).known();
+    let project_id = written.project_id.known();
     if let Some(p) = &project_id {
         if let Err(e) = crate::validate::project_id(p) {
             config::invalid(diags, "project_id", "Invalid project_id", e.to_string());
         }
     }
-    let poll_interval = match config::string(obj, "poll_interval", diags) {
+    let poll_interval = match written.poll_interval {
         Field::Known(p) => config::poll_interval(&p, AttributePath::root("poll_interval"), diags),
         Field::Unknown => None,
         // Each service has its own default, from how long its jobs take.
         Field::Null => service.map(Service::default_poll_interval),
     };
-    let timeout = match obj.get("timeouts") {
-        None | Some(Value::Null) => Some(waiter::DEFAULT_READ_TIMEOUT),
-        Some(Value::Unknown) => None,
-        Some(block) => timeout_of(block, kind, diags),
-    };
-    // An unknown argument only postpones the read; it is never an error.
-    if diags.has_errors() || !obj.is_wholly_known() {
+    if diags.has_errors() || unknown {
         return None;
     }
     Some(WaitArgs {
@@ -142,9 +210,26 @@ fn check(obj: &Value, kind: JobWaitKind, diags: &mut Diagnostics) -> Option<Wait
         region,
         project_id,
         poll_interval: poll_interval?,
-        timeout: timeout?,
+        timeout: timeout.known()?,
         kind,
     })
+}
+
+/// The arguments of a configuration Terraform says is final (read, apply,
+/// invoke), checked into a wait.
+pub fn decode(obj: &Value, kind: JobWaitKind) -> Result<WaitArgs, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    if !obj.is_wholly_known() {
+        diags.push(Diagnostic::error(
+            format!("Arguments of the {JOB_WAIT} {} are not known yet", kind.noun()),
+            "Terraform asked to wait for the job before all of its arguments were known; this is a bug in the caller.",
+        ));
+        return Err(diags);
+    }
+    match check(obj, kind, &mut diags) {
+        Some(args) => Ok(args),
+        None => Err(diags),
+    }
 }
 
 /// What can go wrong in one poll. Cloud errors keep their own transient
@@ -232,31 +317,21 @@ pub async fn read(
     obj: &Value,
     cancel: &CancellationToken,
 ) -> Result<Value, Diagnostics> {
-    wait(configured, obj, JobWaitKind::DataSource, cancel).await
+    let args = decode(obj, JobWaitKind::DataSource)?;
+    let done = wait(configured, &args, cancel, &mut |_| {}).await?;
+    Ok(state(obj, &done, JobWaitKind::DataSource))
 }
 
-/// One wait to its end, for the data source's read or the resource's
-/// create, returning the state to store.
+/// One wait to its end, shared by the data source, the resource and the
+/// action: checked arguments in, the finished job or the diagnostics out.
+/// `on_poll` sees every job a poll returned, for live progress.
 pub async fn wait(
     configured: &Arc<Configured>,
-    obj: &Value,
-    kind: JobWaitKind,
+    args: &WaitArgs,
     cancel: &CancellationToken,
-) -> Result<Value, Diagnostics> {
-    let mut diags = Diagnostics::default();
-    if !obj.is_wholly_known() {
-        diags.push(Diagnostic::error(
-            format!("Arguments of the {JOB_WAIT} {} are not known yet", kind.noun()),
-            "Terraform asked to wait for the job before all of its arguments were known; this is a bug in the caller.",
-        ));
-        return Err(diags);
-    }
-    let Some(args) = check(obj, kind, &mut diags) else {
-        return Err(diags);
-    };
-    let started = Instant::now();
-    let done = run(configured, &args, cancel, started).await?;
-    Ok(state(obj, &done, kind))
+    on_poll: &mut (dyn FnMut(&Job) + Send),
+) -> Result<Done, Diagnostics> {
+    run(configured, args, cancel, Instant::now(), on_poll).await
 }
 
 /// A finished wait: the job, and where it was read, which the state
@@ -284,6 +359,7 @@ async fn run(
     args: &WaitArgs,
     cancel: &CancellationToken,
     started: Instant,
+    on_poll: &mut (dyn FnMut(&Job) + Send),
 ) -> Result<Done, Diagnostics> {
     let region = args
         .region
@@ -374,7 +450,7 @@ async fn run(
         timeout = %crate::duration::format_compact(args.timeout),
         "wait started"
     );
-    let outcome = waiter::wait_for_job(probe, &wait_cfg, cancel).await;
+    let outcome = waiter::wait_for_job_observed(probe, &wait_cfg, cancel, on_poll).await;
     let elapsed = crate::duration::format_compact(started.elapsed());
     match outcome {
         Ok(waited) => {

@@ -194,16 +194,20 @@ pub async fn create(
     config: &Value,
     cancel: &CancellationToken,
 ) -> Result<Value, Diagnostics> {
-    job_wait::wait(configured, config, JobWaitKind::Resource, cancel).await
+    let args = job_wait::decode(config, JobWaitKind::Resource)?;
+    let done = job_wait::wait(configured, &args, cancel, &mut |_| {}).await?;
+    Ok(job_wait::state(config, &done, JobWaitKind::Resource))
 }
 
 /// The import id forms, as diagnostics name them.
 pub const IMPORT_ID_FORMS: &str = "`service/job_id` (e.g. `cce/0f1e2d3c-...`) or `service/region/project_id/job_id` (e.g. `elb/cn-north-4/0123456789abcdef0123456789abcdef/3f2e...`)";
 
-/// Reads an import id into the configuration object the wait needs. The
-/// parts are checked by the data source's own validators; job ids cannot
-/// contain `/`, so splitting on it is unambiguous.
-pub fn parse_import_id(id: &str) -> Result<Value, Diagnostics> {
+/// Reads an import id into the wait it stands for. The parts are checked
+/// by the data source's own validators; job ids cannot contain `/`, so
+/// splitting on it is unambiguous. Import has no configuration, so the poll
+/// interval and the limit are the defaults.
+pub fn parse_import_id(id: &str) -> Result<job_wait::WaitArgs, Diagnostics> {
+    use super::config::Field;
     let parts: Vec<&str> = id.split('/').collect();
     let bad_form = |why: &str| {
         let mut diags = Diagnostics::default();
@@ -215,11 +219,11 @@ pub fn parse_import_id(id: &str) -> Result<Value, Diagnostics> {
         ));
         diags
     };
-    let text = |s: &str| Value::String(s.to_string());
+    let known = |s: &str| Field::Known(s.to_string());
     let (service, region, project_id, job_id) = match parts.as_slice() {
-        [service, job_id] => (*service, Value::Null, Value::Null, *job_id),
+        [service, job_id] => (*service, Field::Null, Field::Null, *job_id),
         [service, region, project_id, job_id] => {
-            (*service, text(region), text(project_id), *job_id)
+            (*service, known(region), known(project_id), *job_id)
         }
         _ => {
             return Err(bad_form(&format!(
@@ -232,31 +236,51 @@ pub fn parse_import_id(id: &str) -> Result<Value, Diagnostics> {
     if parts.iter().any(|p| p.is_empty()) {
         return Err(bad_form(&format!("{:?} has an empty part", shown(id))));
     }
-    let config = Value::object([
-        ("service", text(service)),
-        ("job_id", text(job_id)),
-        ("region", region),
-        ("project_id", project_id),
+    let written = job_wait::Written {
+        service: known(service),
+        job_id: known(job_id),
+        region,
+        project_id,
+        poll_interval: Field::Null,
+    };
+    let mut diags = Diagnostics::default();
+    let default_limit = Field::Known(crate::waiter::DEFAULT_READ_TIMEOUT);
+    match job_wait::checked(written, default_limit, JobWaitKind::Resource, &mut diags) {
+        Some(args) if !diags.has_errors() => Ok(args),
+        _ => {
+            // The paths name attributes of a configuration that the import
+            // id stands in for; say so in words instead.
+            let mut out = Diagnostics::default();
+            out.extend(diags.iter().map(|d| Diagnostic {
+                attribute: None,
+                detail: format!(
+                    "{} (in import id {:?}). Use {IMPORT_ID_FORMS}.",
+                    d.detail,
+                    shown(id)
+                ),
+                ..d.clone()
+            }));
+            Err(out)
+        }
+    }
+}
+
+/// The state an import stores: the arguments the id gave, as if written in
+/// a configuration that left `poll_interval` and `timeouts` unset (the next
+/// plan updates them in place to the real configuration's), and the
+/// results of the wait.
+fn imported(args: &job_wait::WaitArgs, done: &job_wait::Done) -> Value {
+    let text = |s: &str| Value::String(s.to_string());
+    let given = |v: &Option<String>| v.as_deref().map_or(Value::Null, text);
+    let written = Value::object([
+        ("service", text(args.service.as_str())),
+        ("job_id", text(&args.job_id)),
+        ("region", given(&args.region)),
+        ("project_id", given(&args.project_id)),
         ("poll_interval", Value::Null),
         (TIMEOUTS, Value::Null),
     ]);
-    let diags = validate(&config);
-    if diags.has_errors() {
-        // The paths name attributes of a configuration that the import id
-        // stands in for; say so in words instead.
-        let mut out = Diagnostics::default();
-        out.extend(diags.iter().map(|d| Diagnostic {
-            attribute: None,
-            detail: format!(
-                "{} (in import id {:?}). Use {IMPORT_ID_FORMS}.",
-                d.detail,
-                shown(id)
-            ),
-            ..d.clone()
-        }));
-        return Err(out);
-    }
-    Ok(config)
+    job_wait::state(&written, done, JobWaitKind::Resource)
 }
 
 /// Import ids come from the command line; keep a hostile one short in
@@ -279,8 +303,8 @@ pub async fn import(
     id: &str,
     cancel: &CancellationToken,
 ) -> Result<Value, Diagnostics> {
-    let config = parse_import_id(id)?;
-    job_wait::wait(configured, &config, JobWaitKind::Resource, cancel)
+    let args = parse_import_id(id)?;
+    let done = job_wait::wait(configured, &args, cancel, &mut |_| {})
         .await
         .map_err(|diags| {
             let mut out = Diagnostics::default();
@@ -289,7 +313,8 @@ pub async fn import(
                 ..d.clone()
             }));
             out
-        })
+        })?;
+    Ok(imported(&args, &done))
 }
 
 /// Decodes stored state for `UpgradeResourceState`. Terraform calls it
@@ -685,19 +710,44 @@ mod tests {
 
     #[test]
     fn import_ids_in_both_forms() {
+        use crate::jobs::svc;
         let short = parse_import_id("cce/done-abc").expect("short form");
-        assert_eq!(short.get("service"), Some(&text("cce")));
-        assert_eq!(short.get("job_id"), Some(&text("done-abc")));
-        assert_eq!(short.get("region"), Some(&Value::Null));
+        assert_eq!(short.service, svc("cce"));
+        assert_eq!(short.job_id, "done-abc");
+        assert_eq!(short.region, None);
+        assert_eq!(short.project_id, None);
+        // No configuration: the service's default interval, the default limit.
+        assert_eq!(short.poll_interval, svc("cce").default_poll_interval());
+        assert_eq!(short.timeout, crate::waiter::DEFAULT_READ_TIMEOUT);
         let long = parse_import_id("elb/eu-west-101/0123456789abcdef0123456789abcdef/job.1")
             .expect("long form");
-        assert_eq!(long.get("region"), Some(&text("eu-west-101")));
+        assert_eq!(long.region.as_deref(), Some("eu-west-101"));
         assert_eq!(
-            long.get("project_id"),
-            Some(&text("0123456789abcdef0123456789abcdef"))
+            long.project_id.as_deref(),
+            Some("0123456789abcdef0123456789abcdef")
         );
-        assert_eq!(long.get("job_id"), Some(&text("job.1")));
-        assert!(validate(&long).is_empty());
+        assert_eq!(long.job_id, "job.1");
+        assert_eq!(long.kind, JobWaitKind::Resource);
+    }
+
+    #[test]
+    fn an_import_stores_the_ids_arguments_and_leaves_tuning_unset() {
+        use crate::jobs::{svc, Job};
+        let done = job_wait::Done {
+            job: Job::new(svc("elb"), "SUCCESS".into()),
+            region: "eu-west-101".into(),
+            project_id: "0123456789abcdef0123456789abcdef".into(),
+        };
+        let args = parse_import_id("elb/done-1").expect("short form");
+        let state = imported(&args, &done);
+        assert_eq!(keys(&state), schema_names());
+        assert_eq!(state.get("service"), Some(&text("elb")));
+        assert_eq!(state.get("id"), Some(&text("done-1")));
+        assert_eq!(state.get("status"), Some(&text("SUCCESS")));
+        // Filled in with what the wait used, as a create would.
+        assert_eq!(state.get("region"), Some(&text("eu-west-101")));
+        assert_eq!(state.get("poll_interval"), Some(&Value::Null));
+        assert_eq!(state.get(TIMEOUTS), Some(&Value::Null));
     }
 
     #[test]

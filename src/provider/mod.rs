@@ -6,10 +6,12 @@
 //! protocol misuse (an unknown data source or resource type name, an
 //! undecodable value).
 
+pub mod api_call;
 pub mod config;
 pub mod credential_sources;
 pub mod credentials_origin;
 pub mod job_wait;
+pub mod job_wait_action;
 pub mod job_wait_resource;
 pub mod projects;
 pub mod schema;
@@ -26,9 +28,10 @@ use crate::protocol::diagnostics::{Diagnostic, Diagnostics};
 use crate::protocol::tfplugin6::provider_server::Provider;
 use crate::protocol::tfplugin6::{
     apply_resource_change, configure_provider, get_metadata, get_provider_schema,
-    get_resource_identity_schemas, import_resource_state, plan_resource_change, read_data_source,
-    read_resource, stop_provider, upgrade_resource_state, validate_data_resource_config,
-    validate_provider_config, validate_resource_config, DynamicValue, ServerCapabilities,
+    get_resource_identity_schemas, import_resource_state, invoke_action, plan_action,
+    plan_resource_change, read_data_source, read_resource, stop_provider, upgrade_resource_state,
+    validate_action_config, validate_data_resource_config, validate_provider_config,
+    validate_resource_config, ActionSchema, DynamicValue, ServerCapabilities,
 };
 use crate::protocol::value::{self, Value};
 
@@ -57,6 +60,42 @@ impl JobWaitProvider {
 
     fn current_stop(&self) -> CancellationToken {
         self.stop.token()
+    }
+
+    /// Create sends the call, destroy `on_destroy`'s request; there is no
+    /// update, since every argument replaces.
+    async fn apply_api_call(
+        &self,
+        req: &apply_resource_change::Request,
+    ) -> Result<Response<apply_resource_change::Response>, Status> {
+        let prior = decode(req.prior_state.as_ref())?;
+        let planned = decode(req.planned_state.as_ref())?;
+        let config = decode(req.config.as_ref())?;
+        let cancel = self.current_stop();
+        let configured = self.configured();
+        let result = if planned.is_null() {
+            api_call::destroy(configured.as_ref(), &prior, &cancel)
+                .await
+                .map(|()| Value::Null)
+        } else {
+            match &configured {
+                None => Err(not_configured()),
+                Some(c) => api_call::create(c, &config, &cancel).await,
+            }
+        };
+        Ok(Response::new(match result {
+            Ok(state) => apply_resource_change::Response {
+                new_state: Some(value::to_dynamic(&state)),
+                private: req.planned_private.clone(),
+                ..Default::default()
+            },
+            // Nothing stored for a failed create; a failed destroy keeps it.
+            Err(diags) => apply_resource_change::Response {
+                new_state: Some(value::to_dynamic(&prior)),
+                diagnostics: errors(diags),
+                ..Default::default()
+            },
+        }))
     }
 
     fn configured(&self) -> Option<Arc<settings::Configured>> {
@@ -106,6 +145,29 @@ fn check_resource_type_name(name: &str) -> Result<(), Status> {
     }
 }
 
+fn check_action_type_name(name: &str) -> Result<(), Status> {
+    if name == schema::JOB_WAIT {
+        Ok(())
+    } else {
+        Err(Status::not_found(format!(
+            "this provider has no action {name:?}; it serves {}",
+            schema::JOB_WAIT
+        )))
+    }
+}
+
+/// An action event as the protocol carries it.
+fn action_event(event: job_wait_action::Event) -> invoke_action::Event {
+    use invoke_action::event::{Completed, Progress, Type};
+    let kind = match event {
+        job_wait_action::Event::Progress(message) => Type::Progress(Progress { message }),
+        job_wait_action::Event::Completed(diags) => Type::Completed(Completed {
+            diagnostics: diags.into_proto(),
+        }),
+    };
+    invoke_action::Event { r#type: Some(kind) }
+}
+
 fn default_timeout() -> String {
     crate::duration::format_compact(crate::waiter::DEFAULT_READ_TIMEOUT)
 }
@@ -144,7 +206,17 @@ impl Provider for JobWaitProvider {
             data_sources: vec![get_metadata::DataSourceMetadata {
                 type_name: schema::JOB_WAIT.to_string(),
             }],
-            resources: vec![get_metadata::ResourceMetadata {
+            resources: vec![
+                get_metadata::ResourceMetadata {
+                    type_name: schema::JOB_WAIT.to_string(),
+                },
+                get_metadata::ResourceMetadata {
+                    type_name: api_call::API_CALL.to_string(),
+                },
+            ],
+            // Terraform before 1.14 does not read this field, so older
+            // versions see the same provider as before.
+            actions: vec![get_metadata::ActionMetadata {
                 type_name: schema::JOB_WAIT.to_string(),
             }],
             ..Default::default()
@@ -166,6 +238,15 @@ impl Provider for JobWaitProvider {
         response
             .resource_schemas
             .insert(schema::JOB_WAIT.to_string(), job_wait_resource_schema());
+        response.action_schemas.insert(
+            schema::JOB_WAIT.to_string(),
+            ActionSchema {
+                schema: Some(schema::job_wait_action_schema(&default_timeout())),
+            },
+        );
+        response
+            .resource_schemas
+            .insert(api_call::API_CALL.to_string(), api_call::api_call_schema());
         Ok(Response::new(response))
     }
 
@@ -259,6 +340,12 @@ impl Provider for JobWaitProvider {
         request: Request<validate_resource_config::Request>,
     ) -> Result<Response<validate_resource_config::Response>, Status> {
         let req = request.get_ref();
+        if req.type_name == api_call::API_CALL {
+            let config = decode(req.config.as_ref())?;
+            return Ok(Response::new(validate_resource_config::Response {
+                diagnostics: errors(api_call::validate(&config)),
+            }));
+        }
         check_resource_type_name(&req.type_name)?;
         let config = decode(req.config.as_ref())?;
         Ok(Response::new(validate_resource_config::Response {
@@ -271,8 +358,13 @@ impl Provider for JobWaitProvider {
         request: Request<upgrade_resource_state::Request>,
     ) -> Result<Response<upgrade_resource_state::Response>, Status> {
         let req = request.get_ref();
-        check_resource_type_name(&req.type_name)?;
-        let response = match job_wait_resource::upgrade(req.version, req.raw_state.as_ref()) {
+        let upgrade = if req.type_name == api_call::API_CALL {
+            api_call::upgrade
+        } else {
+            check_resource_type_name(&req.type_name)?;
+            job_wait_resource::upgrade
+        };
+        let response = match upgrade(req.version, req.raw_state.as_ref()) {
             Ok(state) => upgrade_resource_state::Response {
                 upgraded_state: Some(value::to_dynamic(&state)),
                 diagnostics: Vec::new(),
@@ -292,7 +384,10 @@ impl Provider for JobWaitProvider {
         request: Request<read_resource::Request>,
     ) -> Result<Response<read_resource::Response>, Status> {
         let req = request.into_inner();
-        check_resource_type_name(&req.type_name)?;
+        // An api_call's answer was kept at create; refresh sends nothing either.
+        if req.type_name != api_call::API_CALL {
+            check_resource_type_name(&req.type_name)?;
+        }
         Ok(Response::new(read_resource::Response {
             new_state: req.current_state,
             private: req.private,
@@ -305,6 +400,19 @@ impl Provider for JobWaitProvider {
         request: Request<plan_resource_change::Request>,
     ) -> Result<Response<plan_resource_change::Response>, Status> {
         let req = request.get_ref();
+        if req.type_name == api_call::API_CALL {
+            let prior = decode(req.prior_state.as_ref())?;
+            let proposed = decode(req.proposed_new_state.as_ref())?;
+            let config = decode(req.config.as_ref())?;
+            let plan = api_call::plan(&prior, &proposed, &config);
+            return Ok(Response::new(plan_resource_change::Response {
+                planned_state: Some(value::to_dynamic(&plan.planned)),
+                requires_replace: plan.requires_replace.iter().map(|p| p.to_proto()).collect(),
+                planned_private: req.prior_private.clone(),
+                diagnostics: errors(plan.diagnostics),
+                ..Default::default()
+            }));
+        }
         check_resource_type_name(&req.type_name)?;
         let prior = decode(req.prior_state.as_ref())?;
         let proposed = decode(req.proposed_new_state.as_ref())?;
@@ -324,6 +432,9 @@ impl Provider for JobWaitProvider {
     ) -> Result<Response<apply_resource_change::Response>, Status> {
         use job_wait_resource::Change;
         let req = request.get_ref();
+        if req.type_name == api_call::API_CALL {
+            return self.apply_api_call(req).await;
+        }
         check_resource_type_name(&req.type_name)?;
         let prior = decode(req.prior_state.as_ref())?;
         let planned = decode(req.planned_state.as_ref())?;
@@ -362,6 +473,12 @@ impl Provider for JobWaitProvider {
         request: Request<import_resource_state::Request>,
     ) -> Result<Response<import_resource_state::Response>, Status> {
         let req = request.get_ref();
+        if req.type_name == api_call::API_CALL {
+            return Ok(Response::new(import_resource_state::Response {
+                diagnostics: errors(api_call::import_refused()),
+                ..Default::default()
+            }));
+        }
         check_resource_type_name(&req.type_name)?;
         let Some(configured) = self.configured() else {
             return Ok(Response::new(import_resource_state::Response {
@@ -385,6 +502,52 @@ impl Provider for JobWaitProvider {
             },
         };
         Ok(Response::new(response))
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<validate_action_config::Request>,
+    ) -> Result<Response<validate_action_config::Response>, Status> {
+        let req = request.get_ref();
+        check_action_type_name(&req.type_name)?;
+        let config = decode(req.config.as_ref())?;
+        Ok(Response::new(validate_action_config::Response {
+            diagnostics: errors(job_wait_action::validate(&config)),
+        }))
+    }
+
+    /// Planning an action asks nothing of the cloud: the job may not even
+    /// exist before the apply that starts it.
+    async fn plan_action(
+        &self,
+        request: Request<plan_action::Request>,
+    ) -> Result<Response<plan_action::Response>, Status> {
+        let req = request.get_ref();
+        check_action_type_name(&req.action_type)?;
+        let config = decode(req.config.as_ref())?;
+        Ok(Response::new(plan_action::Response {
+            diagnostics: errors(job_wait_action::validate(&config)),
+            deferred: None,
+        }))
+    }
+
+    async fn invoke_action(
+        &self,
+        request: Request<invoke_action::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<invoke_action::Event>>, Status> {
+        use futures::StreamExt as _;
+        let req = request.into_inner();
+        check_action_type_name(&req.action_type)?;
+        let config = decode(req.config.as_ref())?;
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(job_wait_action::invoke(
+            self.configured(),
+            config,
+            self.current_stop(),
+            tx,
+        ));
+        let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|e| Ok(action_event(e)));
+        Ok(Response::new(Box::pin(events)))
     }
 
     async fn stop_provider(
@@ -447,8 +610,12 @@ mod tests {
             .await
             .expect("ok")
             .into_inner();
-        assert_eq!(meta.resources.len(), 1);
-        assert_eq!(meta.resources[0].type_name, schema::JOB_WAIT);
+        let names: Vec<&str> = meta
+            .resources
+            .iter()
+            .map(|r| r.type_name.as_str())
+            .collect();
+        assert_eq!(names, [schema::JOB_WAIT, api_call::API_CALL]);
         let s = p
             .get_provider_schema(Request::new(Default::default()))
             .await
@@ -457,6 +624,62 @@ mod tests {
         let r = &s.resource_schemas[schema::JOB_WAIT];
         assert_eq!(r.version, schema::JOB_WAIT_RESOURCE_SCHEMA_VERSION);
         assert!(s.data_source_schemas.contains_key(schema::JOB_WAIT));
+        assert!(s.resource_schemas.contains_key(api_call::API_CALL));
+        assert_eq!(meta.actions.len(), 1);
+        assert_eq!(meta.actions[0].type_name, schema::JOB_WAIT);
+        let action = s.action_schemas[schema::JOB_WAIT]
+            .schema
+            .as_ref()
+            .and_then(|s| s.block.as_ref())
+            .expect("action block");
+        let mut names: Vec<&str> = action.attributes.iter().map(|a| a.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "job_id",
+                "poll_interval",
+                "project_id",
+                "region",
+                "service",
+                "timeout"
+            ]
+        );
+        // An action keeps no state: nothing in it is computed.
+        assert!(action.attributes.iter().all(|a| !a.computed));
+        assert!(action.block_types.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unconfigured_invocation_streams_one_completion() {
+        use futures::StreamExt as _;
+        let p = unconfigured();
+        let cfg = Value::object([("service", text("cce")), ("job_id", text("j-1"))]);
+        let stream = p
+            .invoke_action(Request::new(invoke_action::Request {
+                action_type: schema::JOB_WAIT.into(),
+                config: dv(&cfg),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        let events: Vec<_> = stream.collect().await;
+        assert_eq!(events.len(), 1);
+        let Some(invoke_action::event::Type::Completed(done)) =
+            events[0].as_ref().expect("event").r#type.clone()
+        else {
+            panic!("{events:?}")
+        };
+        assert_eq!(done.diagnostics[0].summary, "Provider is not configured");
+        let e = p
+            .plan_action(Request::new(plan_action::Request {
+                action_type: "huaweicloud_other".into(),
+                ..Default::default()
+            }))
+            .await
+            .expect_err("not found");
+        assert!(e.message().contains("no action"));
     }
 
     #[tokio::test]
@@ -573,6 +796,80 @@ mod tests {
             .expect_err("not found");
         assert_eq!(e.code(), tonic::Code::NotFound);
         assert!(e.message().contains("managed resource"));
+    }
+
+    /// An invocation polls an endpoint that never answers; `StopProvider`
+    /// ends it at once, the start line first and the cancellation last.
+    #[tokio::test]
+    async fn stop_provider_ends_an_invocation_in_flight() {
+        use futures::StreamExt as _;
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", silent.local_addr().expect("addr"));
+        let p = Arc::new(unconfigured());
+        let provider_block = Value::object([
+            ("region", text("cn-north-4")),
+            ("access_key", text("AKUNITTEST0000000001")),
+            ("secret_key", text("SKunit-test-secret")),
+            ("project_id", text("0123456789abcdef0123456789abcdef")),
+            ("endpoints", Value::object([("cce", text(&url))])),
+        ]);
+        let r = p
+            .configure_provider(Request::new(configure_provider::Request {
+                config: dv(&provider_block),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        let cfg = Value::object([
+            ("service", text("cce")),
+            ("job_id", text("stall-unit")),
+            ("poll_interval", text("1s")),
+        ]);
+        let stream = p
+            .invoke_action(Request::new(invoke_action::Request {
+                action_type: schema::JOB_WAIT.into(),
+                config: dv(&cfg),
+                ..Default::default()
+            }))
+            .await
+            .expect("ok")
+            .into_inner();
+        let collected = tokio::spawn(stream.collect::<Vec<_>>());
+        let (_held_open, _) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), silent.accept())
+                .await
+                .expect("the invocation polls the endpoint")
+                .expect("accept");
+        p.stop_provider(Request::new(Default::default()))
+            .await
+            .expect("ok");
+        let events = tokio::time::timeout(std::time::Duration::from_secs(10), collected)
+            .await
+            .expect("StopProvider ends the invocation promptly")
+            .expect("task");
+        let kinds: Vec<_> = events
+            .into_iter()
+            .map(|e| e.expect("event").r#type.expect("type"))
+            .collect();
+        use invoke_action::event::Type;
+        assert!(
+            matches!(&kinds[0], Type::Progress(p) if p.message.starts_with("Waiting for CCE job stall-unit")),
+            "{kinds:?}"
+        );
+        let Some(Type::Completed(done)) = kinds.last() else {
+            panic!("{kinds:?}")
+        };
+        assert!(
+            done.diagnostics
+                .iter()
+                .any(|d| d.summary.contains("was cancelled")),
+            "{:?}",
+            done.diagnostics
+        );
     }
 
     /// A create polls an endpoint that never answers; `StopProvider` must

@@ -176,6 +176,8 @@ pub const JOB_WAIT_RESOURCE_SCHEMA_VERSION: i64 = 0;
 pub enum JobWaitKind {
     DataSource,
     Resource,
+    /// The action: no state, and its limit is a plain `timeout` argument.
+    Action,
 }
 
 /// `CCE, CCE Autopilot, SWR, ...`, from the registry.
@@ -249,7 +251,15 @@ fn with_empty_clause(head: &str, listed: String, empty_for: String) -> String {
 
 /// The arguments and attributes both types share, in documentation order.
 fn job_wait_attributes() -> Vec<Attribute> {
-    use Mode::{Computed, Optional, OptionalComputed, Required};
+    let mut all = job_wait_arguments(JobWaitKind::DataSource);
+    all.extend(job_wait_results());
+    all
+}
+
+/// The arguments every kind takes. The action keeps no state, so where the
+/// others fill in `region` and `project_id`, it only reads them.
+fn job_wait_arguments(kind: JobWaitKind) -> Vec<Attribute> {
+    use Mode::{Optional, OptionalComputed, Required};
     let services = apis::ALL
         .iter()
         .map(|a| format!("`{}` ({})", a.name, a.display_name))
@@ -257,6 +267,33 @@ fn job_wait_attributes() -> Vec<Attribute> {
         .join(", ");
     let intervals =
         per_service(|a| format!("`\"{}\"`", crate::duration::format_compact(a.poll_interval)));
+    let (filled, region_doc, project_doc) = match kind {
+        JobWaitKind::Action => (
+            Optional,
+            "Region of this job, overriding the provider's `region`.",
+            "Project of this job, overriding the provider's `project_id`. When unset, the provider's is used in the provider's region, and elsewhere the one looked up from IAM for the region.",
+        ),
+        _ => (
+            OptionalComputed,
+            "Region of this job, overriding the provider's `region`. When unset, it is set to the region the wait used.",
+            "Project of this job, overriding the provider's `project_id`. When unset, it is set to the project id the wait used: the provider's, or the one looked up from IAM for the region.",
+        ),
+    };
+    vec![
+        attribute("service", STRING, Required, false,
+            &format!("Which job API to poll, by the official provider's endpoint name: {services}.")),
+        attribute("job_id", STRING, Required, false,
+            "The job to wait for, as returned by the API that started it. Letters, digits, `.`, `_` and `-`."),
+        attribute("region", STRING, filled, false, region_doc),
+        attribute("project_id", STRING, filled, false, project_doc),
+        attribute("poll_interval", STRING, Optional, false,
+            &format!("Longest pause between two polls, as a Go duration (e.g. `\"15s\"`). The first poll is made at once; after that every pause is this value shortened by a random 0–20 %, so a finish is noticed at most this late. At least `\"1s\"`: a shorter pause would only hammer the API. The default depends on how long the service's jobs take: {intervals}.")),
+    ]
+}
+
+/// What a finished wait reports, kept by the data source and the resource.
+fn job_wait_results() -> Vec<Attribute> {
+    use Mode::Computed;
     let done = per_service(|a| {
         a.statuses
             .done
@@ -266,32 +303,79 @@ fn job_wait_attributes() -> Vec<Attribute> {
             .join(", ")
     });
     vec![
-        attribute("service", STRING, Required, false,
-            &format!("Which job API to poll, by the official provider's endpoint name: {services}.")),
-        attribute("job_id", STRING, Required, false,
-            "The job to wait for, as returned by the API that started it. Letters, digits, `.`, `_` and `-`."),
-        attribute("region", STRING, OptionalComputed, false,
-            "Region of this job, overriding the provider's `region`. When unset, it is set to the region the wait used."),
-        attribute("project_id", STRING, OptionalComputed, false,
-            "Project of this job, overriding the provider's `project_id`. When unset, it is set to the project id the wait used: the provider's, or the one looked up from IAM for the region."),
-        attribute("poll_interval", STRING, Optional, false,
-            &format!("Longest pause between two polls, as a Go duration (e.g. `\"15s\"`). The first poll is made at once; after that every pause is this value shortened by a random 0–20 %, so a finish is noticed at most this late. At least `\"1s\"`: a shorter pause would only hammer the API. The default depends on how long the service's jobs take: {intervals}.")),
         attribute("id", STRING, Computed, false, "The job ID."),
-        attribute("status", STRING, Computed, false,
-            &format!("Final status exactly as the API returned it; a successful job's is {done}.")),
-        attribute("reason", STRING, Computed, false,
-            &format!("The job's failure reason or message; empty when the API gave none. Read from {}.", per_service(|a| a.fields.reason.to_string()))),
-        attribute("error_code", STRING, Computed, false,
-            &with_empty_clause("The API's error code for the job, where it has one:", per_service(|a| a.fields.error_code.to_string()), services_without(|a| a.fields.error_code))),
-        attribute("job_type", STRING, Computed, false, "Job type, e.g. `CreateCluster` or `UPGRADE`."),
-        attribute("resource_id", STRING, Computed, false,
-            &with_empty_clause("ID of the resource the job worked on:", per_service(|a| a.fields.resource.to_string()), services_without(|a| a.fields.resource))),
-        attribute("resource_name", STRING, Computed, false,
-            "Name of the resource the job worked on, where the API names it (see `resource_id`)."),
-        attribute("created_at", STRING, Computed, false, "When the job was created (ELB: began), as the API formats it."),
-        attribute("updated_at", STRING, Computed, false, "When the job was last updated (ELB: ended), as the API formats it."),
-        sub_jobs_attribute(
-            &with_empty_clause("The job's direct sub-jobs in API order, from", per_service(|a| a.fields.sub_jobs.to_string()), services_without(|a| a.fields.sub_jobs))),
+        attribute(
+            "status",
+            STRING,
+            Computed,
+            false,
+            &format!("Final status exactly as the API returned it; a successful job's is {done}."),
+        ),
+        attribute(
+            "reason",
+            STRING,
+            Computed,
+            false,
+            &format!(
+                "The job's failure reason or message; empty when the API gave none. Read from {}.",
+                per_service(|a| a.fields.reason.to_string())
+            ),
+        ),
+        attribute(
+            "error_code",
+            STRING,
+            Computed,
+            false,
+            &with_empty_clause(
+                "The API's error code for the job, where it has one:",
+                per_service(|a| a.fields.error_code.to_string()),
+                services_without(|a| a.fields.error_code),
+            ),
+        ),
+        attribute(
+            "job_type",
+            STRING,
+            Computed,
+            false,
+            "Job type, e.g. `CreateCluster` or `UPGRADE`.",
+        ),
+        attribute(
+            "resource_id",
+            STRING,
+            Computed,
+            false,
+            &with_empty_clause(
+                "ID of the resource the job worked on:",
+                per_service(|a| a.fields.resource.to_string()),
+                services_without(|a| a.fields.resource),
+            ),
+        ),
+        attribute(
+            "resource_name",
+            STRING,
+            Computed,
+            false,
+            "Name of the resource the job worked on, where the API names it (see `resource_id`).",
+        ),
+        attribute(
+            "created_at",
+            STRING,
+            Computed,
+            false,
+            "When the job was created (ELB: began), as the API formats it.",
+        ),
+        attribute(
+            "updated_at",
+            STRING,
+            Computed,
+            false,
+            "When the job was last updated (ELB: ended), as the API formats it.",
+        ),
+        sub_jobs_attribute(&with_empty_clause(
+            "The job's direct sub-jobs in API order, from",
+            per_service(|a| a.fields.sub_jobs.to_string()),
+            services_without(|a| a.fields.sub_jobs),
+        )),
     ]
 }
 
@@ -309,30 +393,37 @@ impl JobWaitKind {
         match self {
             JobWaitKind::DataSource => "read",
             JobWaitKind::Resource => "create",
+            JobWaitKind::Action => "timeout",
         }
     }
 
     /// "the `timeouts { read }` of the huaweicloud_job_wait data source"
     pub fn timeout_setting(self) -> String {
-        format!(
-            "the `timeouts {{ {} }}` of the {JOB_WAIT} {}",
-            self.timeout_attribute(),
-            self.noun()
-        )
+        match self {
+            JobWaitKind::Action => format!("the `timeout` of the {JOB_WAIT} action"),
+            _ => format!(
+                "the `timeouts {{ {} }}` of the {JOB_WAIT} {}",
+                self.timeout_attribute(),
+                self.noun()
+            ),
+        }
     }
 
     pub fn noun(self) -> &'static str {
         match self {
             JobWaitKind::DataSource => "data source",
             JobWaitKind::Resource => "resource",
+            JobWaitKind::Action => "action",
         }
     }
 
-    /// The attributes of the `timeouts` block, as stored in state.
+    /// The attributes of the `timeouts` block, as stored in state; the
+    /// action has no block and no state.
     pub fn timeout_fields(self) -> &'static [&'static str] {
         match self {
             JobWaitKind::DataSource => &["read"],
             JobWaitKind::Resource => &["create", "read"],
+            JobWaitKind::Action => &[],
         }
     }
 }
@@ -340,6 +431,7 @@ impl JobWaitKind {
 fn job_wait_block(kind: JobWaitKind, default_timeout: &str) -> Block {
     let limit = format!("as a Go duration (e.g. `\"30m\"`, `\"1h30m\"`). Default `\"{default_timeout}\"`, which fits CCE cluster creation.");
     let (timeouts, description) = match kind {
+        JobWaitKind::Action => return job_wait_action_block(&limit),
         JobWaitKind::DataSource => (
             vec![attribute("read", STRING, Mode::Optional, false,
                 &format!("Limit for the whole wait, {limit}"))],
@@ -362,6 +454,28 @@ fn job_wait_block(kind: JobWaitKind, default_timeout: &str) -> Block {
         block(timeouts, "Time limits for the wait."),
     );
     block(job_wait_attributes(), &description).nested(timeouts)
+}
+
+/// The action's block: the same arguments, a plain `timeout`, no results
+/// (an action keeps no state; its outcome is its progress and diagnostics).
+fn job_wait_action_block(limit: &str) -> Block {
+    let timeout = attribute(
+        "timeout",
+        STRING,
+        Mode::Optional,
+        false,
+        &format!("Limit for the whole wait, {limit}"),
+    );
+    let description = format!("Waits until a Huawei Cloud asynchronous job ({}) finishes, printing its progress while it runs: a line when the wait starts, at every status change and at least once a minute, each with the status, the sub-jobs done out of the total and the type of the running sub-job. Terraform 1.14 or later runs it during apply only, after a resource is created (`lifecycle {{ action_trigger {{ ... }} }}`) or when invoked with `terraform apply -invoke=action.{JOB_WAIT}.NAME`. A failed job, a timeout or an API error fails it with the same diagnostic as the data source.", display_names());
+    job_wait_arguments(JobWaitKind::Action)
+        .into_iter()
+        .chain([timeout])
+        .fold(Block::new().description(&description), Block::attribute)
+}
+
+/// The action `huaweicloud_job_wait`: waits when invoked, with progress.
+pub fn job_wait_action_schema(default_timeout: &str) -> Schema {
+    schema(0, job_wait_block(JobWaitKind::Action, default_timeout))
 }
 
 /// The data source `huaweicloud_job_wait`: waits at every read.

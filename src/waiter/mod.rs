@@ -7,7 +7,7 @@ pub mod poll;
 pub mod schedule;
 
 pub use poll::{
-    retry_transient, wait_for_job, Observation, RetryConfig, RetryableError, WaitConfig, WaitError,
-    Waited,
+    retry_transient, wait_for_job, wait_for_job_observed, Observation, RetryConfig, RetryableError,
+    WaitConfig, WaitError, Waited,
 };
 pub use schedule::{DEFAULT_MAX_RETRIES, DEFAULT_POLL_INTERVAL, DEFAULT_READ_TIMEOUT};

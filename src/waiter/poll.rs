@@ -267,9 +267,28 @@ struct Tally<E> {
 /// `probe` receives the time left before the deadline, so it can bound its own
 /// request timeout; the waiter also drops the probe's future at the deadline.
 pub async fn wait_for_job<F, Fut, O, E>(
+    probe: F,
+    cfg: &WaitConfig,
+    cancel: &CancellationToken,
+) -> Result<Waited, WaitError<E>>
+where
+    F: FnMut(Duration) -> Fut + Send,
+    Fut: Future<Output = Result<O, E>> + Send,
+    O: Observation,
+    E: RetryableError + fmt::Display + Send,
+{
+    wait_for_job_observed(probe, cfg, cancel, &mut |_| {}).await
+}
+
+/// [`wait_for_job`], telling `on_poll` of every job a poll returned, the
+/// last one included, before the loop acts on it. Whoever shows progress
+/// (the action's stream) decides what is worth a message; the waiter knows
+/// nothing of how it is shown.
+pub async fn wait_for_job_observed<F, Fut, O, E>(
     mut probe: F,
     cfg: &WaitConfig,
     cancel: &CancellationToken,
+    on_poll: &mut (dyn FnMut(&Job) + Send),
 ) -> Result<Waited, WaitError<E>>
 where
     F: FnMut(Duration) -> Fut + Send,
@@ -332,6 +351,7 @@ where
             "poll"
         );
         let job = seen.into_job();
+        on_poll(&job);
 
         match (job.phase, next) {
             (Phase::Done, _) => {
@@ -608,6 +628,34 @@ mod tests {
             poll_interval: Duration::from_secs(poll_s),
             max_retries,
         }
+    }
+
+    /// The observer sees each polled job once, in order, the final one
+    /// included, and a transient error shows it nothing.
+    #[tokio::test(start_paused = true)]
+    async fn the_observer_sees_every_polled_job_in_order() {
+        let script = Script::new(vec![
+            cce("Running"),
+            transient("HTTP 503"),
+            cce("Running"),
+            cce("Success"),
+        ]);
+        let mut seen = Vec::new();
+        let w = wait_for_job_observed(
+            script.probe(),
+            &cfg(1800, 5, 5),
+            &CancellationToken::new(),
+            &mut |job: &Job| seen.push((job.status.clone(), Instant::now())),
+        )
+        .await
+        .expect("done");
+        assert_eq!(w.polls, 4);
+        let statuses: Vec<&str> = seen.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(statuses, ["Running", "Running", "Success"]);
+        // Told as each answer came, not at the end.
+        let calls = script.calls();
+        assert_eq!(seen[0].1, calls[0].0);
+        assert_eq!(seen[2].1, calls[3].0);
     }
 
     #[tokio::test(start_paused = true)]

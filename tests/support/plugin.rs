@@ -80,7 +80,9 @@ pub fn start_plugin() -> Plugin {
 /// (what Terraform waits for before it can connect).
 pub fn start_plugin_timed(client: Identity) -> (Plugin, Duration) {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_terraform-provider-huaweicloud"));
+    super::isolate_credentials(&mut command);
+    let mut child = command
         .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
         .env("PLUGIN_CLIENT_CERT", &client.pem)

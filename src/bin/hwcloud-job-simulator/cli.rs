@@ -90,6 +90,21 @@ ROUTES (one listener): every job API under its endpoints key, at
     GET /_sim/stats                                          counters (no auth)
 CCE, CCE Autopilot, SWR and ELB also answer at the root, without the prefix.
 
+JOB-STARTING CALLS (body hash signed; also at the root without the prefix):
+    POST   /cce/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes
+           CCE CreateNode: 201 with status.jobID; the job id keeps the
+           scenario prefix of metadata.name (fail2-web -> fail2-web-node-...),
+           other names start a done-* job; 400 CCE.01400001 when kind,
+           apiVersion, spec.flavor, spec.az or spec.rootVolume is missing
+    DELETE /cce/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}
+           CCE DeleteNode: 200 with status.jobID
+    POST   /elb/v3/{project_id}/elb/loadbalancers/{loadbalancer_id}/upgrade
+           ELB UpgradeLoadbalancer: 200 {request_id, job_id}, the scenario
+           from the load balancer id; 400 ELB.8901 for a bad action body
+    A name or id starting `gateway502-` is processed (its job exists) and
+    then answered HTTP 502 APIGW.0202. /_sim/stats counts these calls per
+    path in start_requests, refused ones included.
+
 AUTH: `Authorization: SDK-HMAC-SHA256 Access=..., SignedHeaders=...,
 Signature=...` (host and x-sdk-date signed, x-project-id and
 x-security-token signed when sent, X-Sdk-Date within 15 minutes) or

@@ -46,6 +46,7 @@
 //! | `POST /v3.0/OS-AUTH/id-token/tokens` | IAM OIDC exchange: `X-Idp-Id` = `--idp-id`, id token = the content of `--id-token-file`, read at each request; subject token in `X-Subject-Token` |
 //! | `GET /openstack/latest/securitykey` | ECS metadata temporary keys (with `--metadata`; no auth) |
 //! | `GET /_sim/stats` | counters, unauthenticated |
+//! | `POST /cce/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes`, `DELETE …/nodes/{node_id}`, `POST /elb/v3/{project_id}/elb/loadbalancers/{id}/upgrade` (and at the root) | job-starting calls: see `start` |
 //!
 //! Every response carries a unique `X-Request-Id`. API requests must carry a
 //! valid `Authorization: SDK-HMAC-SHA256 …` (signing at least `host` and
@@ -109,6 +110,7 @@ mod responses;
 mod scenario;
 mod server;
 mod service;
+mod start;
 mod sts;
 mod tls;
 

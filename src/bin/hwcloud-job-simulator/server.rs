@@ -60,6 +60,9 @@ pub struct Stats {
     /// Requests per `service/job_id` (e.g. `cce/run2-a`), including refused
     /// ones, so a test can prove that a job was never polled or polled once.
     pub jobs: BTreeMap<String, u64>,
+    /// Job-starting calls (`start`) per path as received, refused ones
+    /// included, so a test can prove a call was sent exactly once.
+    pub start_requests: BTreeMap<String, u64>,
     /// `POST /v3.0/OS-CREDENTIAL/securitytokens` with `methods: ["assume_role"]`
     /// (or an unreadable body), refused or not.
     pub sts_assume_role_requests: u64,
@@ -109,7 +112,7 @@ struct Window {
 
 /// A poisoned lock only means another request panicked mid-update of plain
 /// counters; the data is still usable, and a test tool should keep serving.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -131,7 +134,7 @@ impl AppState {
 
     /// Counts a job request in the current window; `false` when it is over
     /// the rate limit and must be throttled.
-    fn admit(&self) -> bool {
+    pub(crate) fn admit(&self) -> bool {
         let seen = {
             let mut w = lock(&self.window);
             if w.started.elapsed() >= Duration::from_secs(1) {
@@ -155,6 +158,22 @@ impl AppState {
 
     pub fn stats(&self) -> Stats {
         lock(&self.stats).clone()
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn count_start_request(&self, path: &str) {
+        let mut stats = lock(&self.stats);
+        if stats.start_requests.len() < MAX_TRACKED_JOBS || stats.start_requests.contains_key(path)
+        {
+            *stats.start_requests.entry(path.to_string()).or_insert(0) += 1;
+        }
+    }
+
+    pub(crate) fn count_not_found(&self) {
+        lock(&self.stats).not_found += 1;
     }
 
     fn next_request_id(&self) -> String {
@@ -190,7 +209,7 @@ impl AppState {
 /// The id of the request being served, shared with the handlers so error
 /// bodies and the `X-Request-Id` header agree.
 #[derive(Clone)]
-struct RequestId(String);
+pub(crate) struct RequestId(pub(crate) String);
 
 /// A short description of what a handler did, for the stderr log line.
 #[derive(Clone)]
@@ -261,6 +280,7 @@ fn router_with(state: Arc<AppState>, routes: Vec<(String, JobRoute)>) -> Router 
     }
     let router = auth_routes::add(router);
     router
+        .merge(crate::start::routes())
         .route("/v3/projects", get(iam_projects))
         .route("/_sim/stats", get(stats))
         .fallback(no_such_api)
@@ -309,7 +329,7 @@ async fn request_envelope(
     response
 }
 
-fn into_response(reply: Reply, note: String) -> Response {
+pub(crate) fn into_response(reply: Reply, note: String) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, reply.body).into_response();
     response
@@ -326,7 +346,7 @@ fn into_response(reply: Reply, note: String) -> Response {
 
 /// Authenticate as the gateway would, before any service logic runs: `None`
 /// lets the request through, `Some` is the 401 to send instead.
-fn refusal(
+pub(crate) fn refusal(
     state: &AppState,
     request_id: &str,
     method: &Method,
@@ -1186,5 +1206,129 @@ mod tests {
         assert_eq!(stats.jobs.get("rds/done-a"), Some(&1));
         // A refused request is counted, as every request for a job is.
         assert_eq!(stats.jobs.get("rds/done-b"), Some(&1));
+    }
+
+    impl Sim {
+        /// A request with a body, signed over `signed_body` (the body hash
+        /// is part of the signature) and sent with `sent_body`.
+        async fn send_signed(
+            &self,
+            method: &str,
+            path: &str,
+            signed_body: &[u8],
+            sent_body: &[u8],
+        ) -> Option<(u16, String)> {
+            let url = url::Url::parse(&format!("{}{path}", self.base)).ok()?;
+            let date = signer::format_sdk_date(SystemTime::now());
+            let headers = vec![
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("host".to_owned(), self.host.clone()),
+                ("x-project-id".to_owned(), PID.to_owned()),
+                ("x-sdk-date".to_owned(), date.clone()),
+            ];
+            let authz = signer::SigningAlgorithm::HmacSha256.authorization(
+                AK,
+                SK,
+                &date,
+                method,
+                &url,
+                &headers,
+                signed_body,
+            );
+            let r = self
+                .client
+                .request(method.parse().ok()?, url)
+                .header("content-type", "application/json")
+                .header("x-project-id", PID)
+                .header("x-sdk-date", date)
+                .header("authorization", authz)
+                .body(sent_body.to_vec())
+                .send()
+                .await
+                .ok()?;
+            let status = r.status().as_u16();
+            Some((status, r.text().await.ok()?))
+        }
+    }
+
+    fn node_body(name: &str) -> Vec<u8> {
+        serde_json::json!({
+            "kind": "Node", "apiVersion": "v3",
+            "metadata": {"name": name},
+            "spec": {"flavor": "c7.large.2", "az": "cn-north-4a", "rootVolume": {"volumetype": "SSD", "size": 50}},
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[tokio::test]
+    async fn a_node_creation_starts_a_job_the_job_route_plays_out() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let path = format!("/cce/api/v3/projects/{PID}/clusters/c1/nodes");
+        let body = node_body("fail1-web");
+        let Some((status, text)) = sim.send_signed("POST", &path, &body, &body).await else {
+            panic!("no response");
+        };
+        assert_eq!(status, 201, "{text}");
+        let job_id = json(&text)["status"]["jobID"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(job_id.starts_with("fail1-web-node-"), "{text}");
+        let job = format!("/cce/api/v3/projects/{PID}/jobs/{job_id}");
+        let (_, first) = sim.get_text(job.clone()).await;
+        assert_eq!(json(&first)["status"]["phase"], "Running", "{first}");
+        let (_, second) = sim.get_text(job).await;
+        assert_eq!(json(&second)["status"]["phase"], "Failed", "{second}");
+        assert_eq!(json(&second)["spec"]["type"], "CreateNode", "{second}");
+
+        // The body hash is signed: a body changed after signing is refused.
+        let other = node_body("done-web");
+        let Some((status, text)) = sim.send_signed("POST", &path, &body, &other).await else {
+            panic!("no response");
+        };
+        assert_eq!(status, 401, "{text}");
+        // A request the SDK model refuses is a 400 in CCE's shape.
+        let bad = br#"{"kind":"Node","apiVersion":"v3","spec":{}}"#;
+        let Some((status, text)) = sim.send_signed("POST", &path, bad, bad).await else {
+            panic!("no response");
+        };
+        assert_eq!(status, 400, "{text}");
+        assert_eq!(json(&text)["errorCode"], "CCE.01400001");
+        assert!(json(&text)["error_msg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("spec.flavor"));
+        assert_eq!(sim.state.stats().start_requests.get(&path), Some(&3));
+    }
+
+    #[tokio::test]
+    async fn a_gateway502_call_is_processed_then_answered_502_and_counted_once() {
+        let Some(sim) = start().await else {
+            panic!("simulator did not start");
+        };
+        let path = format!("/elb/v3/{PID}/elb/loadbalancers/gateway502-run1-lb/upgrade");
+        let body = br#"{"action":"start","availability_zone_list":["az1"],"l7_flavor_id":"f1"}"#;
+        let Some((status, text)) = sim.send_signed("POST", &path, body, body).await else {
+            panic!("no response");
+        };
+        assert_eq!(status, 502, "{text}");
+        assert_eq!(json(&text)["error_code"], "APIGW.0202");
+        let ok = format!("/v3/{PID}/elb/loadbalancers/run1-lb/upgrade");
+        let Some((status, text)) = sim.send_signed("POST", &ok, body, body).await else {
+            panic!("no response");
+        };
+        assert_eq!(status, 200, "{text}");
+        let job_id = json(&text)["job_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(job_id.starts_with("run1-lb-upgrade-"), "{text}");
+        assert_eq!(json(&text)["request_id"].as_str().map(str::len), Some(32));
+        let stats = sim.state.stats();
+        assert_eq!(stats.start_requests.get(&path), Some(&1));
+        assert_eq!(stats.start_requests.get(&ok), Some(&1));
     }
 }
