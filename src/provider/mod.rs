@@ -13,6 +13,7 @@ pub mod credentials_origin;
 pub mod job_wait;
 pub mod job_wait_action;
 pub mod job_wait_resource;
+pub mod project_id;
 pub mod projects;
 pub mod schema;
 pub mod service_docs;
