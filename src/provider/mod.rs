@@ -799,11 +799,9 @@ mod tests {
         assert!(e.message().contains("managed resource"));
     }
 
-    /// An invocation polls an endpoint that never answers; `StopProvider`
-    /// ends it at once, the start line first and the cancellation last.
-    #[tokio::test]
-    async fn stop_provider_ends_an_invocation_in_flight() {
-        use futures::StreamExt as _;
+    /// A provider whose CCE endpoint accepts the poll's connection and
+    /// never answers, with the listener to accept it on.
+    async fn configured_against_silent_cce() -> (Arc<JobWaitProvider>, tokio::net::TcpListener) {
         let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -825,6 +823,15 @@ mod tests {
             .expect("ok")
             .into_inner();
         assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        (p, silent)
+    }
+
+    /// An invocation polls an endpoint that never answers; `StopProvider`
+    /// ends it at once, the start line first and the cancellation last.
+    #[tokio::test]
+    async fn stop_provider_ends_an_invocation_in_flight() {
+        use futures::StreamExt as _;
+        let (p, silent) = configured_against_silent_cce().await;
         let cfg = Value::object([
             ("service", text("cce")),
             ("job_id", text("stall-unit")),
@@ -877,28 +884,7 @@ mod tests {
     /// end it at once, with no state stored.
     #[tokio::test]
     async fn stop_provider_cancels_a_create_in_flight() {
-        // Accepts the poll's connection and never answers.
-        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", silent.local_addr().expect("addr"));
-        let p = Arc::new(unconfigured());
-        let provider_block = Value::object([
-            ("region", text("cn-north-4")),
-            ("access_key", text("AKUNITTEST0000000001")),
-            ("secret_key", text("SKunit-test-secret")),
-            ("project_id", text("0123456789abcdef0123456789abcdef")),
-            ("endpoints", Value::object([("cce", text(&url))])),
-        ]);
-        let r = p
-            .configure_provider(Request::new(configure_provider::Request {
-                config: dv(&provider_block),
-                ..Default::default()
-            }))
-            .await
-            .expect("ok")
-            .into_inner();
-        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        let (p, silent) = configured_against_silent_cce().await;
 
         let cfg = config("stall-unit");
         let creating = {
