@@ -19,6 +19,8 @@ pub mod schema;
 pub mod service_docs;
 pub mod settings;
 pub mod stop;
+#[cfg(test)]
+mod test_support;
 
 use std::sync::{Arc, PoisonError, RwLock};
 

@@ -166,24 +166,10 @@ mod tests {
         Value::String(s.to_string())
     }
 
-    /// A provider in cn-north-4, with every endpoint and IAM at `server`.
+    const SECRET: &str = "SKunit-project-id-secret";
+
     fn configured_at(server: &TestServer, project_id: Option<&str>) -> Arc<Configured> {
-        let base = server.base().to_string();
-        let mut endpoints: Vec<(String, Value)> = crate::jobs::apis::endpoint_keys()
-            .iter()
-            .map(|(key, _)| (key.to_string(), text(&base)))
-            .collect();
-        endpoints.push(("iam".into(), text(&base)));
-        let block = Value::object([
-            ("region", text("cn-north-4")),
-            ("access_key", text("AKUNIT0000000001")),
-            ("secret_key", text("SKunit-project-id-secret")),
-            ("project_id", project_id.map_or(Value::Null, text)),
-            ("endpoints", Value::Map(endpoints.into_iter().collect())),
-        ]);
-        let (c, diags) = super::super::settings::configure(&block, &|_| None);
-        assert!(!diags.has_errors(), "{diags:?}");
-        Arc::new(c.expect("configured"))
+        super::super::test_support::configured_at(server, project_id, SECRET)
     }
 
     async fn resolved(
@@ -283,7 +269,7 @@ mod tests {
         );
         assert!(one.contains("APIGW.0301"), "{one}");
         assert!(one.contains("HW_PROJECT_ID"), "{one}");
-        assert!(!one.contains("SKunit-project-id-secret"), "{one}");
+        assert!(!one.contains(SECRET), "{one}");
         assert_eq!(server.requests().len(), 1, "one IAM request for both");
     }
 }
