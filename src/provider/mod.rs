@@ -343,16 +343,15 @@ impl Provider for JobWaitProvider {
         request: Request<validate_resource_config::Request>,
     ) -> Result<Response<validate_resource_config::Response>, Status> {
         let req = request.get_ref();
-        if req.type_name == api_call::API_CALL {
-            let config = decode(req.config.as_ref())?;
-            return Ok(Response::new(validate_resource_config::Response {
-                diagnostics: errors(api_call::validate(&config)),
-            }));
-        }
-        check_resource_type_name(&req.type_name)?;
+        let validate = if req.type_name == api_call::API_CALL {
+            api_call::validate
+        } else {
+            check_resource_type_name(&req.type_name)?;
+            job_wait_resource::validate
+        };
         let config = decode(req.config.as_ref())?;
         Ok(Response::new(validate_resource_config::Response {
-            diagnostics: errors(job_wait_resource::validate(&config)),
+            diagnostics: errors(validate(&config)),
         }))
     }
 
