@@ -5,27 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const SECRET: &str = "SKunitSecretValue-never-show-me-0042";
 const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 
+/// The arguments of a CCE node creation, `pairs` replacing any of them.
 fn config(pairs: &[(&str, Value)]) -> Value {
-    let mut all: Vec<(&str, Value)> = vec![
-        ("service", text("cce")),
-        ("method", text("POST")),
-        (
-            "path",
-            text("/api/v3/projects/{project_id}/clusters/c1/nodes"),
-        ),
-        ("query", Value::Null),
-        ("body", text(r#"{"kind":"Node"}"#)),
-        ("headers", Value::Null),
-        ("job_id_path", text("status.jobID")),
-        ("region", Value::Null),
-        ("project_id", Value::Null),
-        ("on_destroy", Value::Null),
-    ];
-    for (k, v) in pairs {
-        all.retain(|(n, _)| n != k);
-        all.push((k, v.clone()));
-    }
-    Value::object(all)
+    let mut all = vec![("body", text(r#"{"kind":"Node"}"#))];
+    all.extend_from_slice(pairs);
+    super::args::tests::config(&all)
 }
 
 /// A provider with every endpoint (IAM too) at `server`; with or without
