@@ -12,6 +12,13 @@
 //! stays created. To hold a resource back until the job has succeeded, it
 //! must depend on a wait: the `huaweicloud_job_wait` resource or data
 //! source, as the gated path here shows.
+//!
+//! Terraform's development branch has moved the `after_*` invocations into
+//! the resource instance's own apply step (`managedResourceExecute` returns
+//! the action's errors), which would make the dependents wait and stop
+//! them; if a tested Terraform does that, these tests fail and the docs
+//! (the action's page, its schema description, `examples/action`) must
+//! change with them.
 
 mod support;
 
