@@ -7,6 +7,13 @@
 # upgrade job id (a new id replaces that resource and so waits again). It can also
 # be run alone, at any time:
 #   terraform apply -invoke=action.huaweicloud_job_wait.upgrade
+#
+# The action holds nothing back. Terraform (1.14, 1.15) runs it as a step of its own
+# after `terraform_data.upgrade_started`: whatever depends on that resource is created
+# while the action still waits, and a failed job fails the apply without undoing it.
+# To create something only once the job has succeeded, make it depend on the
+# huaweicloud_job_wait resource or data source instead (see ../start-and-wait), which
+# can stand beside the action for the progress lines.
 terraform {
   required_version = ">= 1.14"
 

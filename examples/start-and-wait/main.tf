@@ -70,7 +70,10 @@ resource "huaweicloud_api_call" "add_node" {
   # sends it at destroy.
 }
 
-# Waits once for the node job, then keeps the result in state.
+# Waits once for the node job, then keeps the result in state. A resource, not the
+# action: what depends on this wait is created only after the job has succeeded,
+# while the dependents of a resource that triggers the action (Terraform 1.14+) are
+# created as it runs (see ../action).
 resource "huaweicloud_job_wait" "node_ready" {
   service       = "cce"
   job_id        = huaweicloud_api_call.add_node.job_id

@@ -12,7 +12,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::percent_encode;
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
@@ -22,13 +22,7 @@ use super::error::ErrorResponse;
 use super::{CloudClient, CloudError};
 use crate::untrusted::limits;
 
-/// The signer's set: RFC 3986 unreserved characters stay, everything else
-/// is escaped, so what is sent is what the gateway recomputes.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+use super::signer::{sorted_query, UNRESERVED};
 
 /// The placeholder a path may use for the effective project id.
 pub const PROJECT_ID_PLACEHOLDER: &str = "{project_id}";
@@ -339,19 +333,7 @@ pub fn call_url(
     if query.is_empty() {
         url.set_query(None);
     } else {
-        let mut pairs: Vec<&(String, String)> = query.iter().collect();
-        pairs.sort();
-        let q = pairs
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    percent_encode(k.as_bytes(), UNRESERVED),
-                    percent_encode(v.as_bytes(), UNRESERVED)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("&");
+        let q = sorted_query(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         url.set_query(Some(&q));
     }
     Ok(url)

@@ -19,7 +19,7 @@ pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// The gateway leaves only RFC 3986 unreserved characters unescaped; anything
 /// looser (e.g. the `url` crate's path set) would produce a different string
 /// to sign than the server computes.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
@@ -58,10 +58,18 @@ fn canonical_uri(url: &url::Url) -> String {
 /// Sorting decoded pairs (key, then value) makes the result independent of
 /// the order and escaping in which the caller happened to build the query.
 fn canonical_query(url: &url::Url) -> String {
-    let mut pairs: Vec<(String, String)> = url
+    let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
+    sorted_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// A query string in canonical form: pairs sorted, each part escaped with
+/// the signer's set. The clients send exactly this, so the query on the
+/// wire is the one the gateway signs again.
+pub(crate) fn sorted_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
     pairs.sort();
     pairs
         .iter()

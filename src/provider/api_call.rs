@@ -21,14 +21,13 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use crate::cloud::call::{self, CallError, CallRequest, Failure, Method};
-use crate::cloud::CloudError;
 use crate::protocol::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use crate::protocol::schema::{schema, Attribute, Block, NestedBlock, Nesting, Type};
 use crate::protocol::tfplugin6::{RawState, Schema};
 use crate::protocol::value::{self, Number, Value};
 use crate::waiter::{self, RetryableError, WaitError};
 
-use super::projects::{Failure as LookupFailure, Missing};
+use super::project_id::{self, Unresolved};
 use super::settings::Configured;
 
 pub use args::{service_keys, CallArgs, RequestArgs};
@@ -300,86 +299,33 @@ async fn target(
         .endpoints()
         .url(&region, &a.service)
         .map_err(|e| single("Invalid endpoint settings", e.to_string()))?;
-    let same_region = configured.region.as_deref() == Some(region.as_str());
-    let project_id = match (&a.project_id, same_region, &configured.project_id) {
-        (Some(p), _, _) => Some(p.clone()),
-        _ if !a.uses_project_id() => None,
-        (None, true, Some(p)) => Some(p.clone()),
-        _ => Some(discover_project(configured, &region, cancel).await?),
-    };
+    // Only a call that needs a project id may wait for its lookup.
+    let project_id =
+        if a.project_id.is_none() && !a.uses_project_id() {
+            None
+        } else {
+            match project_id::resolve(
+                configured,
+                &region,
+                a.project_id.as_deref(),
+                CALL_DEADLINE,
+                cancel,
+            )
+            .await
+            {
+                Ok((id, _)) => Some(id),
+                Err(Unresolved::Failed(f)) => return Err(single(f.summary, f.detail)),
+                Err(Unresolved::Cancelled { .. }) => return Err(single(
+                    "Cancelled",
+                    "The call was cancelled while its project id was looked up; nothing was sent.",
+                )),
+            }
+        };
     Ok(Target {
         region,
         base,
         project_id,
     })
-}
-
-/// A project lookup's error, retried as a poll's is.
-struct Lookup(CloudError);
-
-impl fmt::Display for Lookup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl RetryableError for Lookup {
-    fn is_transient(&self) -> bool {
-        self.0.is_transient()
-    }
-    fn is_throttled(&self) -> bool {
-        self.0.is_throttled()
-    }
-    fn retry_after(&self) -> Option<Duration> {
-        self.0.retry_after()
-    }
-}
-
-/// The project id of `region` from IAM, shared with every wait of the run.
-async fn discover_project(
-    configured: &Arc<Configured>,
-    region: &str,
-    cancel: &CancellationToken,
-) -> Result<String, Diagnostics> {
-    let lookup = || async {
-        let client = configured.client.clone();
-        let found = waiter::retry_transient(
-            |_| {
-                let client = client.clone();
-                async move {
-                    crate::cloud::project::discover_project_id(&client, region)
-                        .await
-                        .map_err(Lookup)
-                }
-            },
-            &waiter::RetryConfig {
-                timeout: CALL_DEADLINE,
-                max_retries: configured.max_retries,
-            },
-            cancel,
-        )
-        .await;
-        match found {
-            Ok(id) => Ok(id),
-            Err(WaitError::Cancelled { polls }) => Err(Missing::Cancelled { polls }),
-            Err(e) => Err(Missing::Failed(LookupFailure {
-                summary: format!("Cannot discover the project id of region {region}"),
-                detail: format!("{e}\n\nSet project_id (or HW_PROJECT_ID) to skip the lookup."),
-            })),
-        }
-    };
-    match configured
-        .projects
-        .get_or_lookup(region, cancel, lookup)
-        .await
-    {
-        Ok(id) => Ok(id),
-        Err(Missing::Failed(f)) => Err(single(f.summary, f.detail)),
-        Err(Missing::Cancelled { .. }) => Err(single(
-            "Cancelled",
-            "The call was cancelled while its project id was looked up; nothing was sent.",
-        )),
-    }
 }
 
 /// One attempt's failure, as the retry loop sees it: the retry rule of

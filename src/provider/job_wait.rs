@@ -15,7 +15,7 @@ use crate::waiter::{self, Observation, RetryableError, WaitConfig, WaitError};
 
 use super::config::{self, Field};
 use super::credentials_origin::CredentialsOrigin;
-use super::projects::{Failure, Missing};
+use super::project_id::{self, ProjectFrom, Unresolved};
 use super::schema::{JobWaitKind, JOB_WAIT, SUB_JOB_FIELDS};
 use super::settings::Configured;
 
@@ -372,16 +372,25 @@ async fn run(
         .url(&region, args.service.endpoint_key())
         .map_err(|e| single_error("Invalid endpoint settings", e.to_string(), None))?;
 
-    // A project id belongs to one region, so the provider's project id only
-    // applies when the wait uses the provider's region.
-    let same_region = configured.region.as_deref() == Some(region.as_str());
-    let (project_id, project_from) = match (&args.project_id, same_region, &configured.project_id) {
-        (Some(p), _, _) => (p.clone(), ProjectFrom::Block),
-        (None, true, Some(p)) => (p.clone(), ProjectFrom::Provider),
-        _ => (
-            discover_project(configured, &region, args, cancel).await?,
-            ProjectFrom::Discovered,
-        ),
+    let (project_id, project_from) = match project_id::resolve(
+        configured,
+        &region,
+        args.project_id.as_deref(),
+        args.timeout,
+        cancel,
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(Unresolved::Failed(f)) => return Err(single_error(f.summary, f.detail, None)),
+        Err(Unresolved::Cancelled { polls }) => {
+            return Err(diagnose(
+                args,
+                &configured.credentials_origin,
+                None,
+                WaitError::Cancelled { polls },
+            ))
+        }
     };
 
     let service = args.service;
@@ -503,93 +512,6 @@ async fn run(
     }
 }
 
-/// The project id of `region` from IAM. The lookup is shared by every wait
-/// of the region and its answer kept for the run (see `projects`), so a
-/// wrong secret key costs one IAM request and shows one error however many
-/// waits there are.
-async fn discover_project(
-    configured: &Arc<Configured>,
-    region: &str,
-    args: &WaitArgs,
-    cancel: &CancellationToken,
-) -> Result<String, Diagnostics> {
-    let lookup = || async {
-        let client = configured.client.clone();
-        let found = waiter::retry_transient(
-            |_remaining| {
-                let client = client.clone();
-                async move {
-                    crate::cloud::project::discover_project_id(&client, region)
-                        .await
-                        .map_err(PollError::from)
-                }
-            },
-            &waiter::RetryConfig {
-                timeout: args.timeout,
-                max_retries: configured.max_retries,
-            },
-            cancel,
-        )
-        .await;
-        match found {
-            Ok(id) => Ok(id),
-            Err(WaitError::Cancelled { polls }) => Err(Missing::Cancelled { polls }),
-            Err(e) => Err(Missing::Failed(discovery_failure(configured, region, &e))),
-        }
-    };
-    match configured
-        .projects
-        .get_or_lookup(region, cancel, lookup)
-        .await
-    {
-        Ok(id) => Ok(id),
-        Err(Missing::Failed(f)) => Err(single_error(f.summary, f.detail, None)),
-        Err(Missing::Cancelled { polls }) => Err(diagnose(
-            args,
-            &configured.credentials_origin,
-            None,
-            WaitError::Cancelled { polls },
-        )),
-    }
-}
-
-/// The error every wait of `region` shows when the project lookup failed.
-/// A refusal (401, 403) is about the provider's credentials, not about any
-/// one wait, so it says which credentials were used and what to check.
-fn discovery_failure(
-    configured: &Configured,
-    region: &str,
-    error: &WaitError<PollError>,
-) -> Failure {
-    let status = match error {
-        WaitError::Request {
-            error: PollError::Cloud(e),
-            ..
-        } => e.status(),
-        _ => None,
-    };
-    let remedy = format!(
-        "Set project_id (or HW_PROJECT_ID) to skip the lookup. It is made once per region and run, so every wait in {region} reports this same error."
-    );
-    match status {
-        Some(status @ (401 | 403)) => Failure {
-            summary: if status == 401 {
-                "Huawei Cloud refused the provider's credentials".to_string()
-            } else {
-                format!("The provider's credentials may not look up the project of region {region}")
-            },
-            detail: format!(
-                "IAM refused the lookup of the project id of region {region}: {error}\n\n{}\n\n{remedy}",
-                configured.credentials_origin.refusal_paragraph(status)
-            ),
-        },
-        _ => Failure {
-            summary: format!("Cannot discover the project id of region {region}"),
-            detail: format!("{error}\n\n{remedy}"),
-        },
-    }
-}
-
 /// One poll's answer with where it came from, for the waiter's log line.
 struct Polled {
     job: Job,
@@ -624,14 +546,6 @@ fn single_error(
     }
     d.push(diag);
     d
-}
-
-/// Where the project id of a wait came from, for a 404's diagnostic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ProjectFrom {
-    Block,
-    Provider,
-    Discovered,
 }
 
 /// Where a wait asked for its job.

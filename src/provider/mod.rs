@@ -13,11 +13,14 @@ pub mod credentials_origin;
 pub mod job_wait;
 pub mod job_wait_action;
 pub mod job_wait_resource;
+pub mod project_id;
 pub mod projects;
 pub mod schema;
 pub mod service_docs;
 pub mod settings;
 pub mod stop;
+#[cfg(test)]
+mod test_support;
 
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -340,16 +343,15 @@ impl Provider for JobWaitProvider {
         request: Request<validate_resource_config::Request>,
     ) -> Result<Response<validate_resource_config::Response>, Status> {
         let req = request.get_ref();
-        if req.type_name == api_call::API_CALL {
-            let config = decode(req.config.as_ref())?;
-            return Ok(Response::new(validate_resource_config::Response {
-                diagnostics: errors(api_call::validate(&config)),
-            }));
-        }
-        check_resource_type_name(&req.type_name)?;
+        let validate = if req.type_name == api_call::API_CALL {
+            api_call::validate
+        } else {
+            check_resource_type_name(&req.type_name)?;
+            job_wait_resource::validate
+        };
         let config = decode(req.config.as_ref())?;
         Ok(Response::new(validate_resource_config::Response {
-            diagnostics: errors(job_wait_resource::validate(&config)),
+            diagnostics: errors(validate(&config)),
         }))
     }
 
@@ -798,11 +800,9 @@ mod tests {
         assert!(e.message().contains("managed resource"));
     }
 
-    /// An invocation polls an endpoint that never answers; `StopProvider`
-    /// ends it at once, the start line first and the cancellation last.
-    #[tokio::test]
-    async fn stop_provider_ends_an_invocation_in_flight() {
-        use futures::StreamExt as _;
+    /// A provider whose CCE endpoint accepts the poll's connection and
+    /// never answers, with the listener to accept it on.
+    async fn configured_against_silent_cce() -> (Arc<JobWaitProvider>, tokio::net::TcpListener) {
         let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -824,6 +824,15 @@ mod tests {
             .expect("ok")
             .into_inner();
         assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        (p, silent)
+    }
+
+    /// An invocation polls an endpoint that never answers; `StopProvider`
+    /// ends it at once, the start line first and the cancellation last.
+    #[tokio::test]
+    async fn stop_provider_ends_an_invocation_in_flight() {
+        use futures::StreamExt as _;
+        let (p, silent) = configured_against_silent_cce().await;
         let cfg = Value::object([
             ("service", text("cce")),
             ("job_id", text("stall-unit")),
@@ -876,28 +885,7 @@ mod tests {
     /// end it at once, with no state stored.
     #[tokio::test]
     async fn stop_provider_cancels_a_create_in_flight() {
-        // Accepts the poll's connection and never answers.
-        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", silent.local_addr().expect("addr"));
-        let p = Arc::new(unconfigured());
-        let provider_block = Value::object([
-            ("region", text("cn-north-4")),
-            ("access_key", text("AKUNITTEST0000000001")),
-            ("secret_key", text("SKunit-test-secret")),
-            ("project_id", text("0123456789abcdef0123456789abcdef")),
-            ("endpoints", Value::object([("cce", text(&url))])),
-        ]);
-        let r = p
-            .configure_provider(Request::new(configure_provider::Request {
-                config: dv(&provider_block),
-                ..Default::default()
-            }))
-            .await
-            .expect("ok")
-            .into_inner();
-        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        let (p, silent) = configured_against_silent_cce().await;
 
         let cfg = config("stall-unit");
         let creating = {

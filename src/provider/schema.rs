@@ -466,7 +466,7 @@ fn job_wait_action_block(limit: &str) -> Block {
         false,
         &format!("Limit for the whole wait, {limit}"),
     );
-    let description = format!("Waits until a Huawei Cloud asynchronous job ({}) finishes, printing its progress while it runs: a line when the wait starts, at every status change and at least once a minute, each with the status, the sub-jobs done out of the total and the type of the running sub-job. Terraform 1.14 or later runs it during apply only, after a resource is created (`lifecycle {{ action_trigger {{ ... }} }}`) or when invoked with `terraform apply -invoke=action.{JOB_WAIT}.NAME`. A failed job, a timeout or an API error fails it with the same diagnostic as the data source.", display_names());
+    let description = format!("Waits until a Huawei Cloud asynchronous job ({}) finishes, printing its progress while it runs: a line when the wait starts, at every status change and at least once a minute, each with the status, the sub-jobs done out of the total and the type of the running sub-job. Terraform 1.14 or later runs it during apply only, after a resource is created (`lifecycle {{ action_trigger {{ ... }} }}`) or when invoked with `terraform apply -invoke=action.{JOB_WAIT}.NAME`. A failed job, a timeout or an API error fails it with the same diagnostic as the data source. It holds nothing back: the resources that depend on the resource that triggered it do not wait for it (Terraform 1.14 and 1.15 create them while it runs), and its failure fails the apply without undoing them. To create something only once the job has succeeded, make it depend on the `{JOB_WAIT}` resource or data source.", display_names());
     job_wait_arguments(JobWaitKind::Action)
         .into_iter()
         .chain([timeout])

@@ -20,9 +20,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::{HeaderMap, Method, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use axum::{Extension, Router};
 use serde_json::{json, Value};
@@ -59,51 +59,88 @@ pub fn routes() -> Router<Arc<AppState>> {
     r
 }
 
-/// The parts of a request that authentication covers.
-struct Incoming<'a> {
-    method: &'a Method,
-    uri: &'a Uri,
-    headers: &'a HeaderMap,
-    body: &'a [u8],
+/// A start call as every start route receives it: its id, its path
+/// parameters, and the parts of the request that authentication covers.
+struct StartCall {
+    request_id: String,
+    params: HashMap<String, String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
 }
 
-/// What every start route checks before its own logic: counted, signed
-/// (body hash included), the simulator's project, within the rate limit.
-/// `Some` is the refusal to send instead.
-fn refused(
-    state: &AppState,
-    service: Service,
-    request_id: &str,
-    project_id: &str,
-    req: &Incoming<'_>,
-) -> Option<Response> {
-    state.count_start_request(req.uri.path());
-    if let Some(refused) = refusal(
-        state,
-        request_id,
-        req.method,
-        req.uri,
-        req.headers,
-        req.body,
-    ) {
-        return Some(refused);
-    }
-    if project_id != state.config().project_id {
-        state.count_not_found();
-        let reply = responses::not_found(
-            service,
-            request_id,
-            &format!("project {project_id} not found"),
+impl FromRequest<Arc<AppState>> for StartCall {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Extension(RequestId(request_id)) =
+            Extension::<RequestId>::from_request_parts(&mut parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (method, uri, headers) = (
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
         );
-        return Some(into_response(reply, format!("{service}: unknown project")));
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(StartCall {
+            request_id,
+            params,
+            method,
+            uri,
+            headers,
+            body,
+        })
     }
-    if !state.admit() {
-        return Some(into_response(
-            responses::throttled(request_id),
-            format!("{service}: over the rate limit"),
-        ));
+}
+
+impl StartCall {
+    /// A path parameter; the routes declare every one they read.
+    fn param(&self, name: &str) -> String {
+        self.params.get(name).cloned().unwrap_or_default()
     }
-    None
+
+    /// What every start route checks before its own logic: counted, signed
+    /// (body hash included), the simulator's project, within the rate
+    /// limit. `Some` is the refusal to send instead.
+    fn refused(&self, state: &AppState, service: Service) -> Option<Response> {
+        let request_id = self.request_id.as_str();
+        state.count_start_request(self.uri.path());
+        if let Some(refused) = refusal(
+            state,
+            request_id,
+            &self.method,
+            &self.uri,
+            &self.headers,
+            &self.body,
+        ) {
+            return Some(refused);
+        }
+        let project_id = self.param("project_id");
+        if project_id != state.config().project_id {
+            state.count_not_found();
+            let reply = responses::not_found(
+                service,
+                request_id,
+                &format!("project {project_id} not found"),
+            );
+            return Some(into_response(reply, format!("{service}: unknown project")));
+        }
+        if !state.admit() {
+            return Some(into_response(
+                responses::throttled(request_id),
+                format!("{service}: over the rate limit"),
+            ));
+        }
+        None
+    }
 }
 
 /// The job a name starts: its scenario prefix kept, or `done-` added.
@@ -194,30 +231,15 @@ fn json_reply(status: u16, body: &Value) -> Reply {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn create_node(
-    State(state): State<Arc<AppState>>,
-    Extension(RequestId(request_id)): Extension<RequestId>,
-    Path(params): Path<HashMap<String, String>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let project_id = params.get("project_id").cloned().unwrap_or_default();
-    let cluster_id = params.get("cluster_id").cloned().unwrap_or_default();
-    let incoming = Incoming {
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-        body: &body,
-    };
-    if let Some(r) = refused(&state, Service::Cce, &request_id, &project_id, &incoming) {
+async fn create_node(State(state): State<Arc<AppState>>, call: StartCall) -> Response {
+    let cluster_id = call.param("cluster_id");
+    if let Some(r) = call.refused(&state, Service::Cce) {
         return r;
     }
-    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let request_id = call.request_id.as_str();
+    let parsed: Value = serde_json::from_slice(&call.body).unwrap_or(Value::Null);
     if let Some(problem) = node_request_problem(&parsed) {
-        let reply = responses::bad_request(Service::Cce, &request_id, &problem);
+        let reply = responses::bad_request(Service::Cce, request_id, &problem);
         return into_response(reply, format!("cce create node: {problem}"));
     }
     let name = parsed
@@ -225,14 +247,14 @@ async fn create_node(
         .and_then(Value::as_str)
         .unwrap_or("node")
         .to_string();
-    let job_id = job_id_for(&name, "node", &request_id);
+    let job_id = job_id_for(&name, "node", request_id);
     if name.starts_with(GATEWAY_502) {
         return gateway_502(
-            &request_id,
+            request_id,
             &format!("cce create node {name} (job {job_id})"),
         );
     }
-    let uid = derived_uuid(&["cce-node", &cluster_id, &name, &request_id]);
+    let uid = derived_uuid(&["cce-node", &cluster_id, &name, request_id]);
     let reply = json_reply(
         201,
         &json!({
@@ -250,27 +272,12 @@ async fn create_node(
     into_response(reply, format!("cce create node {name}: job {job_id}"))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn delete_node(
-    State(state): State<Arc<AppState>>,
-    Extension(RequestId(request_id)): Extension<RequestId>,
-    Path(params): Path<HashMap<String, String>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let project_id = params.get("project_id").cloned().unwrap_or_default();
-    let node_id = params.get("node_id").cloned().unwrap_or_default();
-    let incoming = Incoming {
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-        body: &body,
-    };
-    if let Some(r) = refused(&state, Service::Cce, &request_id, &project_id, &incoming) {
+async fn delete_node(State(state): State<Arc<AppState>>, call: StartCall) -> Response {
+    let node_id = call.param("node_id");
+    if let Some(r) = call.refused(&state, Service::Cce) {
         return r;
     }
+    let request_id = call.request_id.as_str();
     let job_id = job_id_for("deleted", "node", &format!("{node_id}{request_id}"));
     let reply = json_reply(
         200,
@@ -315,39 +322,24 @@ pub fn upgrade_request_problem(body: &Value) -> Option<String> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn upgrade_loadbalancer(
-    State(state): State<Arc<AppState>>,
-    Extension(RequestId(request_id)): Extension<RequestId>,
-    Path(params): Path<HashMap<String, String>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let project_id = params.get("project_id").cloned().unwrap_or_default();
-    let lb = params.get("loadbalancer_id").cloned().unwrap_or_default();
-    let incoming = Incoming {
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-        body: &body,
-    };
-    if let Some(r) = refused(&state, Service::Elb, &request_id, &project_id, &incoming) {
+async fn upgrade_loadbalancer(State(state): State<Arc<AppState>>, call: StartCall) -> Response {
+    let lb = call.param("loadbalancer_id");
+    if let Some(r) = call.refused(&state, Service::Elb) {
         return r;
     }
-    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let request_id = call.request_id.as_str();
+    let parsed: Value = serde_json::from_slice(&call.body).unwrap_or(Value::Null);
     if let Some(problem) = upgrade_request_problem(&parsed) {
-        let reply = responses::bad_request(Service::Elb, &request_id, &problem);
+        let reply = responses::bad_request(Service::Elb, request_id, &problem);
         return into_response(reply, format!("elb upgrade {lb}: {problem}"));
     }
     if !crate::scenario::is_valid_job_id(&lb) {
-        let reply = responses::not_found(Service::Elb, &request_id, "load balancer not found");
+        let reply = responses::not_found(Service::Elb, request_id, "load balancer not found");
         return into_response(reply, "elb upgrade: no such load balancer".into());
     }
-    let job_id = job_id_for(&lb, "upgrade", &request_id);
+    let job_id = job_id_for(&lb, "upgrade", request_id);
     if lb.starts_with(GATEWAY_502) {
-        return gateway_502(&request_id, &format!("elb upgrade {lb} (job {job_id})"));
+        return gateway_502(request_id, &format!("elb upgrade {lb} (job {job_id})"));
     }
     let reply = json_reply(200, &json!({ "request_id": request_id, "job_id": job_id }));
     into_response(reply, format!("elb upgrade {lb}: job {job_id}"))

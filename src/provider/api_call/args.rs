@@ -266,7 +266,7 @@ fn request(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn text(s: &str) -> Value {

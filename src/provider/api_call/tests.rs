@@ -5,56 +5,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const SECRET: &str = "SKunitSecretValue-never-show-me-0042";
 const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 
+/// The arguments of a CCE node creation, `pairs` replacing any of them.
 fn config(pairs: &[(&str, Value)]) -> Value {
-    let mut all: Vec<(&str, Value)> = vec![
-        ("service", text("cce")),
-        ("method", text("POST")),
-        (
-            "path",
-            text("/api/v3/projects/{project_id}/clusters/c1/nodes"),
-        ),
-        ("query", Value::Null),
-        ("body", text(r#"{"kind":"Node"}"#)),
-        ("headers", Value::Null),
-        ("job_id_path", text("status.jobID")),
-        ("region", Value::Null),
-        ("project_id", Value::Null),
-        ("on_destroy", Value::Null),
-    ];
-    for (k, v) in pairs {
-        all.retain(|(n, _)| n != k);
-        all.push((k, v.clone()));
-    }
-    Value::object(all)
+    let mut all = vec![("body", text(r#"{"kind":"Node"}"#))];
+    all.extend_from_slice(pairs);
+    super::args::tests::config(&all)
 }
 
 /// A provider with every endpoint (IAM too) at `server`; with or without
 /// a project id of its own.
 fn configured_at(server: &TestServer, with_project: bool) -> Arc<Configured> {
-    let base = server.base().to_string();
-    let mut keys: Vec<(String, Value)> = crate::jobs::apis::endpoint_keys()
-        .iter()
-        .map(|(key, _)| (key.to_string(), text(&base)))
-        .collect();
-    keys.push(("iam".into(), text(&base)));
-    let block = Value::object([
-        ("region", text("cn-north-4")),
-        ("access_key", text("AKUNIT0000000001")),
-        ("secret_key", text(SECRET)),
-        ("max_retries", Value::Number(Number::Int(2))),
-        (
-            "project_id",
-            if with_project {
-                text(PROJECT)
-            } else {
-                Value::Null
-            },
-        ),
-        ("endpoints", Value::Map(keys.into_iter().collect())),
-    ]);
-    let (configured, diags) = super::super::settings::configure(&block, &|_| None);
-    assert!(!diags.has_errors(), "{diags:?}");
-    Arc::new(configured.expect("configured"))
+    crate::provider::test_support::configured_at(server, with_project.then_some(PROJECT), SECRET)
 }
 
 fn detail_of(d: &Diagnostics) -> String {
@@ -62,6 +23,17 @@ fn detail_of(d: &Diagnostics) -> String {
         .map(|d| format!("{}\n{}", d.summary, d.detail))
         .collect::<Vec<_>>()
         .join("\n---\n")
+}
+
+/// The diagnostics' text of the default call's create against a server
+/// that always answers `status`, `headers`, `body`; and the server.
+async fn failed_create(status: &str, headers: &[(&str, &str)], body: &str) -> (TestServer, String) {
+    let server = TestServer::fixed(status, headers, body).await;
+    let c = configured_at(&server, true);
+    let e = create(&c, &config(&[]), &CancellationToken::new())
+        .await
+        .expect_err("the create fails");
+    (server, detail_of(&e))
 }
 
 #[test]
@@ -250,17 +222,12 @@ async fn without_a_project_id_the_path_is_served_by_an_iam_lookup() {
 
 #[tokio::test]
 async fn an_api_error_fails_the_create_with_its_code_and_request_id() {
-    let server = TestServer::fixed(
+    let (server, text) = failed_create(
         "400 Bad Request",
         &[("X-Request-Id", "req-400")],
         r#"{"errorCode":"CCE.01400001","errorMessage":"Invalid request body","error_code":"CCE_CM.0001","error_msg":"Bad request: flavor is required"}"#,
     )
     .await;
-    let c = configured_at(&server, true);
-    let e = create(&c, &config(&[]), &CancellationToken::new())
-        .await
-        .expect_err("fails");
-    let text = detail_of(&e);
     assert!(text.contains("HTTP 400"), "{text}");
     assert!(text.contains("CCE"), "{text}");
     assert!(text.contains("req-400"), "{text}");
@@ -271,17 +238,12 @@ async fn an_api_error_fails_the_create_with_its_code_and_request_id() {
 
 #[tokio::test]
 async fn a_post_answered_502_is_sent_once_and_its_outcome_is_unknown() {
-    let server = TestServer::fixed(
+    let (server, text) = failed_create(
         "502 Bad Gateway",
         &[("X-Request-Id", "req-502")],
         r#"{"error_code":"APIGW.0202","error_msg":"backend unavailable"}"#,
     )
     .await;
-    let c = configured_at(&server, true);
-    let e = create(&c, &config(&[]), &CancellationToken::new())
-        .await
-        .expect_err("fails");
-    let text = detail_of(&e);
     assert!(
         text.starts_with("Outcome of POST /api/v3/projects/{project_id}/clusters/c1/nodes unknown"),
         "{text}"
@@ -334,17 +296,12 @@ async fn a_put_answered_502_is_retried_and_a_post_throttled_too() {
 
 #[tokio::test]
 async fn an_answer_without_the_job_id_quotes_the_body_and_stores_nothing() {
-    let server = TestServer::fixed(
+    let (_server, text) = failed_create(
         "200 OK",
         &[("X-Request-Id", "req-ok")],
         "{\"status\":{\"phase\":\"\u{202e}Build\"}}",
     )
     .await;
-    let c = configured_at(&server, true);
-    let e = create(&c, &config(&[]), &CancellationToken::new())
-        .await
-        .expect_err("no job id");
-    let text = detail_of(&e);
     assert!(text.contains("has no `status.jobID`"), "{text}");
     assert!(text.contains("request id req-ok"), "{text}");
     assert!(text.contains("\\u{202e}Build"), "{text}");
