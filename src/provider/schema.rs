@@ -87,7 +87,7 @@ pub fn provider_schema() -> Schema {
         attribute("security_token", STRING, Optional, true,
             "Security token of temporary credentials, sent as `X-Security-Token` and signed. Falls back to `HW_SECURITY_TOKEN`."),
         attribute("token", STRING, Optional, true,
-            "IAM token, sent as `X-Auth-Token` instead of signing; used when no access key is set. Falls back to `HW_AUTH_TOKEN`."),
+            "IAM token, sent as `X-Auth-Token` instead of signing; it wins over every other credential, as in the official provider. Falls back to `HW_AUTH_TOKEN`."),
         attribute("project_id", STRING, Optional, false,
             "Project ID. Falls back to `HW_PROJECT_ID`; when absent it is discovered once per region with `GET {iam}/v3/projects?name={region}`."),
         attribute("auth_url", STRING, Optional, false,
