@@ -405,6 +405,7 @@ fn metadata_that_never_answers_fails_fast(tf: Terraform) {
         "HW_ASSUME_ROLE_IDP_ID",
         "HW_PROFILE",
         "metadata",
+        "Credentials tried: temporary keys from the ECS metadata service",
     ] {
         assert!(text.contains(way), "{way} not in:\n{text}");
     }

@@ -591,8 +591,18 @@ pub async fn resolve(
         Err(e) => diags.push(Diagnostic::error(
             "Cannot obtain credentials",
             format!(
-                "{}\nCredentials configured: {}.",
+                "{}\n{}: {}.",
                 configured.client.sanitiser().lines(&e.to_string(), 4000),
+                // Nothing was configured when the metadata service is the
+                // fallback: it was only tried.
+                if matches!(
+                    configured.credentials_origin,
+                    CredentialsOrigin::Metadata { .. }
+                ) {
+                    "Credentials tried"
+                } else {
+                    "Credentials configured"
+                },
                 configured.credentials_origin.describe()
             ),
         )),
