@@ -473,45 +473,16 @@ impl CloudClient {
         if let Some(p) = project_id {
             put(&mut map, "x-project-id", p, false)?;
         }
-        match credentials {
-            Credentials::Token { token } => {
-                put(&mut map, "x-auth-token", token.expose(), true)?;
-            }
-            Credentials::AkSk {
-                access_key,
-                secret_key,
-                security_token,
-            } => {
-                let date = signer::format_sdk_date(now);
-                put(&mut map, "x-sdk-date", &date, false)?;
-                if let Some(t) = security_token {
-                    put(&mut map, "x-security-token", t.expose(), true)?;
-                }
-                // `host` is signed but not set: reqwest derives the same value
-                // from the URL (see `authority`), and an explicit Host header
-                // would be wrong over HTTP/2.
-                let mut to_sign: Vec<(String, String)> = map
-                    .iter()
-                    .map(|(n, v)| {
-                        (
-                            n.as_str().to_string(),
-                            v.to_str().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect();
-                to_sign.push(("host".to_string(), host.to_string()));
-                let auth = self.signing_algorithm.authorization(
-                    access_key,
-                    secret_key.expose(),
-                    &date,
-                    method,
-                    url,
-                    &to_sign,
-                    body,
-                );
-                put(&mut map, "authorization", &auth, true)?;
-            }
-        }
+        authenticate(
+            &mut map,
+            credentials,
+            self.signing_algorithm,
+            method,
+            url,
+            host,
+            body,
+            now,
+        )?;
         Ok(map)
     }
 
@@ -655,6 +626,63 @@ fn put(
     })?;
     v.set_sensitive(sensitive);
     map.insert(HeaderName::from_static(name), v);
+    Ok(())
+}
+
+/// Adds what authenticates a request to `map`, after every other header
+/// that is signed: the token, or the date, the security token and the
+/// signature over all of `map`, `host` and `body`. IAM's own exchanges sign
+/// with this too, so one request is signed one way wherever it is built.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn authenticate(
+    map: &mut HeaderMap,
+    credentials: &Credentials,
+    algorithm: SigningAlgorithm,
+    method: &str,
+    url: &Url,
+    host: &str,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<(), CloudError> {
+    match credentials {
+        Credentials::Token { token } => {
+            put(map, "x-auth-token", token.expose(), true)?;
+        }
+        Credentials::AkSk {
+            access_key,
+            secret_key,
+            security_token,
+        } => {
+            let date = signer::format_sdk_date(now);
+            put(map, "x-sdk-date", &date, false)?;
+            if let Some(t) = security_token {
+                put(map, "x-security-token", t.expose(), true)?;
+            }
+            // `host` is signed but not set: reqwest derives the same value
+            // from the URL (see `authority`), and an explicit Host header
+            // would be wrong over HTTP/2.
+            let mut to_sign: Vec<(String, String)> = map
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        v.to_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            to_sign.push(("host".to_string(), host.to_string()));
+            let auth = algorithm.authorization(
+                access_key,
+                secret_key.expose(),
+                &date,
+                method,
+                url,
+                &to_sign,
+                body,
+            );
+            put(map, "authorization", &auth, true)?;
+        }
+    }
     Ok(())
 }
 

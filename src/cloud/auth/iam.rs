@@ -15,10 +15,10 @@ use serde_json::{json, Value};
 use url::Url;
 
 use super::{Agency, AuthError, Exchange, Issued, Oidc};
-use crate::cloud::client::{authority, read_capped, MAX_BODY_BYTES};
+use crate::cloud::client::{authenticate, authority, read_capped, MAX_BODY_BYTES};
 use crate::cloud::credentials::{Credentials, Secret};
 use crate::cloud::error::ErrorResponse;
-use crate::cloud::{signer, CloudClient, CloudError};
+use crate::cloud::{CloudClient, CloudError};
 use crate::untrusted::{json as untrusted_json, limits};
 
 pub const SECURITY_TOKENS_PATH: [&str; 3] = ["v3.0", "OS-CREDENTIAL", "securitytokens"];
@@ -173,42 +173,17 @@ pub async fn post(
     for (name, value, sensitive) in extra {
         put(&mut headers, name, value, *sensitive)?;
     }
-    match auth {
-        None => {}
-        Some(Credentials::Token { token }) => {
-            put(&mut headers, "x-auth-token", token.expose(), true)?;
-        }
-        Some(Credentials::AkSk {
-            access_key,
-            secret_key,
-            security_token,
-        }) => {
-            let date = signer::format_sdk_date(signed_at);
-            put(&mut headers, "x-sdk-date", &date, false)?;
-            if let Some(t) = security_token {
-                put(&mut headers, "x-security-token", t.expose(), true)?;
-            }
-            let mut to_sign: Vec<(String, String)> = headers
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_string(),
-                        v.to_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
-            to_sign.push(("host".to_string(), host.clone()));
-            let auth = ex.signing.authorization(
-                access_key,
-                secret_key.expose(),
-                &date,
-                "POST",
-                url,
-                &to_sign,
-                body,
-            );
-            put(&mut headers, "authorization", &auth, true)?;
-        }
+    if let Some(credentials) = auth {
+        authenticate(
+            &mut headers,
+            credentials,
+            ex.signing,
+            "POST",
+            url,
+            &host,
+            body,
+            signed_at,
+        )?;
     }
     tracing::debug!(method = "POST", url = %url, "IAM request sent");
     let exchange = async {
@@ -357,7 +332,7 @@ pub fn parse_time(text: &str) -> Option<SystemTime> {
 pub(crate) mod tests {
     use super::*;
     use crate::cloud::auth::IdToken;
-    use crate::cloud::signer::SigningAlgorithm;
+    use crate::cloud::signer::{self, SigningAlgorithm};
     use crate::cloud::test_server::{response, Captured, Reply, TestServer};
     use crate::untrusted::Sanitiser;
     use std::time::Duration;
