@@ -17,8 +17,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 use super::auth::refresh::Snapshot;
-use super::client::{authority, read_capped};
-use super::error::ErrorResponse;
+use super::client::{authority, read_answer, AnswerError};
 use super::{CloudClient, CloudError};
 use crate::untrusted::limits;
 
@@ -570,59 +569,22 @@ impl CloudClient {
                 };
                 CallError::new(CloudError::from_transport(host, &e, req.timeout), reach)
             })?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let raw_request_id = header("x-request-id");
-        let retry_after = header("retry-after");
-        let date = header("date");
-        let encoding = header("content-encoding").filter(|e| !e.eq_ignore_ascii_case("identity"));
-        let answered = |error: CloudError| CallError::new(error, Reach::Answered);
-        if response.status().is_redirection() {
-            return Err(answered(CloudError::Api {
-                status,
-                code: String::new(),
-                message: "the endpoint answered with a redirect, which is not followed so that credentials are never sent to another host; check the endpoint URL".into(),
-                request_id: raw_request_id
-                    .as_deref()
-                    .map(|id| self.sanitiser().line(id, limits::REQUEST_ID)),
-                retry_after: None,
-                clock: None,
-            }));
-        }
-        // The status is in: whatever breaks now, the service has acted.
-        let body = read_capped(&mut response, host, self.max_body_bytes(), req.timeout)
-            .await
-            .map_err(|error| CallError::new(error, Reach::Sent))?;
-        if let Some(encoding) = encoding {
-            return Err(answered(CloudError::Encoding {
-                host: host.to_string(),
-                problem: format!(
-                    "it is compressed with `{}`, which this provider cannot decode (it asks for gzip only)",
-                    self.sanitiser().line(&encoding, 40)
-                ),
-            }));
-        }
-        if !response.status().is_success() {
-            let error_response = ErrorResponse {
-                request_id: raw_request_id.as_deref(),
-                retry_after: retry_after.as_deref(),
-                date: date.as_deref(),
-                signed_at: Some(signed_at),
-                ..ErrorResponse::new(status, host, &body)
-            };
-            return Err(answered(CloudError::from_response(
-                &error_response,
-                self.sanitiser(),
-            )));
-        }
+        // Once the status is in, the service has acted: a body lost now
+        // leaves the outcome unknown.
+        let answer = read_answer(
+            &mut response,
+            host,
+            self.max_body_bytes(),
+            req.timeout,
+            signed_at,
+            self.sanitiser(),
+        )
+        .await
+        .map_err(|e| match e {
+            AnswerError::BodyLost(error) => CallError::new(error, Reach::Sent),
+            AnswerError::Refused(error) => CallError::new(error, Reach::Answered),
+        })?;
+        let (status, body) = (answer.status, answer.body);
         let json = if body.trim_ascii().is_empty() {
             None
         } else {
@@ -632,9 +594,7 @@ impl CloudClient {
             status,
             json,
             body,
-            request_id: raw_request_id
-                .as_deref()
-                .map(|id| self.sanitiser().line(id, limits::REQUEST_ID)),
+            request_id: answer.request_id,
         })
     }
 }

@@ -502,63 +502,17 @@ impl CloudClient {
             .send()
             .await
             .map_err(|e| CloudError::from_transport(host, &e, timeout))?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let raw_request_id = header("x-request-id");
-        let request_id = raw_request_id
-            .as_deref()
-            .map(|id| self.sanitiser.line(id, limits::REQUEST_ID));
-        let retry_after = header("retry-after");
-        let location = header("location");
-        let date = header("date");
-        // reqwest decodes gzip and then drops this header; one left over is
-        // an encoding it cannot decode, whose bytes would read as garbage.
-        let encoding = header("content-encoding").filter(|e| !e.eq_ignore_ascii_case("identity"));
-
-        if response.status().is_redirection() {
-            return Err(CloudError::Api {
-                status,
-                code: String::new(),
-                message: format!(
-                    "the endpoint answered with a redirect{}, which is not followed so that credentials are never sent to another host; check the endpoint URL",
-                    location
-                        .map(|l| format!(" to {}", self.sanitiser.line(&l, 300)))
-                        .unwrap_or_default()
-                ),
-                request_id,
-                retry_after: None,
-                clock: None,
-            });
-        }
-
-        let body = read_capped(&mut response, host, self.max_body_bytes, timeout).await?;
-        if let Some(encoding) = encoding {
-            return Err(CloudError::Encoding {
-                host: host.to_string(),
-                problem: format!(
-                    "it is compressed with `{}`, which this provider cannot decode (it asks for gzip only)",
-                    self.sanitiser.line(&encoding, 40)
-                ),
-            });
-        }
-        let error_response = ErrorResponse {
-            request_id: raw_request_id.as_deref(),
-            retry_after: retry_after.as_deref(),
-            date: date.as_deref(),
-            signed_at: Some(signed_at),
-            ..ErrorResponse::new(status, host, &body)
-        };
-        if !response.status().is_success() {
-            return Err(CloudError::from_response(&error_response, &self.sanitiser));
-        }
+        let answer = read_answer(
+            &mut response,
+            host,
+            self.max_body_bytes,
+            timeout,
+            signed_at,
+            &self.sanitiser,
+        )
+        .await
+        .map_err(AnswerError::into_error)?;
+        let (status, body, request_id) = (answer.status, answer.body, answer.request_id);
         // A 2xx body must at least be JSON (a proxy's HTML page is not). It
         // is read here once, as every server body is; nesting beyond our
         // bound is left for the job parser to name.
@@ -567,9 +521,10 @@ impl CloudClient {
             let empty = body.trim_ascii().is_empty();
             return Err(CloudError::from_response(
                 &ErrorResponse {
-                    retry_after: None,
-                    body: if empty { b"(empty body)" } else { &body },
-                    ..error_response
+                    request_id: answer.raw_request_id.as_deref(),
+                    date: answer.date.as_deref(),
+                    signed_at: Some(signed_at),
+                    ..ErrorResponse::new(status, host, if empty { b"(empty body)" } else { &body })
                 },
                 &self.sanitiser,
             ));
@@ -581,6 +536,116 @@ impl CloudClient {
             request_id,
         })
     }
+}
+
+/// Why an answer was not accepted: its body could not be read whole (the
+/// service may have acted), or it was read and refused.
+#[derive(Debug)]
+pub(crate) enum AnswerError {
+    BodyLost(CloudError),
+    Refused(CloudError),
+}
+
+impl AnswerError {
+    pub(crate) fn into_error(self) -> CloudError {
+        match self {
+            AnswerError::BodyLost(e) | AnswerError::Refused(e) => e,
+        }
+    }
+}
+
+/// A 2xx answer read whole, within the size cap.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    /// Clean, for showing.
+    pub request_id: Option<String>,
+    /// As received, for error texts that clean it themselves.
+    pub raw_request_id: Option<String>,
+    pub date: Option<String>,
+}
+
+/// The checks every answer gets, whatever its method: a redirect is never
+/// followed (it would carry credentials to a host the user never set), the
+/// body is read within `limit`, an encoding reqwest could not decode is
+/// named, and anything but a 2xx becomes the API's error with its code,
+/// message and request id.
+pub(crate) async fn read_answer(
+    response: &mut reqwest::Response,
+    host: &str,
+    limit: usize,
+    timeout: Duration,
+    signed_at: SystemTime,
+    sanitiser: &Sanitiser,
+) -> Result<Answer, AnswerError> {
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let raw_request_id = header("x-request-id");
+    let request_id = raw_request_id
+        .as_deref()
+        .map(|id| sanitiser.line(id, limits::REQUEST_ID));
+    let retry_after = header("retry-after");
+    let location = header("location");
+    let date = header("date");
+    // reqwest decodes gzip and then drops this header; one left over is
+    // an encoding it cannot decode, whose bytes would read as garbage.
+    let encoding = header("content-encoding").filter(|e| !e.eq_ignore_ascii_case("identity"));
+
+    if response.status().is_redirection() {
+        return Err(AnswerError::Refused(CloudError::Api {
+            status,
+            code: String::new(),
+            message: format!(
+                "the endpoint answered with a redirect{}, which is not followed so that credentials are never sent to another host; check the endpoint URL",
+                location
+                    .map(|l| format!(" to {}", sanitiser.line(&l, 300)))
+                    .unwrap_or_default()
+            ),
+            request_id,
+            retry_after: None,
+            clock: None,
+        }));
+    }
+    let body = read_capped(response, host, limit, timeout)
+        .await
+        .map_err(AnswerError::BodyLost)?;
+    if let Some(encoding) = encoding {
+        return Err(AnswerError::Refused(CloudError::Encoding {
+            host: host.to_string(),
+            problem: format!(
+                "it is compressed with `{}`, which this provider cannot decode (it asks for gzip only)",
+                sanitiser.line(&encoding, 40)
+            ),
+        }));
+    }
+    if !(200..300).contains(&status) {
+        let error_response = ErrorResponse {
+            request_id: raw_request_id.as_deref(),
+            retry_after: retry_after.as_deref(),
+            date: date.as_deref(),
+            signed_at: Some(signed_at),
+            ..ErrorResponse::new(status, host, &body)
+        };
+        return Err(AnswerError::Refused(CloudError::from_response(
+            &error_response,
+            sanitiser,
+        )));
+    }
+    Ok(Answer {
+        status,
+        body,
+        request_id,
+        raw_request_id,
+        date,
+    })
 }
 
 /// Read the body chunk by chunk, refusing it as soon as it passes `limit`.
