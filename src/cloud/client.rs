@@ -678,7 +678,7 @@ pub(super) async fn read_capped(
     Ok(body)
 }
 
-fn put(
+pub(crate) fn put(
     map: &mut HeaderMap,
     name: &'static str,
     value: &str,

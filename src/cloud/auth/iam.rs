@@ -10,16 +10,17 @@
 
 use std::time::SystemTime;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use url::Url;
 
 use super::{Agency, AuthError, Exchange, Issued, Oidc};
-use crate::cloud::client::{authenticate, authority, read_capped, MAX_BODY_BYTES};
+use crate::cloud::client::{
+    authenticate, authority, put, read_answer, AnswerError, MAX_BODY_BYTES,
+};
 use crate::cloud::credentials::{Credentials, Secret};
-use crate::cloud::error::ErrorResponse;
 use crate::cloud::{CloudClient, CloudError};
-use crate::untrusted::{json as untrusted_json, limits};
+use crate::untrusted::json as untrusted_json;
 
 pub const SECURITY_TOKENS_PATH: [&str; 3] = ["v3.0", "OS-CREDENTIAL", "securitytokens"];
 pub const ID_TOKEN_PATH: [&str; 4] = ["v3.0", "OS-AUTH", "id-token", "tokens"];
@@ -196,38 +197,28 @@ pub async fn post(
             .send()
             .await
             .map_err(|e| CloudError::from_transport(&host, &e, ex.timeout))?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let raw_request_id = header("x-request-id");
-        let subject_token = header("x-subject-token");
+        let subject_token = response
+            .headers()
+            .get("x-subject-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string);
         // A secret from the moment it arrives, whatever else goes wrong.
         if let Some(t) = &subject_token {
             ex.learn(t);
         }
-        let date = header("date");
-        let body = read_capped(&mut response, &host, MAX_BODY_BYTES, ex.timeout).await?;
-        let request_id = raw_request_id
-            .as_deref()
-            .map(|id| ex.sanitiser.line(id, limits::REQUEST_ID));
-        if !response.status().is_success() {
-            return Err(CloudError::from_response(
-                &ErrorResponse {
-                    request_id: raw_request_id.as_deref(),
-                    date: date.as_deref(),
-                    signed_at: Some(signed_at),
-                    ..ErrorResponse::new(status, &host, &body)
-                },
-                &ex.sanitiser,
-            ));
-        }
+        let answer = read_answer(
+            &mut response,
+            &host,
+            MAX_BODY_BYTES,
+            ex.timeout,
+            signed_at,
+            &ex.sanitiser,
+        )
+        .await
+        .map_err(AnswerError::into_error)?;
+        let (status, body, request_id) = (answer.status, answer.body, answer.request_id);
         // The id-token answer's body is not needed (the token is in a header).
         let json = untrusted_json::parse(&body).unwrap_or(Value::Null);
         Ok(Answer {
@@ -250,21 +241,6 @@ pub async fn post(
         Err(e) => tracing::debug!(method = "POST", url = %url, error = %e, "IAM request failed"),
     }
     outcome
-}
-
-fn put(
-    map: &mut HeaderMap,
-    name: &'static str,
-    value: &str,
-    sensitive: bool,
-) -> Result<(), CloudError> {
-    let mut v = HeaderValue::from_str(value).map_err(|_| CloudError::InvalidInput {
-        what: format!("value of header {name}"),
-        reason: "contains characters that cannot be sent in an HTTP header".to_string(),
-    })?;
-    v.set_sensitive(sensitive);
-    map.insert(HeaderName::from_static(name), v);
-    Ok(())
 }
 
 /// `{"credential": {"access", "secret", "securitytoken", "expires_at"}}`,
