@@ -551,7 +551,12 @@ fn iam_refusal_of_an_unknown_agency(tf: Terraform) {
     let run = wd.plan();
     assert!(!run.success());
     let text = run.diagnostics();
-    for needle in ["403", "IAM.0002", "no agency named no-such-agency"] {
+    for needle in [
+        "403",
+        "IAM.0002",
+        "no agency named no-such-agency",
+        "Check that agency `no-such-agency` in account `partner-account` exists",
+    ] {
         assert!(text.contains(needle), "{needle} not in:\n{text}");
     }
     assert!(

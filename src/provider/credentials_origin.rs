@@ -197,6 +197,34 @@ impl CredentialsOrigin {
         }
     }
 
+    /// What to check when IAM refused to hand out the temporary keys
+    /// themselves (at configure), which is not the job APIs' refusal that
+    /// [`CredentialsOrigin::advice`] speaks to: the agency or the identity
+    /// provider is what to look at, or the keys the agency is assumed with.
+    pub fn obtaining_advice(&self, status: Option<u16>) -> Option<String> {
+        match (self, status?) {
+            (CredentialsOrigin::AssumeRole { base, .. }, 401) => Some(base.advice(401)),
+            (CredentialsOrigin::AssumeRole { agency, .. }, 403) => Some(format!(
+                "Check that {agency} exists, that it is delegated to the account of the \
+                 credentials it is assumed with, and that those credentials may assume it."
+            )),
+            (CredentialsOrigin::Oidc { idp_id, .. }, 401) => Some(format!(
+                "Check that the id token is fresh (CI systems issue tokens that live minutes; a \
+                 file is read again at each renewal) and that identity provider `{idp_id}` in IAM \
+                 trusts its issuer and audience."
+            )),
+            (CredentialsOrigin::Oidc { idp_id, .. }, 403) => Some(format!(
+                "Check the mapping rules of identity provider `{idp_id}` in IAM: they decide which \
+                 CI identities get keys."
+            )),
+            (CredentialsOrigin::Oidc { idp_id, .. }, 404) => Some(format!(
+                "Check that `{idp_id}` is the name of an identity provider in IAM (IAM > Identity \
+                 Providers); `idp_id` / HW_ASSUME_ROLE_IDP_ID must match it exactly."
+            )),
+            _ => None,
+        }
+    }
+
     /// The paragraph appended to an error that a 401 or 403 caused.
     pub fn refusal_paragraph(&self, status: u16) -> String {
         format!(
@@ -303,6 +331,24 @@ mod tests {
         assert!(oidc
             .refusal_paragraph(401)
             .contains("identity provider `github`"));
+
+        // When IAM refuses the keys themselves, the advice is about the
+        // agency, the identity provider, or the keys an agency is assumed with.
+        let refused_agency = assumed.obtaining_advice(Some(403)).expect("403 advice");
+        assert!(
+            refused_agency.contains("Check that agency `deployer`"),
+            "{refused_agency}"
+        );
+        let refused_base = assumed.obtaining_advice(Some(401)).expect("401 advice");
+        assert!(refused_base.contains("secret key"), "{refused_base}");
+        assert!(oidc
+            .obtaining_advice(Some(404))
+            .is_some_and(|a| a.contains("`github` is the name of an identity provider")));
+        assert!(oidc
+            .obtaining_advice(Some(401))
+            .is_some_and(|a| a.contains("id token is fresh")));
+        assert_eq!(metadata.obtaining_advice(None), None);
+        assert_eq!(profile.obtaining_advice(Some(401)), None);
     }
 
     #[test]

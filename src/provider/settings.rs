@@ -546,8 +546,12 @@ pub fn read_ca_bundle(value: &str) -> Result<Vec<reqwest::Certificate>, String> 
     } else {
         let path =
             crate::cloud::auth::profile::expand(value, std::env::var("HOME").ok().as_deref());
-        let bytes = std::fs::read(&path)
-            .map_err(|e| format!("the CA bundle {value} could not be read: {}", e.kind()))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            format!(
+                "the CA bundle {value} could not be read: {}",
+                crate::cloud::auth::file_problem(&e)
+            )
+        })?;
         (bytes, format!("the CA bundle {value}"))
     };
     let certs = reqwest::Certificate::from_pem_bundle(&pem)
@@ -591,7 +595,7 @@ pub async fn resolve(
         Err(e) => diags.push(Diagnostic::error(
             "Cannot obtain credentials",
             format!(
-                "{}\n{}: {}.",
+                "{}\n{}: {}.{}",
                 configured.client.sanitiser().lines(&e.to_string(), 4000),
                 // Nothing was configured when the metadata service is the
                 // fallback: it was only tried.
@@ -603,7 +607,12 @@ pub async fn resolve(
                 } else {
                     "Credentials configured"
                 },
-                configured.credentials_origin.describe()
+                configured.credentials_origin.describe(),
+                configured
+                    .credentials_origin
+                    .obtaining_advice(e.status())
+                    .map(|advice| format!("\n{advice}"))
+                    .unwrap_or_default()
             ),
         )),
     }

@@ -48,6 +48,19 @@ pub enum IdToken {
     File(PathBuf),
 }
 
+/// A local file that could not be read, in plain words: the standard
+/// library's own texts ("entity not found") read like a program talking.
+pub fn file_problem(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "the file was not found",
+        K::PermissionDenied => "permission denied (check the file's owner and mode)",
+        K::IsADirectory => "it is a directory, not a file",
+        K::InvalidData => "it is not UTF-8 text",
+        _ => "it could not be read",
+    }
+}
+
 impl IdToken {
     /// The token now: a file is read again on every call, trailing
     /// whitespace (the newline editors and `echo` add) trimmed.
@@ -57,7 +70,7 @@ impl IdToken {
             IdToken::File(path) => std::fs::read_to_string(path)
                 .map_err(|e| AuthError::Invalid {
                     step: format!("reading the id token file {}", path.display()),
-                    problem: e.kind().to_string(),
+                    problem: file_problem(&e).to_string(),
                 })?
                 .trim_end()
                 .to_string(),

@@ -152,7 +152,7 @@ pub fn load(file: &str, home: Option<&str>, wanted: Option<&str>) -> Result<Prof
         Err(e) => {
             return Err(ProfileError::Unreadable {
                 file: shown,
-                problem: e.kind().to_string(),
+                problem: super::file_problem(&e).to_string(),
             })
         }
     };
