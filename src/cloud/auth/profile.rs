@@ -81,7 +81,7 @@ pub struct Profile {
 /// Why a profile could not be used; names only, never values.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ProfileError {
-    #[error("the shared config file {file} does not exist")]
+    #[error("the shared config file {file} does not exist: point `shared_config_file` (HW_SHARED_CONFIG_FILE) at the KooCLI file, or unset `profile` and `shared_config_file` (HW_PROFILE, HW_SHARED_CONFIG_FILE) to use other credentials")]
     Missing { file: String },
     #[error("the shared config file {file} could not be read: {problem}")]
     Unreadable { file: String, problem: String },
